@@ -1,0 +1,55 @@
+//! `kayobe-automation`: the command line front end over the kayobe-automation
+//! libraries. Each subcommand lives in its own module and only parses arguments,
+//! calls the facade and prints; the work happens in the libraries.
+
+mod global;
+mod inventory;
+mod vault;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use crate::global::Global;
+
+/// CI/CD for Kayobe-deployed OpenStack clouds.
+#[derive(Debug, Parser)]
+#[command(name = "kayobe-automation", version, about, long_about = None)]
+struct Cli {
+    #[command(flatten)]
+    global: Global,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Read the inventory as Ansible does.
+    #[command(subcommand)]
+    Inventory(inventory::Command),
+    /// View, decrypt, encrypt, rekey and find ansible-vault files.
+    #[command(subcommand)]
+    Vault(vault::Command),
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("KAYOBE_AUTOMATION_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Inventory(command) => inventory::run(&cli.global, command),
+        Command::Vault(command) => vault::run(&cli.global, command),
+    };
+    match result {
+        Ok(code) => code,
+        Err(report) => {
+            eprintln!("{report:?}");
+            ExitCode::from(2)
+        }
+    }
+}

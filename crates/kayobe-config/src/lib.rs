@@ -1,0 +1,31 @@
+//! Read a Kayobe configuration repository the way Kayobe and Ansible read it.
+//!
+//! Everything else in kayobe-automation starts here: this crate parses the files
+//! of a config repository once into typed values, and the feature crates render,
+//! diff and report from those values. It depends on no other crate of ours.
+//!
+//! - [`repo`]: open `etc/kayobe`, select an environment and stack its layers
+//!   (environment dependencies first, the selected environment last).
+//! - [`yaml`]: YAML with Ansible's meaning (YAML 1.1 scalars as PyYAML reads them,
+//!   `!vault` and `!unsafe` tags, anchors and merge keys), errors with file, line
+//!   and column.
+//! - [`inventory`]: INI inventories plus `group_vars`/`host_vars`, combined as
+//!   Ansible combines them, rendered like `ansible-inventory --list`.
+//! - [`vault`]: ansible-vault 1.1/1.2 encryption, decryption and rekeying of
+//!   whole files and inline `!vault` values, and discovery of vaulted files.
+//! - [`template`]: Ansible-style evaluation of Jinja expressions in variables.
+//! - [`automation_conf`]: the bash variable assignments of
+//!   `.automation.conf/config.sh`, read without running bash.
+//! - [`value`]: the value model all of the above produce.
+
+pub mod automation_conf;
+pub mod inventory;
+pub mod location;
+pub mod repo;
+pub mod template;
+pub mod value;
+pub mod vault;
+pub mod yaml;
+
+pub use location::Location;
+pub use value::{Map, Value};
