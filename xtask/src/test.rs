@@ -1,0 +1,61 @@
+//! `cargo xtask test` and `cargo xtask lint`: what CI runs, in the order that
+//! fails fastest. The first failing step stops the run.
+
+use std::path::Path;
+
+use crate::cmd::{Cmd, step};
+use crate::error::Result;
+use crate::setup;
+
+/// The environment variable through which tests find the reference tools
+/// (read by `tests/support/lib.rs`).
+pub const TOOLS_BIN_VAR: &str = "KAYOBE_TOOLS_BIN";
+
+/// Formatting and clippy, warnings denied.
+pub fn lint(root: &Path) -> Result<()> {
+    step("cargo fmt --check", || {
+        Cmd::cargo(root)
+            .args(["fmt", "--all", "--", "--check"])
+            .run()
+    })?;
+    step("cargo clippy", || {
+        Cmd::cargo(root)
+            .args([
+                "clippy",
+                "--workspace",
+                "--all-targets",
+                "--",
+                "-D",
+                "warnings",
+            ])
+            .run()
+    })
+}
+
+/// Setup, lint, then every test of the workspace against the reference tools.
+pub fn run(root: &Path) -> Result<()> {
+    let tools_bin = step("setup reference tools", || setup::run(root))?;
+    lint(root)?;
+    if Cmd::cargo(root).args(["nextest", "--version"]).succeeds() {
+        step("cargo nextest run", || {
+            Cmd::cargo(root)
+                .args(["nextest", "run", "--workspace"])
+                .env(TOOLS_BIN_VAR, &tools_bin)
+                .run()
+        })?;
+        // nextest does not run doctests.
+        step("cargo test --doc", || {
+            Cmd::cargo(root)
+                .args(["test", "--workspace", "--doc"])
+                .env(TOOLS_BIN_VAR, &tools_bin)
+                .run()
+        })
+    } else {
+        step("cargo test", || {
+            Cmd::cargo(root)
+                .args(["test", "--workspace"])
+                .env(TOOLS_BIN_VAR, &tools_bin)
+                .run()
+        })
+    }
+}
