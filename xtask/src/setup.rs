@@ -51,7 +51,8 @@ pub fn venv_dir(root: &Path) -> PathBuf {
     root.join("target/tools/venv")
 }
 
-/// Makes sure the venv exists with exactly [`REQUIREMENTS`] installed and
+/// Makes sure the venv exists with [`REQUIREMENTS`] installed (a removed pin
+/// leaves its package behind: delete the venv to drop it) and
 /// returns its bin directory (what tests read from `KAYOBE_TOOLS_BIN`).
 pub fn run(root: &Path) -> Result<PathBuf> {
     let venv = venv_dir(root);
