@@ -6,7 +6,12 @@ use std::path::PathBuf;
 #[derive(Debug, clap::Args)]
 pub struct Global {
     /// The Kayobe configuration directory.
-    #[arg(long, global = true, env = "KAYOBE_CONFIG_PATH", default_value = "etc/kayobe")]
+    #[arg(
+        long,
+        global = true,
+        env = "KAYOBE_CONFIG_PATH",
+        default_value = "etc/kayobe"
+    )]
     pub config_path: PathBuf,
     /// The Kayobe environment (else the repository's `.environment` file).
     #[arg(long, global = true, env = "KAYOBE_ENVIRONMENT")]
