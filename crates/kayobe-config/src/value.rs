@@ -60,3 +60,85 @@ impl From<String> for Value {
         Value::String(s)
     }
 }
+
+impl Value {
+    /// The JSON `ansible-inventory --list` and Ansible's JSON encoder print for
+    /// this value: vault ciphertext becomes `{"__ansible_vault": "…"}`, an
+    /// `!unsafe` string a plain string, and a non-finite float `NaN`/`Infinity`
+    /// would be invalid JSON, so it becomes `null` as `serde_json` does.
+    pub fn to_json(&self) -> serde_json::Value {
+        use serde_json::Value as Json;
+        match self {
+            Value::Null => Json::Null,
+            Value::Bool(b) => Json::Bool(*b),
+            Value::Int(i) => Json::from(*i),
+            Value::Float(f) => serde_json::Number::from_f64(*f).map_or(Json::Null, Json::Number),
+            Value::String(s) | Value::Unsafe(s) => Json::String(s.clone()),
+            Value::List(items) => Json::Array(items.iter().map(Value::to_json).collect()),
+            Value::Map(map) => map_to_json(map),
+            Value::Vault(ciphertext) => {
+                let mut object = serde_json::Map::new();
+                object.insert("__ansible_vault".into(), Json::String(ciphertext.clone()));
+                Json::Object(object)
+            }
+        }
+    }
+
+    /// The value a JSON document means (JSON numbers that fit `i64` are
+    /// integers, as Python's `json` reads them).
+    pub fn from_json(json: &serde_json::Value) -> Value {
+        use serde_json::Value as Json;
+        match json {
+            Json::Null => Value::Null,
+            Json::Bool(b) => Value::Bool(*b),
+            Json::Number(n) => match n.as_i64() {
+                Some(i) => Value::Int(i),
+                None => Value::Float(n.as_f64().unwrap_or(f64::NAN)),
+            },
+            Json::String(s) => Value::String(s.clone()),
+            Json::Array(items) => Value::List(items.iter().map(Value::from_json).collect()),
+            Json::Object(object) => Value::Map(
+                object
+                    .iter()
+                    .map(|(k, v)| (k.clone(), Value::from_json(v)))
+                    .collect(),
+            ),
+        }
+    }
+}
+
+/// [`Value::to_json`] of every entry of a map.
+pub fn map_to_json(map: &Map) -> serde_json::Value {
+    serde_json::Value::Object(map.iter().map(|(k, v)| (k.clone(), v.to_json())).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn vault_and_unsafe_print_as_ansible_does() {
+        let mut map = Map::new();
+        map.insert(
+            "secret".into(),
+            Value::Vault("$ANSIBLE_VAULT;1.1;AES256\n61".into()),
+        );
+        map.insert("raw".into(), Value::Unsafe("{{ x }}".into()));
+        map.insert("inf".into(), Value::Float(f64::INFINITY));
+        let json = Value::Map(map).to_json();
+        assert_eq!(
+            json,
+            serde_json::json!({
+                "secret": {"__ansible_vault": "$ANSIBLE_VAULT;1.1;AES256\n61"},
+                "raw": "{{ x }}",
+                "inf": null,
+            })
+        );
+    }
+
+    #[test]
+    fn json_round_trips_through_value() {
+        let json = serde_json::json!({"a": [1, 2.5, "x", null, true], "b": {"c": -3}});
+        assert_eq!(Value::from_json(&json).to_json(), json);
+    }
+}
