@@ -1,0 +1,896 @@
+//! YAML with Ansible's meaning.
+//!
+//! Ansible reads YAML with PyYAML's YAML 1.1 `SafeConstructor` plus its own
+//! `!vault` and `!unsafe` tags (`AnsibleLoader`). [`parse`] and [`load_file`]
+//! give the same [`Value`] that loader gives, built straight from the events of
+//! `saphyr-parser` (no intermediate tree):
+//!
+//! - plain scalars are resolved as YAML 1.1: `yes`/`no`/`on`/`off`/`true`/`false`
+//!   (in the three case forms PyYAML knows) are booleans, `~`/`null`/empty are
+//!   null, `010` is octal, `0x`/`0b`, `1_000` and sexagesimal `1:30` are
+//!   integers, a float needs a `.` (`1e3` is a string, `1.0e+3` a float), and
+//!   `.inf`/`.nan` are floats; quoted and block scalars are strings;
+//! - timestamps (`2001-12-14`, `2001-12-14 21:59:43.10 -5`) become strings in
+//!   the form Ansible's JSON output prints for Python's `date`/`datetime`
+//!   (`isoformat()`), e.g. `2001-12-14T21:59:43.100000-05:00`;
+//! - integers beyond `i64` (Python's are unbounded) become the nearest
+//!   [`Value::Float`], which is the number a JSON reader of Ansible's output
+//!   gets; as mapping keys they keep their exact digits;
+//! - `!vault` gives [`Value::Vault`] (the ciphertext text); `!unsafe` on a
+//!   scalar resolves it as if it were plain and marks strings
+//!   [`Value::Unsafe`], and on a mapping or list marks every string inside;
+//! - anchors, aliases and merge keys (`<<`) follow PyYAML 6 exactly, including
+//!   its order (merged keys first) and which merged value wins;
+//! - a duplicate key keeps its first position and takes the last value (a
+//!   Python dict); keys that are not strings are stored as Python's `json`
+//!   prints them (`1`, `true`, `null`, `1.5`), and keys that Python finds
+//!   equal (`1`, `1.0`, `true`) are one key;
+//! - one document per file, as Ansible's loader requires.
+//!
+//! Tags kayobe-automation does not support (`!!binary`, `!!set`, `!!omap`,
+//! `!!pairs`) are errors, like unknown tags are in Ansible.
+
+mod error;
+mod scalar;
+
+use std::path::Path;
+use std::rc::Rc;
+
+use saphyr_parser::{Event, Marker, Parser, ScalarStyle, ScanError, Tag};
+
+pub use error::{ContentProblem, YamlError};
+
+use crate::Location;
+use crate::value::{Map, Value};
+use scalar::{Implicit, Integer, ScalarProblem};
+
+/// Reads one YAML document as Ansible's loader does. `origin` names the text in
+/// error locations.
+///
+/// An empty document, or one with only comments, is [`Value::Null`].
+///
+/// # Errors
+/// [`YamlError::Syntax`] for malformed YAML and [`YamlError::Content`] for YAML
+/// Ansible's loader rejects (a second document, unknown tags, undefined
+/// aliases, complex keys, bad merges), each with the file, line and column.
+pub fn parse(text: &str, origin: &Path) -> Result<Value, YamlError> {
+    let mut parser = Parser::new_from_str(text);
+    let mut builder = Builder::new(origin);
+    let mut documents = 0usize;
+    while let Some(next) = parser.next_event() {
+        let (event, span) = next.map_err(|e| builder.scan_error(&e))?;
+        let start = span.start;
+        match event {
+            Event::DocumentStart(_) => {
+                documents += 1;
+                if documents > 1 {
+                    return Err(builder.error(start, ContentProblem::SecondDocument));
+                }
+            }
+            Event::Scalar(text, style, anchor, tag) => {
+                builder.scalar(text.as_ref(), style, anchor, tag.as_deref(), start)?;
+            }
+            Event::Alias(anchor) => builder.alias(anchor, start)?,
+            Event::SequenceStart(anchor, tag) => {
+                builder.start_sequence(anchor, tag.as_deref(), start)?;
+            }
+            Event::SequenceEnd => builder.end_sequence()?,
+            Event::MappingStart(anchor, tag) => {
+                builder.start_mapping(anchor, tag.as_deref(), start)?;
+            }
+            Event::MappingEnd => builder.end_mapping()?,
+            Event::StreamEnd => break,
+            Event::StreamStart | Event::DocumentEnd | Event::Nothing => {}
+        }
+    }
+    Ok(builder.root.unwrap_or(Value::Null))
+}
+
+/// Reads the YAML file at `path` as Ansible's loader does (see [`parse`]).
+///
+/// # Errors
+/// [`YamlError::Read`] naming the path when the file cannot be read (or is not
+/// UTF-8), otherwise as [`parse`].
+pub fn load_file(path: &Path) -> Result<Value, YamlError> {
+    let text = std::fs::read_to_string(path).map_err(|source| YamlError::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    parse(&text, path)
+}
+
+/// What a tag asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum TagKind {
+    /// `!`: resolved as a plain scalar would be, whatever its style (libyaml).
+    NonSpecific,
+    Str,
+    Int,
+    Float,
+    Bool,
+    Null,
+    Timestamp,
+    Merge,
+    Map,
+    Seq,
+    Unsafe,
+    Vault,
+    Unsupported,
+    Unknown,
+}
+
+const CORE_PREFIX: &str = "tag:yaml.org,2002:";
+
+fn classify(tag: &Tag) -> TagKind {
+    let full;
+    let name = if tag.handle.is_empty() {
+        tag.suffix.as_str()
+    } else {
+        full = format!("{}{}", tag.handle, tag.suffix);
+        full.as_str()
+    };
+    if let Some(core) = name.strip_prefix(CORE_PREFIX) {
+        return match core {
+            "str" | "python/unicode" => TagKind::Str,
+            "int" => TagKind::Int,
+            "float" => TagKind::Float,
+            "bool" => TagKind::Bool,
+            "null" => TagKind::Null,
+            "timestamp" => TagKind::Timestamp,
+            "merge" => TagKind::Merge,
+            "map" | "python/dict" => TagKind::Map,
+            "seq" => TagKind::Seq,
+            "binary" | "set" | "omap" | "pairs" => TagKind::Unsupported,
+            _ => TagKind::Unknown,
+        };
+    }
+    match name {
+        "!" => TagKind::NonSpecific,
+        "!unsafe" => TagKind::Unsafe,
+        "!vault" | "!vault-encrypted" => TagKind::Vault,
+        _ => TagKind::Unknown,
+    }
+}
+
+/// A tag as the user wrote it (`!!str` rather than `tag:yaml.org,2002:str`).
+fn display_tag(tag: &Tag) -> String {
+    let full = format!("{}{}", tag.handle, tag.suffix);
+    match full.strip_prefix(CORE_PREFIX) {
+        Some(core) => format!("!!{core}"),
+        None => full,
+    }
+}
+
+/// The identity PyYAML's merge uses to skip a key it has already merged:
+/// `id()` of the key's text. CPython shares the string object for the empty
+/// string and single Latin-1 characters, so those are equal by text; any
+/// other key is only the same when it is the same node (through an alias).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum KeyId {
+    Shared(Option<char>),
+    Node(u32),
+}
+
+/// A mapping key as stored: its JSON text, and for keys that are not strings
+/// the class of keys Python finds equal to it (`1`, `1.0` and `true`).
+#[derive(Debug, Clone)]
+struct MapKey {
+    text: String,
+    class: Option<Box<str>>,
+}
+
+/// A key/value pair of a mapping after its own merges, duplicates kept, as
+/// PyYAML's `flatten_mapping` leaves a node that is merged elsewhere.
+#[derive(Debug, Clone)]
+struct RawPair {
+    id: KeyId,
+    key: MapKey,
+    value: Value,
+}
+
+type Pairs = Rc<[RawPair]>;
+
+/// A finished node.
+#[derive(Debug, Clone)]
+struct Node {
+    value: Value,
+    start: Marker,
+    identity: KeyId,
+    /// The exact digits of an integer beyond `i64` (the value holds a float).
+    big_int: Option<Rc<str>>,
+    /// For a mapping that can be merged: its pairs.
+    pairs: Option<Pairs>,
+    /// For a list that can be a merge value: each item's pairs.
+    item_pairs: Option<Rc<[Option<Pairs>]>>,
+}
+
+/// A mapping under construction: a Python dict's behaviour (first position,
+/// last value; `1 == 1.0 == True`).
+#[derive(Debug, Default)]
+struct MapAccumulator {
+    map: Map,
+    /// Equality class and index of every key that is not a string.
+    classes: Vec<(Box<str>, usize)>,
+}
+
+impl MapAccumulator {
+    fn insert(&mut self, key: MapKey, value: Value) {
+        match key.class {
+            None => {
+                self.map.insert(key.text, value);
+            }
+            Some(class) => {
+                if let Some((_, index)) = self.classes.iter().find(|(c, _)| *c == class) {
+                    self.map[*index] = value;
+                } else {
+                    let (index, _) = self.map.insert_full(key.text, value);
+                    self.classes.push((class, index));
+                }
+            }
+        }
+    }
+
+    /// The entries as keys with their classes, in order.
+    fn into_entries(self) -> impl Iterator<Item = (MapKey, Value)> {
+        let mut classes: Vec<Option<Box<str>>> = vec![None; self.map.len()];
+        for (class, index) in self.classes {
+            classes[index] = Some(class);
+        }
+        self.map
+            .into_iter()
+            .zip(classes)
+            .map(|((text, value), class)| (MapKey { text, class }, value))
+    }
+}
+
+#[derive(Debug)]
+enum PendingKey {
+    Merge,
+    Key(MapKey, KeyId),
+}
+
+#[derive(Debug)]
+struct MapFrame {
+    entries: MapAccumulator,
+    key: Option<PendingKey>,
+    anchor: usize,
+    start: Marker,
+    is_unsafe: bool,
+    /// Explicit pairs, kept when this mapping may be merged elsewhere.
+    raw: Option<Vec<RawPair>>,
+    /// Pairs from merge keys, in PyYAML's order, already de-duplicated.
+    merged: Vec<RawPair>,
+    merged_ids: Vec<KeyId>,
+    has_merge: bool,
+}
+
+#[derive(Debug)]
+struct SeqFrame {
+    items: Vec<Value>,
+    anchor: usize,
+    start: Marker,
+    is_unsafe: bool,
+    /// The value of a merge key: every item must be a mapping.
+    merge_source: bool,
+    item_pairs: Option<Vec<Option<Pairs>>>,
+}
+
+#[derive(Debug)]
+enum Frame {
+    Map(MapFrame),
+    Seq(SeqFrame),
+}
+
+#[derive(Debug)]
+enum AnchorSlot {
+    Unset,
+    Pending,
+    Done(Node),
+}
+
+struct Builder<'a> {
+    origin: &'a Path,
+    stack: Vec<Frame>,
+    anchors: Vec<AnchorSlot>,
+    unsafe_depth: u32,
+    next_node: u32,
+    root: Option<Value>,
+}
+
+impl<'a> Builder<'a> {
+    fn new(origin: &'a Path) -> Self {
+        Builder {
+            origin,
+            stack: Vec::new(),
+            anchors: Vec::new(),
+            unsafe_depth: 0,
+            next_node: 0,
+            root: None,
+        }
+    }
+
+    fn location(&self, mark: Marker) -> Location {
+        Location::new(self.origin, mark.line(), mark.col() + 1)
+    }
+
+    fn error(&self, mark: Marker, problem: ContentProblem) -> YamlError {
+        YamlError::Content {
+            location: self.location(mark),
+            problem,
+        }
+    }
+
+    fn scan_error(&self, error: &ScanError) -> YamlError {
+        if error.info().contains("unknown anchor") {
+            return self.error(*error.marker(), ContentProblem::UndefinedAlias);
+        }
+        YamlError::Syntax {
+            location: self.location(*error.marker()),
+            message: error.info().to_owned(),
+        }
+    }
+
+    fn fresh_id(&mut self) -> u32 {
+        self.next_node = self.next_node.wrapping_add(1);
+        self.next_node
+    }
+
+    /// Whether the next node is a mapping key.
+    fn at_key(&self) -> bool {
+        matches!(self.stack.last(), Some(Frame::Map(m)) if m.key.is_none())
+    }
+
+    /// Whether a mapping starting now may be merged into another one, so its
+    /// raw pairs must be kept.
+    fn in_merge_context(&self) -> bool {
+        match self.stack.last() {
+            Some(Frame::Map(m)) => matches!(m.key, Some(PendingKey::Merge)),
+            Some(Frame::Seq(s)) => s.item_pairs.is_some(),
+            None => false,
+        }
+    }
+
+    fn begin_anchor(&mut self, anchor: usize) {
+        if anchor == 0 {
+            return;
+        }
+        if self.anchors.len() <= anchor {
+            self.anchors.resize_with(anchor + 1, || AnchorSlot::Unset);
+        }
+        self.anchors[anchor] = AnchorSlot::Pending;
+    }
+
+    fn finish_anchor(&mut self, anchor: usize, node: &Node) {
+        if anchor != 0 {
+            self.anchors[anchor] = AnchorSlot::Done(node.clone());
+        }
+    }
+
+    fn string(&self, text: &str, is_unsafe: bool) -> Value {
+        if is_unsafe || self.unsafe_depth > 0 {
+            Value::Unsafe(text.to_owned())
+        } else {
+            Value::String(text.to_owned())
+        }
+    }
+
+    fn scalar(
+        &mut self,
+        text: &str,
+        style: ScalarStyle,
+        anchor: usize,
+        tag: Option<&Tag>,
+        start: Marker,
+    ) -> Result<(), YamlError> {
+        let kind = tag.map(classify);
+        let at_key = self.at_key();
+        let plain_implicit = match kind {
+            None => style == ScalarStyle::Plain,
+            Some(TagKind::NonSpecific) => true,
+            _ => false,
+        };
+        let implicit = if plain_implicit {
+            Some(scalar::resolve(text))
+        } else {
+            None
+        };
+        if at_key && (implicit == Some(Implicit::Merge) || kind == Some(TagKind::Merge)) {
+            if let Some(Frame::Map(map)) = self.stack.last_mut() {
+                map.key = Some(PendingKey::Merge);
+                map.has_merge = true;
+            }
+            return Ok(());
+        }
+        let bad = |problem: ScalarProblem, tag_name: &'static str| {
+            self.error(
+                start,
+                match problem {
+                    ScalarProblem::InvalidDate => ContentProblem::InvalidTimestamp,
+                    _ => ContentProblem::BadScalar { tag: tag_name },
+                },
+            )
+        };
+        let mut big_int = None;
+        let value = match (kind, implicit) {
+            (_, Some(resolved)) => {
+                self.construct_resolved(text, resolved, at_key, false, start, &mut big_int)?
+            }
+            (None, None) | (Some(TagKind::Str), _) => self.string(text, false),
+            (Some(TagKind::Unsafe), _) => {
+                let resolved = scalar::resolve(text);
+                self.construct_resolved(text, resolved, false, true, start, &mut big_int)?
+            }
+            (Some(TagKind::Vault), _) => match scalar::resolve(text) {
+                Implicit::Str => Value::Vault(text.to_owned()),
+                _ => return Err(self.error(start, ContentProblem::VaultNotString)),
+            },
+            (Some(TagKind::Int), _) => integer_value(
+                scalar::construct_int(text).map_err(|p| bad(p, "!!int"))?,
+                &mut big_int,
+            ),
+            (Some(TagKind::Float), _) => {
+                Value::Float(scalar::construct_float(text).map_err(|p| bad(p, "!!float"))?)
+            }
+            (Some(TagKind::Bool), _) => {
+                Value::Bool(scalar::construct_bool(text).map_err(|p| bad(p, "!!bool"))?)
+            }
+            (Some(TagKind::Null), _) => Value::Null,
+            (Some(TagKind::Timestamp), _) => {
+                Value::String(scalar::construct_timestamp(text).map_err(|p| bad(p, "!!timestamp"))?)
+            }
+            (Some(TagKind::Merge), _) => {
+                return Err(self.error(start, ContentProblem::SpecialScalarAsValue("<<")));
+            }
+            (Some(TagKind::Map | TagKind::Seq), _) => {
+                let expected = if kind == Some(TagKind::Map) {
+                    "mapping"
+                } else {
+                    "sequence"
+                };
+                return Err(
+                    self.tag_error(tag, start, |tag| ContentProblem::TagOnWrongNode {
+                        tag,
+                        expected,
+                    }),
+                );
+            }
+            (Some(TagKind::Unsupported), _) => {
+                return Err(self.tag_error(tag, start, ContentProblem::UnsupportedTag));
+            }
+            (Some(TagKind::Unknown | TagKind::NonSpecific), _) => {
+                return Err(self.tag_error(tag, start, ContentProblem::UnknownTag));
+            }
+        };
+        let identity = key_identity(text).unwrap_or_else(|| KeyId::Node(self.fresh_id()));
+        let node = Node {
+            value,
+            start,
+            identity,
+            big_int,
+            pairs: None,
+            item_pairs: None,
+        };
+        if anchor != 0 {
+            self.begin_anchor(anchor);
+            self.finish_anchor(anchor, &node);
+        }
+        self.attach(node)
+    }
+
+    fn tag_error(
+        &self,
+        tag: Option<&Tag>,
+        start: Marker,
+        problem: impl FnOnce(String) -> ContentProblem,
+    ) -> YamlError {
+        let name = tag.map(display_tag).unwrap_or_default();
+        self.error(start, problem(name))
+    }
+
+    /// A scalar whose type PyYAML's resolver chose (`resolved`).
+    fn construct_resolved(
+        &self,
+        text: &str,
+        resolved: Implicit,
+        at_key: bool,
+        is_unsafe: bool,
+        start: Marker,
+        big_int: &mut Option<Rc<str>>,
+    ) -> Result<Value, YamlError> {
+        let bad = |problem: ScalarProblem, tag: &'static str| {
+            self.error(
+                start,
+                match problem {
+                    ScalarProblem::InvalidDate => ContentProblem::InvalidTimestamp,
+                    _ => ContentProblem::BadScalar { tag },
+                },
+            )
+        };
+        Ok(match resolved {
+            Implicit::Null => Value::Null,
+            Implicit::Bool => {
+                Value::Bool(scalar::construct_bool(text).map_err(|p| bad(p, "!!bool"))?)
+            }
+            Implicit::Int => integer_value(
+                scalar::construct_int(text).map_err(|p| bad(p, "!!int"))?,
+                big_int,
+            ),
+            Implicit::Float => {
+                Value::Float(scalar::construct_float(text).map_err(|p| bad(p, "!!float"))?)
+            }
+            Implicit::Timestamp => {
+                Value::String(scalar::construct_timestamp(text).map_err(|p| bad(p, "!!timestamp"))?)
+            }
+            // `=` as a key becomes the string "=" (PyYAML's flatten_mapping).
+            Implicit::ValueKey if at_key && !is_unsafe => self.string(text, false),
+            Implicit::ValueKey => {
+                return Err(self.error(start, ContentProblem::SpecialScalarAsValue("=")));
+            }
+            Implicit::Merge => {
+                return Err(self.error(start, ContentProblem::SpecialScalarAsValue("<<")));
+            }
+            Implicit::Str => self.string(text, is_unsafe),
+        })
+    }
+
+    fn alias(&mut self, anchor: usize, start: Marker) -> Result<(), YamlError> {
+        let node = match self.anchors.get(anchor) {
+            Some(AnchorSlot::Done(node)) => Node {
+                start,
+                ..node.clone()
+            },
+            Some(AnchorSlot::Pending) => {
+                return Err(self.error(start, ContentProblem::RecursiveAlias));
+            }
+            Some(AnchorSlot::Unset) | None => {
+                return Err(self.error(start, ContentProblem::UndefinedAlias));
+            }
+        };
+        self.attach(node)
+    }
+
+    /// Checks a container's tag; returns whether it is `!unsafe`.
+    fn container_tag(
+        &self,
+        tag: Option<&Tag>,
+        own: TagKind,
+        start: Marker,
+    ) -> Result<bool, YamlError> {
+        let Some(kind) = tag.map(classify) else {
+            return Ok(false);
+        };
+        match kind {
+            TagKind::NonSpecific => Ok(false),
+            k if k == own => Ok(false),
+            TagKind::Unsafe => Ok(true),
+            TagKind::Vault => Err(self.error(start, ContentProblem::VaultNotString)),
+            TagKind::Unsupported => Err(self.tag_error(tag, start, ContentProblem::UnsupportedTag)),
+            TagKind::Unknown => Err(self.tag_error(tag, start, ContentProblem::UnknownTag)),
+            TagKind::Map | TagKind::Seq => {
+                let expected = if kind == TagKind::Map {
+                    "mapping"
+                } else {
+                    "sequence"
+                };
+                Err(
+                    self.tag_error(tag, start, |tag| ContentProblem::TagOnWrongNode {
+                        tag,
+                        expected,
+                    }),
+                )
+            }
+            _ => Err(
+                self.tag_error(tag, start, |tag| ContentProblem::TagOnWrongNode {
+                    tag,
+                    expected: "scalar",
+                }),
+            ),
+        }
+    }
+
+    fn start_mapping(
+        &mut self,
+        anchor: usize,
+        tag: Option<&Tag>,
+        start: Marker,
+    ) -> Result<(), YamlError> {
+        let is_unsafe = self.container_tag(tag, TagKind::Map, start)?;
+        if is_unsafe {
+            self.unsafe_depth += 1;
+        }
+        let keep_raw = anchor != 0 || self.in_merge_context();
+        self.begin_anchor(anchor);
+        self.stack.push(Frame::Map(MapFrame {
+            entries: MapAccumulator::default(),
+            key: None,
+            anchor,
+            start,
+            is_unsafe,
+            raw: keep_raw.then(Vec::new),
+            merged: Vec::new(),
+            merged_ids: Vec::new(),
+            has_merge: false,
+        }));
+        Ok(())
+    }
+
+    fn end_mapping(&mut self) -> Result<(), YamlError> {
+        let Some(Frame::Map(frame)) = self.stack.pop() else {
+            unreachable!("the parser ends only the mapping it started");
+        };
+        if frame.is_unsafe {
+            self.unsafe_depth -= 1;
+        }
+        let entries = if frame.has_merge {
+            // PyYAML puts the merged pairs before the mapping's own.
+            let mut entries = MapAccumulator::default();
+            for pair in &frame.merged {
+                entries.insert(pair.key.clone(), pair.value.clone());
+            }
+            for (key, value) in frame.entries.into_entries() {
+                entries.insert(key, value);
+            }
+            entries
+        } else {
+            frame.entries
+        };
+        let pairs = frame.raw.map(|raw| {
+            let mut all = frame.merged;
+            all.extend(raw);
+            Pairs::from(all)
+        });
+        let node = Node {
+            value: Value::Map(entries.map),
+            start: frame.start,
+            identity: KeyId::Node(self.fresh_id()),
+            big_int: None,
+            pairs,
+            item_pairs: None,
+        };
+        self.finish_anchor(frame.anchor, &node);
+        self.attach(node)
+    }
+
+    fn start_sequence(
+        &mut self,
+        anchor: usize,
+        tag: Option<&Tag>,
+        start: Marker,
+    ) -> Result<(), YamlError> {
+        let is_unsafe = self.container_tag(tag, TagKind::Seq, start)?;
+        if is_unsafe {
+            self.unsafe_depth += 1;
+        }
+        let merge_source = matches!(
+            self.stack.last(),
+            Some(Frame::Map(MapFrame {
+                key: Some(PendingKey::Merge),
+                ..
+            }))
+        );
+        let keep_pairs = merge_source || anchor != 0;
+        self.begin_anchor(anchor);
+        self.stack.push(Frame::Seq(SeqFrame {
+            items: Vec::new(),
+            anchor,
+            start,
+            is_unsafe,
+            merge_source,
+            item_pairs: keep_pairs.then(Vec::new),
+        }));
+        Ok(())
+    }
+
+    fn end_sequence(&mut self) -> Result<(), YamlError> {
+        let Some(Frame::Seq(frame)) = self.stack.pop() else {
+            unreachable!("the parser ends only the sequence it started");
+        };
+        if frame.is_unsafe {
+            self.unsafe_depth -= 1;
+        }
+        let node = Node {
+            value: Value::List(frame.items),
+            start: frame.start,
+            identity: KeyId::Node(self.fresh_id()),
+            big_int: None,
+            pairs: None,
+            item_pairs: frame.item_pairs.map(Rc::from),
+        };
+        self.finish_anchor(frame.anchor, &node);
+        self.attach(node)
+    }
+
+    /// Puts a finished node where it belongs: the root, a list item, a key, a
+    /// value or a merge.
+    fn attach(&mut self, node: Node) -> Result<(), YamlError> {
+        let Some(parent) = self.stack.last_mut() else {
+            self.root = Some(node.value);
+            return Ok(());
+        };
+        match parent {
+            Frame::Seq(seq) => {
+                if seq.merge_source && !matches!(node.value, Value::Map(_)) {
+                    let start = node.start;
+                    return Err(self.error(start, ContentProblem::BadMerge));
+                }
+                if let Some(item_pairs) = &mut seq.item_pairs {
+                    item_pairs.push(node.pairs.clone().or_else(|| pairs_of_value(&node.value)));
+                }
+                seq.items.push(node.value);
+            }
+            Frame::Map(map) => match map.key.take() {
+                None => {
+                    let start = node.start;
+                    let identity = node.identity;
+                    match map_key(node) {
+                        Ok(key) => map.key = Some(PendingKey::Key(key, identity)),
+                        Err(problem) => return Err(self.error(start, problem)),
+                    }
+                }
+                Some(PendingKey::Key(key, id)) => {
+                    if let Some(raw) = &mut map.raw {
+                        raw.push(RawPair {
+                            id,
+                            key: key.clone(),
+                            value: node.value.clone(),
+                        });
+                    }
+                    map.entries.insert(key, node.value);
+                }
+                Some(PendingKey::Merge) => {
+                    let sources: Vec<Pairs> = match &node.value {
+                        Value::Map(_) => {
+                            vec![
+                                node.pairs
+                                    .clone()
+                                    .or_else(|| pairs_of_value(&node.value))
+                                    .unwrap_or_else(|| Pairs::from(Vec::new())),
+                            ]
+                        }
+                        Value::List(items) => {
+                            let item_pairs: Vec<Option<Pairs>> = match &node.item_pairs {
+                                Some(p) => p.to_vec(),
+                                None => items.iter().map(pairs_of_value).collect(),
+                            };
+                            match item_pairs.into_iter().collect::<Option<Vec<Pairs>>>() {
+                                Some(sources) => sources,
+                                None => {
+                                    let start = node.start;
+                                    return Err(self.error(start, ContentProblem::BadMerge));
+                                }
+                            }
+                        }
+                        _ => {
+                            let start = node.start;
+                            return Err(self.error(start, ContentProblem::BadMerge));
+                        }
+                    };
+                    for pair in sources.iter().flat_map(|s| s.iter()) {
+                        if !map.merged_ids.contains(&pair.id) {
+                            map.merged_ids.push(pair.id);
+                            map.merged.push(pair.clone());
+                        }
+                    }
+                }
+            },
+        }
+        Ok(())
+    }
+}
+
+/// The pairs of a mapping value whose raw pairs were not kept (it was not
+/// reachable as a merge source when it was built).
+fn pairs_of_value(value: &Value) -> Option<Pairs> {
+    let Value::Map(map) = value else {
+        return None;
+    };
+    Some(
+        map.iter()
+            .enumerate()
+            .map(|(i, (k, v))| RawPair {
+                id: key_identity(k).unwrap_or(KeyId::Node(u32::MAX - i as u32)),
+                key: MapKey {
+                    text: k.clone(),
+                    class: None,
+                },
+                value: v.clone(),
+            })
+            .collect(),
+    )
+}
+
+/// The identity CPython gives a key's text when it shares the object.
+fn key_identity(text: &str) -> Option<KeyId> {
+    let mut chars = text.chars();
+    match (chars.next(), chars.next()) {
+        (None, _) => Some(KeyId::Shared(None)),
+        (Some(c), None) if u32::from(c) < 256 => Some(KeyId::Shared(Some(c))),
+        _ => None,
+    }
+}
+
+fn integer_value(integer: Integer, big_int: &mut Option<Rc<str>>) -> Value {
+    match integer {
+        Integer::Small(i) => Value::Int(i),
+        Integer::Big(digits) => {
+            let value = digits.parse::<f64>().unwrap_or(f64::NAN);
+            *big_int = Some(Rc::from(digits));
+            Value::Float(value)
+        }
+    }
+}
+
+/// A node as a mapping key: strings as they are, other scalars as Python's
+/// `json` prints them, with the equality class Python's dict uses.
+fn map_key(node: Node) -> Result<MapKey, ContentProblem> {
+    let (text, class) = match node.value {
+        Value::String(s) | Value::Unsafe(s) => {
+            return Ok(MapKey {
+                text: s,
+                class: None,
+            });
+        }
+        Value::Null => ("null".to_owned(), "None".to_owned()),
+        Value::Bool(b) => (b.to_string(), u8::from(b).to_string()),
+        Value::Int(i) => (i.to_string(), i.to_string()),
+        Value::Float(f) => match node.big_int {
+            Some(digits) => (digits.to_string(), digits.to_string()),
+            None => {
+                let class = if f.is_nan() {
+                    "nan".to_owned()
+                } else if f == 0.0 {
+                    "0".to_owned()
+                } else if f.is_finite() && f.fract() == 0.0 {
+                    format!("{f:.0}")
+                } else {
+                    scalar::python_float_repr(f)
+                };
+                (scalar::python_float_repr(f), class)
+            }
+        },
+        Value::Vault(_) => return Err(ContentProblem::VaultKey),
+        Value::List(_) | Value::Map(_) => return Err(ContentProblem::ComplexKey),
+    };
+    Ok(MapKey {
+        text,
+        class: Some(class.into_boxed_str()),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn p(text: &str) -> serde_json::Value {
+        parse(text, Path::new("t.yml")).expect("parses").to_json()
+    }
+
+    #[test]
+    fn reads_yaml_1_1_scalars() {
+        assert_eq!(
+            p("a: yes\nb: 010\nc: 1e3\nd: ~\ne: '1'\nf: 1:30\n"),
+            serde_json::json!({"a": true, "b": 8, "c": "1e3", "d": null, "e": "1", "f": 90})
+        );
+    }
+
+    #[test]
+    fn merges_like_pyyaml() {
+        assert_eq!(
+            p("x: &x {abc: 1, a: 1}\ny: &y {abc: 2, a: 2}\nz:\n  q: 0\n  <<: [*x, *y]\n"),
+            serde_json::json!({"x": {"abc": 1, "a": 1}, "y": {"abc": 2, "a": 2},
+                "z": {"abc": 2, "a": 1, "q": 0}})
+        );
+    }
+
+    #[test]
+    fn second_document_is_an_error_at_its_start() {
+        let err = parse("a: 1\n---\nb: 2\n", Path::new("f.yml")).unwrap_err();
+        assert_eq!(err.location(), Some(&Location::new("f.yml", 2, 1)));
+    }
+
+    #[test]
+    fn empty_document_is_null() {
+        assert_eq!(parse("# nothing\n", Path::new("f")).unwrap(), Value::Null);
+        assert_eq!(parse("", Path::new("f")).unwrap(), Value::Null);
+    }
+}
