@@ -75,6 +75,8 @@ pub enum ContentProblem {
     VaultNotString,
     /// `*name` with no `&name` before it.
     UndefinedAlias,
+    /// `&name` defined a second time in the document.
+    DuplicateAnchor,
     /// `*name` inside the node `&name` is on.
     RecursiveAlias,
     /// A mapping or sequence used as a mapping key.
@@ -121,6 +123,10 @@ impl fmt::Display for ContentProblem {
             ContentProblem::UndefinedAlias => f.write_str(
                 "this alias refers to an anchor that is not defined before it; \
                  define `&name` earlier in the document",
+            ),
+            ContentProblem::DuplicateAnchor => f.write_str(
+                "this anchor name is already defined earlier in the document; \
+                 give the anchor a unique name",
             ),
             ContentProblem::RecursiveAlias => f.write_str(
                 "this alias refers to the node it is inside of; recursive structures cannot be loaded",

@@ -56,10 +56,19 @@ use scalar::{Implicit, Integer, ScalarProblem};
 pub fn parse(text: &str, origin: &Path) -> Result<Value, YamlError> {
     let mut parser = Parser::new_from_str(text);
     let mut builder = Builder::new(origin);
+    let mut anchors = AnchorNames::new(text);
     let mut documents = 0usize;
     while let Some(next) = parser.next_event() {
         let (event, span) = next.map_err(|e| builder.scan_error(&e))?;
         let start = span.start;
+        if let Event::Scalar(_, _, anchor, _)
+        | Event::SequenceStart(anchor, _)
+        | Event::MappingStart(anchor, _) = &event
+            && *anchor != 0
+            && !anchors.is_new(start.index())
+        {
+            return Err(builder.error(start, ContentProblem::DuplicateAnchor));
+        }
         match event {
             Event::DocumentStart(_) => {
                 documents += 1;
@@ -68,22 +77,84 @@ pub fn parse(text: &str, origin: &Path) -> Result<Value, YamlError> {
                 }
             }
             Event::Scalar(text, style, anchor, tag) => {
-                builder.scalar(text.as_ref(), style, anchor, tag.as_deref(), start)?;
+                builder.scalar(text.as_ref(), style, anchor, tag.as_deref(), start);
             }
             Event::Alias(anchor) => builder.alias(anchor, start)?,
             Event::SequenceStart(anchor, tag) => {
-                builder.start_sequence(anchor, tag.as_deref(), start)?;
+                builder.start_sequence(anchor, tag.as_deref(), start);
             }
-            Event::SequenceEnd => builder.end_sequence()?,
+            Event::SequenceEnd => builder.end_sequence(),
             Event::MappingStart(anchor, tag) => {
-                builder.start_mapping(anchor, tag.as_deref(), start)?;
+                builder.start_mapping(anchor, tag.as_deref(), start);
             }
-            Event::MappingEnd => builder.end_mapping()?,
+            Event::MappingEnd => builder.end_mapping(),
             Event::StreamEnd => break,
             Event::StreamStart | Event::DocumentEnd | Event::Nothing => {}
         }
     }
-    Ok(builder.root.unwrap_or(Value::Null))
+    match builder.deferred {
+        Some(error) => Err(error),
+        None => Ok(builder.root.unwrap_or(Value::Null)),
+    }
+}
+
+/// The anchor names of a document, to reject one defined twice as PyYAML's
+/// composer does (saphyr numbers anchors and accepts redefinitions).
+struct AnchorNames<'t> {
+    text: &'t str,
+    ascii: bool,
+    /// A (character, byte) position pair to resume the character count from.
+    cursor: (usize, usize),
+    seen: std::collections::HashSet<&'t str>,
+}
+
+impl<'t> AnchorNames<'t> {
+    fn new(text: &'t str) -> Self {
+        AnchorNames {
+            text,
+            ascii: text.is_ascii(),
+            cursor: (0, 0),
+            seen: std::collections::HashSet::new(),
+        }
+    }
+
+    fn byte_offset(&mut self, char_index: usize) -> usize {
+        if self.ascii {
+            return char_index;
+        }
+        if char_index < self.cursor.0 {
+            self.cursor = (0, 0);
+        }
+        let (mut chars, mut bytes) = self.cursor;
+        for c in self.text[bytes..].chars() {
+            if chars == char_index {
+                break;
+            }
+            chars += 1;
+            bytes += c.len_utf8();
+        }
+        self.cursor = (chars, bytes);
+        bytes
+    }
+
+    /// Records the anchor of the node whose properties start at
+    /// `char_index` (`&name`, possibly after a tag); false if already seen.
+    fn is_new(&mut self, char_index: usize) -> bool {
+        let start = self.byte_offset(char_index).min(self.text.len());
+        let rest = &self.text[start..];
+        let is_end = |c: char| c.is_whitespace() || matches!(c, ',' | '[' | ']' | '{' | '}');
+        let rest = if rest.starts_with('!') {
+            let tag_end = rest.find(is_end).unwrap_or(rest.len());
+            rest[tag_end..].trim_start()
+        } else {
+            rest
+        };
+        let Some(after) = rest.strip_prefix('&') else {
+            return true;
+        };
+        let name = &after[..after.find(is_end).unwrap_or(after.len())];
+        self.seen.insert(name)
+    }
 }
 
 /// Reads the YAML file at `path` as Ansible's loader does (see [`parse`]).
@@ -204,42 +275,91 @@ struct Node {
     item_pairs: Option<Rc<[Option<Pairs>]>>,
 }
 
-/// A mapping under construction: a Python dict's behaviour (first position,
-/// last value; `1 == 1.0 == True`).
-#[derive(Debug, Default)]
-struct MapAccumulator {
-    map: Map,
-    /// Equality class and index of every key that is not a string.
-    classes: Vec<(Box<str>, usize)>,
+/// A Python dict key: a string, or the equality class of any other key.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum PyKey {
+    Str(String),
+    Other(Box<str>),
+}
+
+/// A mapping under construction, with a Python dict's behaviour: first
+/// position, last value; `1 == 1.0 == True`; and the string `"1"` a different
+/// key from the number `1`, even though both print as `"1"` in JSON (where
+/// the one later in the dict wins for a JSON reader).
+#[derive(Debug)]
+enum MapAccumulator {
+    /// Only string keys so far (the usual case): the map itself.
+    Strings(Map),
+    /// Some keys are not strings: Python's keys in dict order, with their JSON text.
+    Mixed(indexmap::IndexMap<PyKey, (String, Value)>),
+}
+
+impl Default for MapAccumulator {
+    fn default() -> Self {
+        MapAccumulator::Strings(Map::new())
+    }
 }
 
 impl MapAccumulator {
     fn insert(&mut self, key: MapKey, value: Value) {
-        match key.class {
+        if let (MapAccumulator::Strings(map), None) = (&mut *self, &key.class) {
+            map.insert(key.text, value);
+            return;
+        }
+        if let MapAccumulator::Strings(map) = self {
+            let mixed = std::mem::take(map)
+                .into_iter()
+                .map(|(text, value)| (PyKey::Str(text.clone()), (text, value)))
+                .collect();
+            *self = MapAccumulator::Mixed(mixed);
+        }
+        let MapAccumulator::Mixed(mixed) = self else {
+            unreachable!("converted above");
+        };
+        let py_key = match key.class {
+            None => PyKey::Str(key.text.clone()),
+            Some(class) => PyKey::Other(class),
+        };
+        match mixed.get_mut(&py_key) {
+            Some(slot) => slot.1 = value,
             None => {
-                self.map.insert(key.text, value);
-            }
-            Some(class) => {
-                if let Some((_, index)) = self.classes.iter().find(|(c, _)| *c == class) {
-                    self.map[*index] = value;
-                } else {
-                    let (index, _) = self.map.insert_full(key.text, value);
-                    self.classes.push((class, index));
-                }
+                mixed.insert(py_key, (key.text, value));
             }
         }
     }
 
-    /// The entries as keys with their classes, in order.
-    fn into_entries(self) -> impl Iterator<Item = (MapKey, Value)> {
-        let mut classes: Vec<Option<Box<str>>> = vec![None; self.map.len()];
-        for (class, index) in self.classes {
-            classes[index] = Some(class);
+    /// The mapping as a JSON reader of Python's output sees it.
+    fn into_map(self) -> Map {
+        match self {
+            MapAccumulator::Strings(map) => map,
+            MapAccumulator::Mixed(mixed) => {
+                let mut map = Map::with_capacity(mixed.len());
+                for (text, value) in mixed.into_values() {
+                    map.insert(text, value);
+                }
+                map
+            }
         }
-        self.map
-            .into_iter()
-            .zip(classes)
-            .map(|((text, value), class)| (MapKey { text, class }, value))
+    }
+
+    /// The entries as keys with their classes, in dict order.
+    fn into_entries(self) -> Vec<(MapKey, Value)> {
+        match self {
+            MapAccumulator::Strings(map) => map
+                .into_iter()
+                .map(|(text, value)| (MapKey { text, class: None }, value))
+                .collect(),
+            MapAccumulator::Mixed(mixed) => mixed
+                .into_iter()
+                .map(|(py_key, (text, value))| {
+                    let class = match py_key {
+                        PyKey::Str(_) => None,
+                        PyKey::Other(class) => Some(class),
+                    };
+                    (MapKey { text, class }, value)
+                })
+                .collect(),
+        }
     }
 }
 
@@ -295,6 +415,11 @@ struct Builder<'a> {
     unsafe_depth: u32,
     next_node: u32,
     root: Option<Value>,
+    /// The first construction error. PyYAML composes the whole document
+    /// before constructing values, so syntax and composition errors
+    /// (undefined alias, duplicate anchor, second document) found later in
+    /// the text are the ones it reports; construction errors wait until the end.
+    deferred: Option<YamlError>,
 }
 
 impl<'a> Builder<'a> {
@@ -306,6 +431,7 @@ impl<'a> Builder<'a> {
             unsafe_depth: 0,
             next_node: 0,
             root: None,
+            deferred: None,
         }
     }
 
@@ -328,6 +454,10 @@ impl<'a> Builder<'a> {
             location: self.location(*error.marker()),
             message: error.info().to_owned(),
         }
+    }
+
+    fn defer(&mut self, error: YamlError) {
+        self.deferred.get_or_insert(error);
     }
 
     fn fresh_id(&mut self) -> u32 {
@@ -381,7 +511,7 @@ impl<'a> Builder<'a> {
         anchor: usize,
         tag: Option<&Tag>,
         start: Marker,
-    ) -> Result<(), YamlError> {
+    ) {
         let kind = tag.map(classify);
         let at_key = self.at_key();
         let plain_implicit = match kind {
@@ -399,8 +529,46 @@ impl<'a> Builder<'a> {
                 map.key = Some(PendingKey::Merge);
                 map.has_merge = true;
             }
-            return Ok(());
+            return;
         }
+        let mut big_int = None;
+        let value = match self.scalar_value(text, kind, tag, implicit, at_key, start, &mut big_int)
+        {
+            Ok(value) => value,
+            Err(error) => {
+                self.defer(error);
+                Value::Null
+            }
+        };
+        let identity = key_identity(text).unwrap_or_else(|| KeyId::Node(self.fresh_id()));
+        let node = Node {
+            value,
+            start,
+            identity,
+            big_int,
+            pairs: None,
+            item_pairs: None,
+        };
+        if anchor != 0 {
+            self.begin_anchor(anchor);
+            self.finish_anchor(anchor, &node);
+        }
+        self.attach(node);
+    }
+
+    /// The value of a scalar, as its tag (`kind`) or PyYAML's resolver
+    /// (`implicit`, for plain scalars) asks.
+    #[allow(clippy::too_many_arguments)]
+    fn scalar_value(
+        &self,
+        text: &str,
+        kind: Option<TagKind>,
+        tag: Option<&Tag>,
+        implicit: Option<Implicit>,
+        at_key: bool,
+        start: Marker,
+        big_int: &mut Option<Rc<str>>,
+    ) -> Result<Value, YamlError> {
         let bad = |problem: ScalarProblem, tag_name: &'static str| {
             self.error(
                 start,
@@ -410,15 +578,14 @@ impl<'a> Builder<'a> {
                 },
             )
         };
-        let mut big_int = None;
-        let value = match (kind, implicit) {
+        Ok(match (kind, implicit) {
             (_, Some(resolved)) => {
-                self.construct_resolved(text, resolved, at_key, false, start, &mut big_int)?
+                self.construct_resolved(text, resolved, at_key, false, start, big_int)?
             }
             (None, None) | (Some(TagKind::Str), _) => self.string(text, false),
             (Some(TagKind::Unsafe), _) => {
                 let resolved = scalar::resolve(text);
-                self.construct_resolved(text, resolved, false, true, start, &mut big_int)?
+                self.construct_resolved(text, resolved, false, true, start, big_int)?
             }
             (Some(TagKind::Vault), _) => match scalar::resolve(text) {
                 Implicit::Str => Value::Vault(text.to_owned()),
@@ -426,7 +593,7 @@ impl<'a> Builder<'a> {
             },
             (Some(TagKind::Int), _) => integer_value(
                 scalar::construct_int(text).map_err(|p| bad(p, "!!int"))?,
-                &mut big_int,
+                big_int,
             ),
             (Some(TagKind::Float), _) => {
                 Value::Float(scalar::construct_float(text).map_err(|p| bad(p, "!!float"))?)
@@ -460,21 +627,7 @@ impl<'a> Builder<'a> {
             (Some(TagKind::Unknown | TagKind::NonSpecific), _) => {
                 return Err(self.tag_error(tag, start, ContentProblem::UnknownTag));
             }
-        };
-        let identity = key_identity(text).unwrap_or_else(|| KeyId::Node(self.fresh_id()));
-        let node = Node {
-            value,
-            start,
-            identity,
-            big_int,
-            pairs: None,
-            item_pairs: None,
-        };
-        if anchor != 0 {
-            self.begin_anchor(anchor);
-            self.finish_anchor(anchor, &node);
-        }
-        self.attach(node)
+        })
     }
 
     fn tag_error(
@@ -529,6 +682,9 @@ impl<'a> Builder<'a> {
             Implicit::Merge => {
                 return Err(self.error(start, ContentProblem::SpecialScalarAsValue("<<")));
             }
+            Implicit::YamlIndicator => {
+                return Err(self.error(start, ContentProblem::SpecialScalarAsValue("!, & or *")));
+            }
             Implicit::Str => self.string(text, is_unsafe),
         })
     }
@@ -540,13 +696,23 @@ impl<'a> Builder<'a> {
                 ..node.clone()
             },
             Some(AnchorSlot::Pending) => {
-                return Err(self.error(start, ContentProblem::RecursiveAlias));
+                let error = self.error(start, ContentProblem::RecursiveAlias);
+                self.defer(error);
+                Node {
+                    value: Value::Null,
+                    start,
+                    identity: KeyId::Node(self.fresh_id()),
+                    big_int: None,
+                    pairs: None,
+                    item_pairs: None,
+                }
             }
             Some(AnchorSlot::Unset) | None => {
                 return Err(self.error(start, ContentProblem::UndefinedAlias));
             }
         };
-        self.attach(node)
+        self.attach(node);
+        Ok(())
     }
 
     /// Checks a container's tag; returns whether it is `!unsafe`.
@@ -588,13 +754,13 @@ impl<'a> Builder<'a> {
         }
     }
 
-    fn start_mapping(
-        &mut self,
-        anchor: usize,
-        tag: Option<&Tag>,
-        start: Marker,
-    ) -> Result<(), YamlError> {
-        let is_unsafe = self.container_tag(tag, TagKind::Map, start)?;
+    fn start_mapping(&mut self, anchor: usize, tag: Option<&Tag>, start: Marker) {
+        let is_unsafe = self
+            .container_tag(tag, TagKind::Map, start)
+            .unwrap_or_else(|error| {
+                self.defer(error);
+                false
+            });
         if is_unsafe {
             self.unsafe_depth += 1;
         }
@@ -611,10 +777,9 @@ impl<'a> Builder<'a> {
             merged_ids: Vec::new(),
             has_merge: false,
         }));
-        Ok(())
     }
 
-    fn end_mapping(&mut self) -> Result<(), YamlError> {
+    fn end_mapping(&mut self) {
         let Some(Frame::Map(frame)) = self.stack.pop() else {
             unreachable!("the parser ends only the mapping it started");
         };
@@ -640,7 +805,7 @@ impl<'a> Builder<'a> {
             Pairs::from(all)
         });
         let node = Node {
-            value: Value::Map(entries.map),
+            value: Value::Map(entries.into_map()),
             start: frame.start,
             identity: KeyId::Node(self.fresh_id()),
             big_int: None,
@@ -648,16 +813,16 @@ impl<'a> Builder<'a> {
             item_pairs: None,
         };
         self.finish_anchor(frame.anchor, &node);
-        self.attach(node)
+        self.attach(node);
     }
 
-    fn start_sequence(
-        &mut self,
-        anchor: usize,
-        tag: Option<&Tag>,
-        start: Marker,
-    ) -> Result<(), YamlError> {
-        let is_unsafe = self.container_tag(tag, TagKind::Seq, start)?;
+    fn start_sequence(&mut self, anchor: usize, tag: Option<&Tag>, start: Marker) {
+        let is_unsafe = self
+            .container_tag(tag, TagKind::Seq, start)
+            .unwrap_or_else(|error| {
+                self.defer(error);
+                false
+            });
         if is_unsafe {
             self.unsafe_depth += 1;
         }
@@ -678,10 +843,9 @@ impl<'a> Builder<'a> {
             merge_source,
             item_pairs: keep_pairs.then(Vec::new),
         }));
-        Ok(())
     }
 
-    fn end_sequence(&mut self) -> Result<(), YamlError> {
+    fn end_sequence(&mut self) {
         let Some(Frame::Seq(frame)) = self.stack.pop() else {
             unreachable!("the parser ends only the sequence it started");
         };
@@ -697,34 +861,36 @@ impl<'a> Builder<'a> {
             item_pairs: frame.item_pairs.map(Rc::from),
         };
         self.finish_anchor(frame.anchor, &node);
-        self.attach(node)
+        self.attach(node);
     }
 
     /// Puts a finished node where it belongs: the root, a list item, a key, a
     /// value or a merge.
-    fn attach(&mut self, node: Node) -> Result<(), YamlError> {
+    fn attach(&mut self, node: Node) {
         let Some(parent) = self.stack.last_mut() else {
             self.root = Some(node.value);
-            return Ok(());
+            return;
         };
-        match parent {
-            Frame::Seq(seq) => {
-                if seq.merge_source && !matches!(node.value, Value::Map(_)) {
-                    let start = node.start;
-                    return Err(self.error(start, ContentProblem::BadMerge));
-                }
-                if let Some(item_pairs) = &mut seq.item_pairs {
-                    item_pairs.push(node.pairs.clone().or_else(|| pairs_of_value(&node.value)));
-                }
-                seq.items.push(node.value);
-            }
+        let problem = match parent {
+            Frame::Seq(seq) => attach_item(seq, node),
             Frame::Map(map) => match map.key.take() {
                 None => {
-                    let start = node.start;
-                    let identity = node.identity;
+                    let (start, identity) = (node.start, node.identity);
                     match map_key(node) {
-                        Ok(key) => map.key = Some(PendingKey::Key(key, identity)),
-                        Err(problem) => return Err(self.error(start, problem)),
+                        Ok(key) => {
+                            map.key = Some(PendingKey::Key(key, identity));
+                            None
+                        }
+                        Err(problem) => {
+                            // Keep reading (PyYAML reports errors found while
+                            // composing first) with a stand-in key.
+                            let stand_in = MapKey {
+                                text: String::new(),
+                                class: None,
+                            };
+                            map.key = Some(PendingKey::Key(stand_in, identity));
+                            Some((start, problem))
+                        }
                     }
                 }
                 Some(PendingKey::Key(key, id)) => {
@@ -736,46 +902,60 @@ impl<'a> Builder<'a> {
                         });
                     }
                     map.entries.insert(key, node.value);
+                    None
                 }
-                Some(PendingKey::Merge) => {
-                    let sources: Vec<Pairs> = match &node.value {
-                        Value::Map(_) => {
-                            vec![
-                                node.pairs
-                                    .clone()
-                                    .or_else(|| pairs_of_value(&node.value))
-                                    .unwrap_or_else(|| Pairs::from(Vec::new())),
-                            ]
-                        }
-                        Value::List(items) => {
-                            let item_pairs: Vec<Option<Pairs>> = match &node.item_pairs {
-                                Some(p) => p.to_vec(),
-                                None => items.iter().map(pairs_of_value).collect(),
-                            };
-                            match item_pairs.into_iter().collect::<Option<Vec<Pairs>>>() {
-                                Some(sources) => sources,
-                                None => {
-                                    let start = node.start;
-                                    return Err(self.error(start, ContentProblem::BadMerge));
-                                }
-                            }
-                        }
-                        _ => {
-                            let start = node.start;
-                            return Err(self.error(start, ContentProblem::BadMerge));
-                        }
-                    };
-                    for pair in sources.iter().flat_map(|s| s.iter()) {
-                        if !map.merged_ids.contains(&pair.id) {
-                            map.merged_ids.push(pair.id);
-                            map.merged.push(pair.clone());
-                        }
-                    }
-                }
+                Some(PendingKey::Merge) => merge_into(map, &node),
             },
+        };
+        if let Some((start, problem)) = problem {
+            let error = self.error(start, problem);
+            self.defer(error);
         }
-        Ok(())
     }
+}
+
+/// Appends a list item; an item of a merge key's list must be a mapping.
+fn attach_item(seq: &mut SeqFrame, node: Node) -> Option<(Marker, ContentProblem)> {
+    if seq.merge_source && !matches!(node.value, Value::Map(_)) {
+        return Some((node.start, ContentProblem::BadMerge));
+    }
+    if let Some(item_pairs) = &mut seq.item_pairs {
+        item_pairs.push(node.pairs.clone().or_else(|| pairs_of_value(&node.value)));
+    }
+    seq.items.push(node.value);
+    None
+}
+
+/// Adds the value of a merge key (`<<`) to the merged pairs, as PyYAML's
+/// `flatten_mapping` does: a mapping's pairs, or each listed mapping's pairs
+/// in order, skipping a pair whose key was merged already (by identity).
+fn merge_into(map: &mut MapFrame, node: &Node) -> Option<(Marker, ContentProblem)> {
+    let sources: Vec<Pairs> = match &node.value {
+        Value::Map(_) => vec![
+            node.pairs
+                .clone()
+                .or_else(|| pairs_of_value(&node.value))
+                .unwrap_or_else(|| Pairs::from(Vec::new())),
+        ],
+        Value::List(items) => {
+            let item_pairs: Vec<Option<Pairs>> = match &node.item_pairs {
+                Some(pairs) => pairs.to_vec(),
+                None => items.iter().map(pairs_of_value).collect(),
+            };
+            match item_pairs.into_iter().collect::<Option<Vec<Pairs>>>() {
+                Some(sources) => sources,
+                None => return Some((node.start, ContentProblem::BadMerge)),
+            }
+        }
+        _ => return Some((node.start, ContentProblem::BadMerge)),
+    };
+    for pair in sources.iter().flat_map(|source| source.iter()) {
+        if !map.merged_ids.contains(&pair.id) {
+            map.merged_ids.push(pair.id);
+            map.merged.push(pair.clone());
+        }
+    }
+    None
 }
 
 /// The pairs of a mapping value whose raw pairs were not kept (it was not

@@ -22,6 +22,9 @@ pub(crate) enum Implicit {
     Merge,
     /// `=`: PyYAML's `tag:yaml.org,2002:value`, which has no constructor.
     ValueKey,
+    /// `!`, `&` or `*` (only reachable re-resolving a tagged scalar): PyYAML's
+    /// `tag:yaml.org,2002:yaml`, which has no constructor.
+    YamlIndicator,
     Str,
 }
 
@@ -56,6 +59,7 @@ pub(crate) fn resolve(text: &str) -> Implicit {
         '~' if core == "~" => Implicit::Null,
         '<' if core == "<<" => Implicit::Merge,
         '=' if core == "=" => Implicit::ValueKey,
+        '!' | '&' | '*' if core.len() == 1 => Implicit::YamlIndicator,
         _ => Implicit::Str,
     }
 }
@@ -319,42 +323,53 @@ fn trim_python(s: &str) -> &str {
 }
 
 /// `SafeConstructor.construct_yaml_int`: underscores dropped, sign, `0b`, `0x`,
-/// leading-zero octal, sexagesimal `a:b:c`, decimal.
+/// leading-zero octal, sexagesimal `a:b:c`, decimal, each part read by
+/// Python's `int()` (which ignores surrounding whitespace and accepts the
+/// base's prefix once more).
 pub(crate) fn construct_int(text: &str) -> Result<Integer, ScalarProblem> {
     let cleaned: String = text.chars().filter(|c| *c != '_').collect();
-    let mut value = trim_python(&cleaned);
-    let negative = value.starts_with('-');
-    value = strip_sign(value);
+    let negative = cleaned.starts_with('-');
+    let value = strip_sign(&cleaned);
     if value.is_empty() {
         return Err(ScalarProblem::NotInt);
     }
     let magnitude = if value == "0" {
         BigUint::zero()
     } else if let Some(bits) = value.strip_prefix("0b") {
-        BigUint::parse(bits, 2)?
+        python_int(bits, 2)?
     } else if let Some(hex) = value.strip_prefix("0x") {
-        BigUint::parse(hex, 16)?
+        python_int(hex, 16)?
     } else if value.starts_with('0') {
-        // Python's int(value, 8) also accepts an `0o` prefix.
-        let octal = value
-            .strip_prefix("0o")
-            .or_else(|| value.strip_prefix("0O"))
-            .unwrap_or(value);
-        BigUint::parse(octal, 8)?
+        python_int(value, 8)?
     } else if value.contains(':') {
         let mut parts = value.split(':');
-        let mut total = BigUint::parse(parts.next().unwrap_or_default(), 10)?;
+        let mut total = python_int(parts.next().unwrap_or_default(), 10)?;
         for part in parts {
-            let digit = BigUint::parse(part, 10)?
+            let digit = python_int(part, 10)?
                 .to_u32()
                 .ok_or(ScalarProblem::NotInt)?;
             total.mul_add(60, digit);
         }
         total
     } else {
-        BigUint::parse(value, 10)?
+        python_int(value, 10)?
     };
     Ok(magnitude.into_integer(negative))
+}
+
+/// Python's `int(text, radix)` for a non-negative ASCII number.
+fn python_int(text: &str, radix: u32) -> Result<BigUint, ScalarProblem> {
+    let text = trim_python(text);
+    let prefix = match radix {
+        2 => Some(["0b", "0B"]),
+        8 => Some(["0o", "0O"]),
+        16 => Some(["0x", "0X"]),
+        _ => None,
+    };
+    let digits = prefix
+        .and_then(|p| text.strip_prefix(p[0]).or_else(|| text.strip_prefix(p[1])))
+        .unwrap_or(text);
+    BigUint::parse(digits, radix)
 }
 
 /// `SafeConstructor.construct_yaml_float`: underscores dropped, lower-cased,
@@ -365,30 +380,30 @@ pub(crate) fn construct_float(text: &str) -> Result<f64, ScalarProblem> {
         .filter(|c| *c != '_')
         .flat_map(char::to_lowercase)
         .collect();
-    let trimmed = trim_python(&cleaned);
-    let sign = if trimmed.starts_with('-') { -1.0 } else { 1.0 };
-    let value = strip_sign(trimmed);
+    let sign = if cleaned.starts_with('-') { -1.0 } else { 1.0 };
+    let value = strip_sign(&cleaned);
     match value {
         ".inf" => return Ok(sign * f64::INFINITY),
         ".nan" => return Ok(f64::NAN),
         _ => {}
     }
     if value.contains(':') {
-        let mut total = 0.0;
-        for part in value.split(':') {
-            total = total * 60.0 + python_float(part)?;
+        // Summed from the last part up, as PyYAML does (same rounding).
+        let (mut total, mut base) = (0.0, 1.0);
+        for part in value.rsplit(':') {
+            total += python_float(part)? * base;
+            base *= 60.0;
         }
         return Ok(sign * total);
     }
-    // Python's float() keeps the sign itself (and accepts "inf", "nan").
-    python_float(trimmed)
+    Ok(sign * python_float(value)?)
 }
 
-/// Python's `float(text)` for ASCII input: Rust's grammar is the same apart from
-/// Python also accepting `infinity`/`nan` with a sign, which Rust does too.
+/// Python's `float(text)` for ASCII input (Rust's grammar is the same for
+/// what YAML can hold once the sign is gone).
 fn python_float(text: &str) -> Result<f64, ScalarProblem> {
     let text = trim_python(text);
-    if text.is_empty() || text.contains(|c: char| !c.is_ascii()) {
+    if text.is_empty() || !text.is_ascii() {
         return Err(ScalarProblem::NotFloat);
     }
     text.parse::<f64>().map_err(|_| ScalarProblem::NotFloat)
