@@ -2,6 +2,8 @@
 
 use std::path::PathBuf;
 
+use kayobe_automation::config::vault::VaultSecret;
+
 /// Where the Kayobe configuration is, which environment, and how to open the vault.
 #[derive(Debug, clap::Args)]
 pub struct Global {
@@ -19,4 +21,59 @@ pub struct Global {
     /// A file holding the vault password (else `$KAYOBE_VAULT_PASSWORD`).
     #[arg(long, global = true, env = "KAYOBE_VAULT_PASSWORD_FILE")]
     pub vault_password_file: Option<PathBuf>,
+}
+
+/// Why no vault password could be had.
+#[derive(Debug, thiserror::Error, miette::Diagnostic)]
+pub enum VaultPasswordError {
+    /// Neither a password file nor `KAYOBE_VAULT_PASSWORD` was given.
+    #[error("no vault password was given")]
+    #[diagnostic(help(
+        "pass `--vault-password-file FILE`, set KAYOBE_VAULT_PASSWORD_FILE to a file holding the password, or set KAYOBE_VAULT_PASSWORD"
+    ))]
+    Missing,
+    /// `KAYOBE_VAULT_PASSWORD` is set but empty.
+    #[error("KAYOBE_VAULT_PASSWORD is empty")]
+    #[diagnostic(help(
+        "set KAYOBE_VAULT_PASSWORD to the vault password, or unset it and pass `--vault-password-file FILE`"
+    ))]
+    EmptyEnvironment,
+    /// The password file could not be used.
+    #[error("{error}")]
+    #[diagnostic(help(
+        "the file comes from `--vault-password-file` or KAYOBE_VAULT_PASSWORD_FILE; an executable file is run and its output used"
+    ))]
+    File {
+        /// What went wrong.
+        error: kayobe_automation::config::vault::VaultError,
+    },
+}
+
+impl Global {
+    /// The vault password: from `--vault-password-file` (or
+    /// `$KAYOBE_VAULT_PASSWORD_FILE`), read as Ansible reads password files,
+    /// else from `$KAYOBE_VAULT_PASSWORD`, with surrounding newlines dropped as
+    /// Kayobe's password helper and Ansible do.
+    pub fn vault_secret(&self) -> Result<VaultSecret, VaultPasswordError> {
+        if let Some(path) = &self.vault_password_file {
+            return VaultSecret::from_file(path)
+                .map_err(|error| VaultPasswordError::File { error });
+        }
+        let Some(password) = std::env::var_os("KAYOBE_VAULT_PASSWORD") else {
+            return Err(VaultPasswordError::Missing);
+        };
+        let password = password.into_encoded_bytes();
+        let is_newline = |b: &&u8| matches!(b, b'\r' | b'\n');
+        let front = password.iter().take_while(is_newline).count();
+        let back = password[front..]
+            .iter()
+            .rev()
+            .take_while(is_newline)
+            .count();
+        let password = &password[front..password.len() - back];
+        if password.is_empty() {
+            return Err(VaultPasswordError::EmptyEnvironment);
+        }
+        Ok(VaultSecret::new(password))
+    }
 }
