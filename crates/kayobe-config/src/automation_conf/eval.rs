@@ -176,10 +176,12 @@ impl Evaluator<'_> {
         let mut segments = Vec::new();
         self.expand(word, false, &mut segments);
         for segment in segments.iter().filter(|s| !s.quoted) {
-            if segment.text.contains(['*', '?', '[']) {
+            // Bash treats a backslash in an unquoted expansion as a pattern
+            // escape when it matches file names, so refuse it like a glob.
+            if segment.text.contains(['*', '?', '[', '\\']) {
                 return Err(self.unsupported(
                     word.at,
-                    "an unquoted `*`, `?` or `[` where bash would expand file names",
+                    "an unquoted `*`, `?`, `[` or `\\` where bash would expand file names",
                     "quote the word",
                 ));
             }

@@ -217,6 +217,14 @@ impl<'a> Parser<'a> {
         }
     }
 
+    /// Skips backslash-newline pairs, which bash removes before it reads
+    /// tokens (so `$\\⏎NAME` is `$NAME`).
+    fn skip_continuations(&mut self) {
+        while self.peek() == Some('\\') && self.peek_at(1) == Some('\n') {
+            self.pos += 2;
+        }
+    }
+
     /// Skips a `#` comment up to (not including) the newline.
     fn skip_comment(&mut self) {
         if self.peek() == Some('#') {
@@ -754,6 +762,9 @@ impl<'a> Parser<'a> {
             }
         };
         let quoted_mode = mode == Mode::ParamWordInDquote;
+        // Inside "${N:-word}", single quotes stay in the value but hide `}`
+        // from the search for the closing brace, as in bash.
+        let mut in_single_quotes = false;
         loop {
             let Some(c) = self.peek() else {
                 if mode == Mode::Plain {
@@ -762,7 +773,19 @@ impl<'a> Parser<'a> {
                 return Err(self.syntax(at, "`${` is never closed by `}`"));
             };
             match c {
-                '}' if mode != Mode::Plain => break,
+                '}' if mode != Mode::Plain && !in_single_quotes => break,
+                '<' | '>' if mode != Mode::Plain && self.peek_at(1) == Some('(') => {
+                    return Err(self.unsupported(
+                        self.pos,
+                        "process substitution `<(…)`/`>(…)`",
+                        "write the value itself",
+                    ));
+                }
+                '\'' if quoted_mode => {
+                    in_single_quotes = !in_single_quotes;
+                    literal.push('\'');
+                    self.pos += 1;
+                }
                 c if mode == Mode::Plain && is_meta(c) => break,
                 '\'' if !quoted_mode => {
                     flush(&mut literal, &mut parts, false);
@@ -782,6 +805,15 @@ impl<'a> Parser<'a> {
                     self.pos += 1;
                     // An empty '' still makes the word non-empty.
                     parts.push(Part::Literal { text, quoted: true });
+                }
+                // Bash gives such inner quotes meanings that vary with what
+                // precedes a backslash; no config needs them.
+                '"' if quoted_mode => {
+                    return Err(self.unsupported(
+                        self.pos,
+                        "double quotes inside a double-quoted `${NAME:-…}`",
+                        "drop the inner quotes: the outer ones already quote the default",
+                    ));
                 }
                 '"' => {
                     flush(&mut literal, &mut parts, quoted_mode);
@@ -909,10 +941,12 @@ impl<'a> Parser<'a> {
     fn parse_dollar(&mut self, quoted: bool) -> Result<Option<Part>> {
         let at = self.pos;
         self.pos += 1;
+        self.skip_continuations();
         let next = self.peek();
         match next {
             Some('{') => {
                 self.pos += 1;
+                self.skip_continuations();
                 self.parse_braced(at, quoted).map(Some)
             }
             Some(c) if is_name_start(c) => {
@@ -920,6 +954,7 @@ impl<'a> Parser<'a> {
                 while let Some(c) = self.peek().filter(|&c| is_name_char(c)) {
                     name.push(c);
                     self.pos += 1;
+                    self.skip_continuations();
                 }
                 Ok(Some(Part::Param {
                     name,
@@ -977,6 +1012,7 @@ impl<'a> Parser<'a> {
             while let Some(c) = self.peek().filter(|&c| is_name_char(c)) {
                 name.push(c);
                 self.pos += 1;
+                self.skip_continuations();
             }
         } else {
             return match self.peek() {
@@ -993,6 +1029,7 @@ impl<'a> Parser<'a> {
         let colon = self.peek() == Some(':');
         if colon {
             self.pos += 1;
+            self.skip_continuations();
         }
         let op = match self.peek() {
             Some('}') if !colon => {

@@ -66,10 +66,13 @@ fn expansions_use_earlier_assignments_then_context_then_empty() {
 
 #[test]
 fn nested_quotes_inside_a_quoted_default() {
-    assert_eq!(scalar("A=\"${X:-\"q  r\"}\"", "A"), "q  r");
     assert_eq!(scalar("A=\"${X:-'a'}\"", "A"), "'a'");
     assert_eq!(scalar("A=\"${X:-\\}}\"", "A"), "}");
     assert_eq!(scalar("A=${X:-a  b}", "A"), "a  b");
+    assert_eq!(scalar("A=\"${X:-'}'}\"", "A"), "'}'");
+    assert_eq!(scalar("Y=5; A=\"${X:-'$Y}'}\"", "A"), "'5}'");
+    assert_eq!(scalar(r#"A=${X:-"\q"}"#, "A"), "\\q");
+    assert_eq!(scalar(r#"A=${X:-"a  b"}"#, "A"), "a  b");
 }
 
 #[test]
@@ -141,6 +144,8 @@ fn unsupported_constructs_name_line_and_column() {
         ("A=${B#x}", "config.sh:1:6: the expansion operator `#`"),
         ("A=${#B}", "config.sh:1:3: the length expansion"),
         ("A=$1", "config.sh:1:3: the special parameter `$1`"),
+        ("A=\"${X:->(b}\"", "config.sh:1:9: process substitution"),
+        ("A=\"${X:-\"b\"}\"", "config.sh:1:9: double quotes inside"),
         (
             "if [[ -f x ]]; then A=1; fi",
             "config.sh:1:7: the test `-f`",
