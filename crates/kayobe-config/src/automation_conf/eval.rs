@@ -1,0 +1,315 @@
+//! Running the parsed subset as bash would: expansions, field splitting,
+//! assignments and `if` conditions.
+
+use std::path::Path;
+
+use indexmap::IndexMap;
+
+use super::syntax::{
+    AssignValue, Assignment, CondExpr, Condition, ParamOp, Part, Stmt, Word, location_of,
+};
+use super::{AutomationConfError, ConfValue, Variable};
+
+type Result<T> = std::result::Result<T, AutomationConfError>;
+
+/// A piece of an expanded word.
+struct Segment {
+    text: String,
+    /// Inside quotes (or escaped): never split, never a pattern.
+    quoted: bool,
+    /// Produced by a parameter expansion (incl. the literal text of its
+    /// `:-word`): the only text bash splits into fields.
+    expanded: bool,
+}
+
+pub(super) struct Evaluator<'a> {
+    pub vars: IndexMap<String, Variable>,
+    pub context: &'a IndexMap<String, ConfValue>,
+    pub line_starts: &'a [usize],
+    pub origin: &'a Path,
+}
+
+impl Evaluator<'_> {
+    fn unsupported(&self, at: usize, construct: &str, hint: &str) -> AutomationConfError {
+        AutomationConfError::Unsupported {
+            location: location_of(self.line_starts, self.origin, at),
+            construct: construct.to_owned(),
+            hint: hint.to_owned(),
+        }
+    }
+
+    fn current(&self, name: &str) -> Option<&ConfValue> {
+        self.vars
+            .get(name)
+            .map(|v| &v.value)
+            .or_else(|| self.context.get(name))
+    }
+
+    /// `$NAME` as bash expands it; `None` when unset (an empty array counts
+    /// as unset, as its element 0 is).
+    fn lookup(&self, name: &str) -> Option<String> {
+        match self.current(name)? {
+            ConfValue::Scalar(s) => Some(s.clone()),
+            ConfValue::Array(items) => items.first().cloned(),
+        }
+    }
+
+    pub fn run(&mut self, stmts: &[Stmt]) -> Result<()> {
+        for stmt in stmts {
+            match stmt {
+                Stmt::Assign(assignment) => self.assign(assignment)?,
+                Stmt::If {
+                    branches,
+                    otherwise,
+                } => {
+                    let mut taken = None;
+                    for (condition, body) in branches {
+                        if self.condition(condition)? {
+                            taken = Some(body);
+                            break;
+                        }
+                    }
+                    self.run(taken.unwrap_or(otherwise))?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn assign(&mut self, assignment: &Assignment) -> Result<()> {
+        let previous = self.current(&assignment.name).cloned();
+        let value = match &assignment.value {
+            AssignValue::Scalar(word) => {
+                let text = self.scalar(word);
+                match (previous, assignment.append) {
+                    (Some(ConfValue::Array(mut items)), append) => {
+                        match items.first_mut() {
+                            Some(first) if append => first.push_str(&text),
+                            Some(first) => *first = text,
+                            None => items.push(text),
+                        }
+                        ConfValue::Array(items)
+                    }
+                    (Some(ConfValue::Scalar(mut s)), true) => {
+                        s.push_str(&text);
+                        ConfValue::Scalar(s)
+                    }
+                    _ => ConfValue::Scalar(text),
+                }
+            }
+            AssignValue::Array(words) => {
+                let mut elements = Vec::new();
+                for word in words {
+                    elements.extend(self.fields(word)?);
+                }
+                match (previous, assignment.append) {
+                    (Some(ConfValue::Array(mut items)), true) => {
+                        items.extend(elements);
+                        ConfValue::Array(items)
+                    }
+                    (Some(ConfValue::Scalar(s)), true) => {
+                        elements.insert(0, s);
+                        ConfValue::Array(elements)
+                    }
+                    _ => ConfValue::Array(elements),
+                }
+            }
+        };
+        let location = location_of(self.line_starts, self.origin, assignment.at);
+        self.vars
+            .insert(assignment.name.clone(), Variable { value, location });
+        Ok(())
+    }
+
+    fn expand(&self, word: &Word, in_param: bool, out: &mut Vec<Segment>) {
+        for part in &word.parts {
+            match part {
+                Part::Literal { text, quoted } => out.push(Segment {
+                    text: text.clone(),
+                    quoted: *quoted,
+                    expanded: in_param,
+                }),
+                Part::Param { name, op, quoted } => {
+                    let value = self.lookup(name);
+                    let alternative = match op {
+                        None => None,
+                        Some((ParamOp::Default { colon }, alt)) => {
+                            let use_alt = match &value {
+                                None => true,
+                                Some(v) => *colon && v.is_empty(),
+                            };
+                            use_alt.then_some(alt)
+                        }
+                        Some((ParamOp::Alternate { colon }, alt)) => {
+                            let set = match &value {
+                                None => false,
+                                Some(v) => !(*colon && v.is_empty()),
+                            };
+                            if !set {
+                                continue;
+                            }
+                            Some(alt)
+                        }
+                    };
+                    match alternative {
+                        Some(alt) => self.expand(alt, true, out),
+                        None => out.push(Segment {
+                            text: value.unwrap_or_default(),
+                            quoted: *quoted,
+                            expanded: true,
+                        }),
+                    }
+                }
+            }
+        }
+    }
+
+    /// A word where bash neither splits nor globs: assignments, `[[ ]]` operands.
+    fn scalar(&self, word: &Word) -> String {
+        let mut segments = Vec::new();
+        self.expand(word, false, &mut segments);
+        segments.into_iter().map(|s| s.text).collect()
+    }
+
+    /// A word where bash splits fields and expands globs: array elements, `[` arguments.
+    fn fields(&self, word: &Word) -> Result<Vec<String>> {
+        let mut segments = Vec::new();
+        self.expand(word, false, &mut segments);
+        for segment in segments.iter().filter(|s| !s.quoted) {
+            // Bash treats a backslash in an unquoted expansion as a pattern
+            // escape when it matches file names, so refuse it like a glob.
+            if segment.text.contains(['*', '?', '[', '\\']) {
+                return Err(self.unsupported(
+                    word.at,
+                    "an unquoted `*`, `?`, `[` or `\\` where bash would expand file names",
+                    "quote the word",
+                ));
+            }
+            if !segment.expanded && segment.text.contains('{') {
+                return Err(self.unsupported(
+                    word.at,
+                    "an unquoted `{` where bash would do brace expansion",
+                    "quote the word",
+                ));
+            }
+        }
+        let mut fields = Vec::new();
+        let mut field = String::new();
+        let mut started = false;
+        for segment in segments {
+            if segment.quoted || !segment.expanded {
+                field.push_str(&segment.text);
+                started |= segment.quoted || !segment.text.is_empty();
+                continue;
+            }
+            for c in segment.text.chars() {
+                if matches!(c, ' ' | '\t' | '\n') {
+                    if started {
+                        fields.push(std::mem::take(&mut field));
+                        started = false;
+                    }
+                } else {
+                    field.push(c);
+                    started = true;
+                }
+            }
+        }
+        if started {
+            fields.push(field);
+        }
+        Ok(fields)
+    }
+
+    fn condition(&self, condition: &Condition) -> Result<bool> {
+        match condition {
+            Condition::DoubleBracket(expr) => self.cond_expr(expr),
+            Condition::Test { args, at } => {
+                let mut fields = Vec::new();
+                for word in args {
+                    fields.extend(self.fields(word)?);
+                }
+                self.test(&fields, *at)
+            }
+            Condition::Not(inner) => Ok(!self.condition(inner)?),
+            Condition::And(left, right) => Ok(self.condition(left)? && self.condition(right)?),
+            Condition::Or(left, right) => Ok(self.condition(left)? || self.condition(right)?),
+        }
+    }
+
+    fn cond_expr(&self, expr: &CondExpr) -> Result<bool> {
+        Ok(match expr {
+            CondExpr::NonEmpty(word) => !self.scalar(word).is_empty(),
+            CondExpr::Empty(word) => self.scalar(word).is_empty(),
+            CondExpr::Compare { lhs, rhs, negate } => {
+                let mut segments = Vec::new();
+                self.expand(rhs, false, &mut segments);
+                let pattern = segments.iter().any(|s| {
+                    !s.quoted
+                        && (s.text.contains(['*', '?', '['])
+                            || (s.expanded && s.text.contains('\\')))
+                });
+                if pattern {
+                    return Err(self.unsupported(
+                        rhs.at,
+                        "pattern matching on the right of `==`/`!=` in `[[ … ]]`",
+                        "quote the right-hand side to compare strings",
+                    ));
+                }
+                let rhs: String = segments.into_iter().map(|s| s.text).collect();
+                (self.scalar(lhs) == rhs) != *negate
+            }
+            CondExpr::Not(inner) => !self.cond_expr(inner)?,
+            CondExpr::And(left, right) => self.cond_expr(left)? && self.cond_expr(right)?,
+            CondExpr::Or(left, right) => self.cond_expr(left)? || self.cond_expr(right)?,
+        })
+    }
+
+    /// `test`/`[` on its arguments after expansion, by argument count as POSIX
+    /// specifies.
+    fn test(&self, args: &[String], at: usize) -> Result<bool> {
+        let unsupported_op = |op: &str| {
+            self.unsupported(
+                at,
+                &format!("the test operator `{op}`"),
+                "only =, ==, !=, -n, -z and ! are read",
+            )
+        };
+        let arity = || {
+            self.unsupported(
+                at,
+                "this `[ … ]` test (after expansion its arguments do not form a test bash accepts, often because an unquoted variable is empty)",
+                "quote variables in `[ … ]`, or use `[[ … ]]`",
+            )
+        };
+        match args {
+            [] => Ok(false),
+            [one] => Ok(!one.is_empty()),
+            [bang, operand] if bang == "!" => Ok(operand.is_empty()),
+            [op, operand] if op == "-n" => Ok(!operand.is_empty()),
+            [op, operand] if op == "-z" => Ok(operand.is_empty()),
+            [op, _] if op.starts_with('-') && UNARY.contains(&op.as_str()) => {
+                Err(unsupported_op(op))
+            }
+            [_, _] => Err(arity()),
+            [lhs, op, rhs] => match op.as_str() {
+                "=" | "==" => Ok(lhs == rhs),
+                "!=" => Ok(lhs != rhs),
+                "-eq" | "-ne" | "-lt" | "-le" | "-gt" | "-ge" | "-nt" | "-ot" | "-ef" | "-a"
+                | "-o" | "<" | ">" => Err(unsupported_op(op)),
+                _ if lhs == "!" => Ok(!self.test(&args[1..], at)?),
+                _ => Err(arity()),
+            },
+            [bang, ..] if bang == "!" && args.len() == 4 => Ok(!self.test(&args[1..], at)?),
+            _ => Err(self.unsupported(
+                at,
+                "a `[ … ]` test with more than one comparison (`-a`/`-o`)",
+                "join `[ … ]` tests with && and ||",
+            )),
+        }
+    }
+}
+
+const UNARY: &[&str] = &[
+    "-a", "-b", "-c", "-d", "-e", "-f", "-g", "-h", "-k", "-p", "-r", "-s", "-t", "-u", "-w", "-x",
+    "-O", "-G", "-L", "-S", "-N", "-o", "-v", "-R",
+];
