@@ -441,7 +441,11 @@ fn python_int(value: &Value) -> Option<i64> {
             {
                 return None;
             }
-            digits.replace('_', "").parse::<i64>().ok().map(|n| sign * n)
+            digits
+                .replace('_', "")
+                .parse::<i64>()
+                .ok()
+                .map(|n| sign * n)
         }
         _ => None,
     }

@@ -98,7 +98,15 @@ pub(crate) fn python_splitlines(text: &str) -> impl Iterator<Item = &str> {
 fn is_line_boundary(c: char) -> bool {
     matches!(
         c,
-        '\n' | '\r' | '\x0b' | '\x0c' | '\x1c' | '\x1d' | '\x1e' | '\u{85}' | '\u{2028}' | '\u{2029}'
+        '\n' | '\r'
+            | '\x0b'
+            | '\x0c'
+            | '\x1c'
+            | '\x1d'
+            | '\x1e'
+            | '\u{85}'
+            | '\u{2028}'
+            | '\u{2029}'
     )
 }
 
@@ -118,10 +126,7 @@ pub(crate) fn parse_lines<'a>(
         if line.is_empty() || line.starts_with(['#', ';']) {
             continue;
         }
-        let indent = raw_line
-            .chars()
-            .take_while(|&c| is_python_space(c))
-            .count();
+        let indent = raw_line.chars().take_while(|&c| is_python_space(c)).count();
         let at = |column: usize| Location::new(origin, index + 1, indent + column + 1);
         if let Some((group, tag)) = section_header(line) {
             kind = match tag {
@@ -245,13 +250,18 @@ fn host_line(line: &str, at: &dyn Fn(usize) -> Location) -> Result<IniEntry, Inv
         pattern: pattern.clone(),
         source,
     })?;
-    if names.iter().any(|name| name.trim_matches(is_python_space) == "---") {
+    if names
+        .iter()
+        .any(|name| name.trim_matches(is_python_space) == "---")
+    {
         return Err(InventoryError::LooksLikeYaml { location: at(0) });
     }
     let mut vars = Vec::with_capacity(assignments.len());
     for (start, token) in assignments {
         let Some((key, value)) = token.split_once('=') else {
-            return Err(InventoryError::ExpectedAssignment { location: at(*start) });
+            return Err(InventoryError::ExpectedAssignment {
+                location: at(*start),
+            });
         };
         vars.push((key.to_owned(), parse_value(value)));
     }
@@ -275,7 +285,9 @@ pub enum QuotingProblem {
 impl std::fmt::Display for QuotingProblem {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(match self {
-            QuotingProblem::UnclosedQuote => "this quote is never closed: close it on the same line",
+            QuotingProblem::UnclosedQuote => {
+                "this quote is never closed: close it on the same line"
+            }
             QuotingProblem::TrailingBackslash => {
                 "the line ends with a backslash that escapes nothing: remove it"
             }
@@ -312,14 +324,20 @@ mod tests {
             }
             other => panic!("{other:?}"),
         }
-        assert!(matches!(&entries[4], IniEntry::Var { key, value: Value::List(items), .. }
-            if key == "k" && items.len() == 2));
+        assert!(
+            matches!(&entries[4], IniEntry::Var { key, value: Value::List(items), .. }
+            if key == "k" && items.len() == 2)
+        );
         assert!(matches!(&entries[6], IniEntry::Child { group, .. } if group == "web"));
     }
 
     #[test]
     fn errors_name_line_and_column() {
-        assert!(error("[g]\n  h a='x\n").starts_with("hosts:2:7:"), "{}", error("[g]\n  h a='x\n"));
+        assert!(
+            error("[g]\n  h a='x\n").starts_with("hosts:2:7:"),
+            "{}",
+            error("[g]\n  h a='x\n")
+        );
         assert!(error("[g]\nh a=1 b\n").starts_with("hosts:2:7:"));
         assert!(error("[g:bad]\n").starts_with("hosts:1:1:"));
         assert!(error("[g x]\n").starts_with("hosts:1:1:"));

@@ -154,6 +154,7 @@ impl Inventory {
         let mut names: Vec<&str> = self
             .host_group_indices(host)
             .into_iter()
+            .filter(|&g| g != data::ALL)
             .map(|g| self.data.groups[g].name.as_str())
             .collect();
         names.sort_unstable();
@@ -272,7 +273,10 @@ fn read_source(data: &mut InventoryData, path: &Path, top: bool) -> Result<(), I
     })?;
     let entries = match std::str::from_utf8(&bytes) {
         Ok(text) => parse_ini(text, path)?,
-        Err(_) => ini::parse_lines(non_utf8_lines(&bytes, path)?.iter().map(String::as_str), path)?,
+        Err(_) => ini::parse_lines(
+            non_utf8_lines(&bytes, path)?.iter().map(String::as_str),
+            path,
+        )?,
     };
     data.apply_ini(&entries)
 }
@@ -409,7 +413,9 @@ pub enum InventoryError {
         pattern: String,
     },
     /// A host range that cannot be expanded.
-    #[error("{location}: host pattern `{pattern}`: {source}; write ranges as [01:10], [a:f] or [0:10:2]")]
+    #[error(
+        "{location}: host pattern `{pattern}`: {source}; write ranges as [01:10], [a:f] or [0:10:2]"
+    )]
     HostRange {
         /// Where the line is.
         location: Location,
@@ -419,7 +425,9 @@ pub enum InventoryError {
         source: RangeError,
     },
     /// A `---` host: the file is probably YAML.
-    #[error("{location}: `---` is not a host name; this looks like a YAML file, which is not an INI inventory")]
+    #[error(
+        "{location}: `---` is not a host name; this looks like a YAML file, which is not an INI inventory"
+    )]
     LooksLikeYaml {
         /// Where the line is.
         location: Location,

@@ -266,7 +266,9 @@ impl Parser<'_> {
                 let inner = self.expression_list(Some(')'))?;
                 self.eat(')').then_some(inner)
             }
-            '[' => Some(Literal::Value(Value::List(self.items_until(']', Vec::new())?))),
+            '[' => Some(Literal::Value(Value::List(
+                self.items_until(']', Vec::new())?,
+            ))),
             _ => {
                 if self.eat('}') {
                     return Some(Literal::Value(Value::Map(Map::new())));
@@ -418,7 +420,11 @@ impl Parser<'_> {
                         return None;
                     }
                     // Bytes keep the byte value; mark it for `bytes_of`.
-                    out.push(char::from_u32(if is_bytes { 0xF0000 + code } else { code })?);
+                    out.push(char::from_u32(if is_bytes {
+                        0xF0000 + code
+                    } else {
+                        code
+                    })?);
                 }
                 'x' | 'u' | 'U' if !(is_bytes && next != 'x') => {
                     let len = match next {
@@ -540,7 +546,11 @@ fn number_literal(token: &str) -> Option<Literal> {
     }
     let lower = token.to_ascii_lowercase();
     for (prefix, radix, digit) in [
-        ("0x", 16, (|c: char| c.is_ascii_hexdigit()) as fn(char) -> bool),
+        (
+            "0x",
+            16,
+            (|c: char| c.is_ascii_hexdigit()) as fn(char) -> bool,
+        ),
         ("0o", 8, |c: char| ('0'..='7').contains(&c)),
         ("0b", 2, |c: char| c == '0' || c == '1'),
     ] {
@@ -664,8 +674,23 @@ mod tests {
     #[test]
     fn keeps_everything_else_raw() {
         for raw in [
-            "hello", "0777", "1_", "--1", "-True", "1 2", "f'x'", "'a' b'b'", "[1,", "{'a'}x",
-            "1+2", "x=1", "", "'\\N{DASH}'", "-(-1)", "-(1+2j)", "/usr/bin/python3",
+            "hello",
+            "0777",
+            "1_",
+            "--1",
+            "-True",
+            "1 2",
+            "f'x'",
+            "'a' b'b'",
+            "[1,",
+            "{'a'}x",
+            "1+2",
+            "x=1",
+            "",
+            "'\\N{DASH}'",
+            "-(-1)",
+            "-(1+2j)",
+            "/usr/bin/python3",
         ] {
             assert_eq!(v(raw), serde_json::json!(raw), "{raw:?}");
         }

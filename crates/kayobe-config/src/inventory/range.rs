@@ -20,7 +20,9 @@ pub enum RangeError {
     #[error("host range must have begin <= end")]
     Descending,
     /// A bound or step that is neither an integer nor a letter pair.
-    #[error("host range bounds must be integers or single letters, and the step a non-zero integer")]
+    #[error(
+        "host range bounds must be integers or single letters, and the step a non-zero integer"
+    )]
     NotANumber,
     /// A range expanding to more hosts than an inventory can sensibly hold.
     #[error("host range expands to more than {max} hosts", max = MAX_HOSTS)]
@@ -58,10 +60,18 @@ fn expand_into(pattern: &str, hosts: &mut Vec<String>) -> Result<(), RangeError>
         return Err(RangeError::Unbalanced);
     }
     let (head, nrange, tail) = if open < close {
-        (&pattern[..open], &pattern[open + 1..close], &pattern[close + 1..])
+        (
+            &pattern[..open],
+            &pattern[open + 1..close],
+            &pattern[close + 1..],
+        )
     } else {
         // `a]b[c`: the parts are `a`, `b`, `c`.
-        (&pattern[..close], &pattern[close + 1..open], &pattern[open + 1..])
+        (
+            &pattern[..close],
+            &pattern[close + 1..open],
+            &pattern[open + 1..],
+        )
     };
     let bounds: Vec<&str> = nrange.split(':').collect();
     if bounds.len() != 2 && bounds.len() != 3 {
@@ -385,7 +395,9 @@ fn is_ipv6(address: &str) -> bool {
                 && head[..5].iter().all(|g| is(g, "0"))
                 && head[5].eq_ignore_ascii_case("ffff"));
     }
-    let empties: Vec<usize> = (0..groups.len()).filter(|&i| groups[i].is_empty()).collect();
+    let empties: Vec<usize> = (0..groups.len())
+        .filter(|&i| groups[i].is_empty())
+        .collect();
     let components_ok = |gs: &[&str]| gs.iter().all(|g| is_ipv6_component(g));
     match empties.as_slice() {
         [] => groups.len() == 8 && components_ok(&groups),
@@ -434,11 +446,17 @@ mod tests {
     fn rejects_what_ansible_rejects() {
         assert_eq!(expand_hostname_range("h[1]"), Err(RangeError::Shape));
         assert_eq!(expand_hostname_range("h[1:]"), Err(RangeError::MissingEnd));
-        assert_eq!(expand_hostname_range("h[01:5]"), Err(RangeError::UnequalWidth));
+        assert_eq!(
+            expand_hostname_range("h[01:5]"),
+            Err(RangeError::UnequalWidth)
+        );
         assert_eq!(expand_hostname_range("h[c:a]"), Err(RangeError::Descending));
         assert_eq!(expand_hostname_range("h[1:x]"), Err(RangeError::NotANumber));
         assert_eq!(expand_hostname_range("h[1:2"), Err(RangeError::Unbalanced));
-        assert_eq!(expand_hostname_range("h[1:9:0]"), Err(RangeError::NotANumber));
+        assert_eq!(
+            expand_hostname_range("h[1:9:0]"),
+            Err(RangeError::NotANumber)
+        );
     }
 
     #[test]

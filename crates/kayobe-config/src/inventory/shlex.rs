@@ -80,7 +80,11 @@ pub(crate) fn split(line: &str) -> Result<Vec<Token>, ShlexError> {
                             token.push('\\');
                             token.push(other);
                         }
-                        None => return Err(ShlexError::UnclosedQuote { column: quote_column }),
+                        None => {
+                            return Err(ShlexError::UnclosedQuote {
+                                column: quote_column,
+                            });
+                        }
                     }
                 } else {
                     token.push(c);
@@ -132,8 +136,14 @@ mod tests {
 
     #[test]
     fn reports_unfinished_constructs() {
-        assert_eq!(split("h a='x"), Err(ShlexError::UnclosedQuote { column: 5 }));
-        assert_eq!(split("h a\\"), Err(ShlexError::TrailingEscape { column: 4 }));
+        assert_eq!(
+            split("h a='x"),
+            Err(ShlexError::UnclosedQuote { column: 5 })
+        );
+        assert_eq!(
+            split("h a\\"),
+            Err(ShlexError::TrailingEscape { column: 4 })
+        );
         assert_eq!(
             split("h \"a\\"),
             Err(ShlexError::UnclosedQuote { column: 3 })

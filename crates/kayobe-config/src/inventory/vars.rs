@@ -173,7 +173,9 @@ fn from_ansible_json(json: &serde_json::Value) -> Value {
         }
     }
     match json {
-        serde_json::Value::Array(items) => Value::List(items.iter().map(from_ansible_json).collect()),
+        serde_json::Value::Array(items) => {
+            Value::List(items.iter().map(from_ansible_json).collect())
+        }
         serde_json::Value::Object(object) => Value::Map(
             object
                 .iter()
