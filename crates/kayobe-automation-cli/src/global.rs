@@ -2,7 +2,9 @@
 
 use std::path::PathBuf;
 
+use kayobe_automation::config::repo::ConfigRepo;
 use kayobe_automation::config::vault::VaultSecret;
+use miette::IntoDiagnostic;
 
 /// Where the Kayobe configuration is, which environment, and how to open the vault.
 #[derive(Debug, clap::Args)]
@@ -75,5 +77,12 @@ impl Global {
             return Err(VaultPasswordError::EmptyEnvironment);
         }
         Ok(VaultSecret::new(password))
+    }
+}
+
+impl Global {
+    /// Opens the configuration repository these options name.
+    pub fn repo(&self) -> miette::Result<ConfigRepo> {
+        ConfigRepo::open(&self.config_path, self.environment.as_deref()).into_diagnostic()
     }
 }

@@ -1,12 +1,40 @@
-//! (in progress)
+//! `kayobe-automation inventory`: the inventory as Ansible reads it.
 
+use std::io::Write;
+use std::path::PathBuf;
 use std::process::ExitCode;
+
+use kayobe_automation::config::inventory::Inventory;
+use miette::IntoDiagnostic;
 
 use crate::global::Global;
 
+/// Inventory subcommands.
 #[derive(Debug, clap::Subcommand)]
-pub enum Command {}
+pub enum Command {
+    /// Print the inventory as JSON, as `ansible-inventory --list` does.
+    List {
+        /// An inventory file or directory, like ansible-inventory's `-i`
+        /// (repeat for several; default: the configuration's inventories for
+        /// the environment, base first).
+        #[arg(long = "inventory", short = 'i', value_name = "PATH")]
+        inventories: Vec<PathBuf>,
+    },
+}
 
-pub fn run(_global: &Global, command: Command) -> miette::Result<ExitCode> {
-    match command {}
+/// Runs an inventory subcommand.
+pub fn run(global: &Global, command: Command) -> miette::Result<ExitCode> {
+    match command {
+        Command::List { inventories } => {
+            let inventory = if inventories.is_empty() {
+                global.repo()?.inventory().into_diagnostic()?
+            } else {
+                Inventory::load(&inventories).into_diagnostic()?
+            };
+            let json =
+                serde_json::to_string_pretty(&inventory.to_ansible_list()).into_diagnostic()?;
+            writeln!(std::io::stdout().lock(), "{json}").into_diagnostic()?;
+            Ok(ExitCode::SUCCESS)
+        }
+    }
 }
