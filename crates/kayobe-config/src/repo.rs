@@ -168,6 +168,9 @@ impl ConfigRepo {
         if !config_path.is_dir() {
             return Err(RepoError::NoConfig(config_path.to_path_buf()));
         }
+        // Absolute paths, so that files found by walking and files named
+        // relative to the repository root compare equal.
+        let config_path = &config_path.canonicalize().map_err(io_error(config_path))?;
         let root = repository_root(config_path);
         let environment = match environment {
             Some(name) => Some(name.to_owned()),
@@ -277,8 +280,12 @@ impl ConfigRepo {
 
     /// The vaulted files: those under the configuration directory whose
     /// content starts with `$ANSIBLE_VAULT;`, plus the automation settings'
-    /// `KAYOBE_CONFIG_VAULTED_FILES_PATHS_EXTRA` (relative to the repository root).
+    /// `KAYOBE_CONFIG_VAULTED_FILES_PATHS_EXTRA` (relative to the repository
+    /// root). Secrets files are every layer's and environment's `secrets.yml`
+    /// and `kolla/passwords.yml`, and `KAYOBE_CONFIG_SECRET_PATHS_EXTRA`.
     pub fn vaulted_files(&self) -> Result<VaultedFiles, RepoError> {
+        let conf = self.automation_conf()?;
+        let secrets = self.secrets_paths(&conf)?;
         let candidates: Vec<PathBuf> = walkdir::WalkDir::new(&self.config_path)
             .sort_by_file_name()
             .into_iter()
@@ -296,13 +303,13 @@ impl ConfigRepo {
         for path in found {
             let Some(path) = path? else { continue };
             seen.insert(path.clone());
-            if self.is_secrets_file(&path) {
+            if secrets.contains(&path) {
                 files.secrets.push(path);
             } else {
                 files.others.push(path);
             }
         }
-        for extra in self.automation_conf()?.vaulted_files_paths_extra() {
+        for extra in conf.vaulted_files_paths_extra() {
             let path = self.root.join(extra);
             if !path.is_file() {
                 return Err(RepoError::MissingVaultedExtra(path));
@@ -314,17 +321,23 @@ impl ConfigRepo {
         Ok(files)
     }
 
-    /// Whether `path` is a layer's `secrets.yml` or `kolla/passwords.yml`.
-    fn is_secrets_file(&self, path: &Path) -> bool {
-        self.layers.iter().any(|layer| {
-            path == layer.dir.join("secrets.yml") || path == layer.dir.join("kolla/passwords.yml")
-        }) || available_environments(&self.config_path)
-            .unwrap_or_default()
-            .iter()
-            .any(|name| {
-                let dir = environments_dir(&self.config_path).join(name);
-                path == dir.join("secrets.yml") || path == dir.join("kolla/passwords.yml")
-            })
+    /// The paths that hold secrets rather than configuration.
+    fn secrets_paths(&self, conf: &AutomationConf) -> Result<HashSet<PathBuf>, RepoError> {
+        let environments = self.environments()?;
+        let dirs = std::iter::once(self.config_path.clone()).chain(
+            environments
+                .iter()
+                .map(|name| environments_dir(&self.config_path).join(name)),
+        );
+        let mut paths: HashSet<PathBuf> = dirs
+            .flat_map(|dir| [dir.join("secrets.yml"), dir.join("kolla/passwords.yml")])
+            .collect();
+        paths.extend(
+            conf.secret_paths_extra()
+                .into_iter()
+                .map(|extra| self.root.join(extra)),
+        );
+        Ok(paths)
     }
 }
 
@@ -366,15 +379,16 @@ fn starts_vaulted(path: &Path) -> Result<bool, RepoError> {
 /// Two levels above `etc/kayobe`, or the configuration directory's parent
 /// when it is laid out otherwise.
 fn repository_root(config_path: &Path) -> PathBuf {
-    let absolute = config_path
-        .canonicalize()
-        .unwrap_or_else(|_| config_path.to_path_buf());
-    if absolute.ends_with("etc/kayobe") {
-        absolute.ancestors().nth(2).map(Path::to_path_buf)
+    let levels = if config_path.ends_with("etc/kayobe") {
+        2
     } else {
-        absolute.parent().map(Path::to_path_buf)
-    }
-    .unwrap_or(absolute)
+        1
+    };
+    config_path
+        .ancestors()
+        .nth(levels)
+        .unwrap_or(config_path)
+        .to_path_buf()
 }
 
 /// The environment named in the repository root's `.environment` file.
