@@ -7,6 +7,8 @@ use std::process::ExitCode;
 
 use kayobe_automation::config::vault::{self, VaultError, VaultSecret};
 
+use miette::IntoDiagnostic;
+
 use crate::global::Global;
 
 /// The `vault` subcommands.
@@ -50,6 +52,13 @@ pub enum Command {
         /// Label the files with this vault id (format 1.2); else format 1.1.
         #[arg(long)]
         new_vault_id: Option<String>,
+    },
+    /// List the configuration's vaulted files (relative to the repository
+    /// root): secrets files first, then every other vaulted file.
+    Find {
+        /// Print JSON: `{"secrets": [..], "others": [..]}`.
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -148,6 +157,7 @@ pub fn run(global: &Global, command: Command) -> miette::Result<ExitCode> {
             }
             eprintln!("Rekey successful");
         }
+        Command::Find { json } => find(global, json)?,
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -162,6 +172,36 @@ fn view(files: &[PathBuf], secret: &VaultSecret) -> Result<(), VaultCommandError
         }
         write_stdout(&plaintext)?;
     }
+    Ok(())
+}
+
+/// Lists the vaulted files of the configuration repository.
+fn find(global: &Global, json: bool) -> miette::Result<()> {
+    let repo = global.repo()?;
+    let files = repo.vaulted_files().into_diagnostic()?;
+    let relative = |paths: &[PathBuf]| -> Vec<String> {
+        paths
+            .iter()
+            .map(|path| {
+                path.strip_prefix(repo.root())
+                    .unwrap_or(path)
+                    .display()
+                    .to_string()
+            })
+            .collect()
+    };
+    let (secrets, others) = (relative(&files.secrets), relative(&files.others));
+    let text = if json {
+        let document = serde_json::json!({ "secrets": secrets, "others": others });
+        format!("{document:#}\n")
+    } else {
+        secrets
+            .iter()
+            .chain(&others)
+            .map(|path| format!("{path}\n"))
+            .collect()
+    };
+    write_stdout(text.as_bytes())?;
     Ok(())
 }
 
