@@ -408,6 +408,12 @@ fn convert_error(
             expression,
         };
     }
+    if error.kind() == ErrorKind::InvalidOperation && detail.contains("use % operator on") {
+        return TemplateError::Unsupported {
+            name: "% string formatting".to_owned(),
+            expression,
+        };
+    }
     match error.kind() {
         ErrorKind::UndefinedError => {
             missing.dedup();
@@ -474,10 +480,8 @@ fn from_jinja(value: &Jinja, expression: &str) -> Result<Option<Value>, Template
         ValueKind::None => Value::Null,
         ValueKind::Bool => Value::Bool(value.is_true()),
         ValueKind::Number => match i64::try_from(value.clone()) {
-            Ok(i) => Value::Int(i),
-            Err(_) => {
-                Value::Float(f64::try_from(value.clone()).map_err(|e| evaluation(e.to_string()))?)
-            }
+            Ok(i) if value.is_integer() => Value::Int(i),
+            _ => Value::Float(f64::try_from(value.clone()).map_err(|e| evaluation(e.to_string()))?),
         },
         ValueKind::String => Value::String(value.as_str().unwrap_or_default().to_owned()),
         ValueKind::Bytes => Value::String(
@@ -604,6 +608,7 @@ fn environment() -> Environment<'static> {
         out.write_str(&python_str(value))
             .map_err(|_| JinjaError::from(ErrorKind::WriteFailure))
     });
+    env.set_unknown_method_callback(python_method);
     env.add_global("omit", Jinja::from_object(Omit));
     for lookup in ["lookup", "query", "q"] {
         env.add_function(
@@ -623,6 +628,49 @@ fn environment() -> Environment<'static> {
     env.add_filter("items2dict", filters::items2dict);
     env.add_filter("mandatory", filters::mandatory);
     env
+}
+
+/// The Python methods templates commonly call on dicts and strings.
+fn python_method(
+    _: &State,
+    value: &Jinja,
+    method: &str,
+    args: &[Jinja],
+) -> Result<Jinja, JinjaError> {
+    let arg = |i: usize| args.get(i).and_then(|a| a.as_str()).unwrap_or_default();
+    match (value.kind(), method, args.len()) {
+        (ValueKind::Map, "keys", 0) => Ok(value.try_iter()?.collect()),
+        (ValueKind::Map, "values", 0) => value.try_iter()?.map(|k| value.get_item(&k)).collect(),
+        (ValueKind::Map, "items", 0) => value
+            .try_iter()?
+            .map(|k| Ok(Jinja::from(vec![k.clone(), value.get_item(&k)?])))
+            .collect(),
+        (ValueKind::Map, "get", 1 | 2) => {
+            let found = value.get_item(&args[0])?;
+            Ok(if found.is_undefined() {
+                args.get(1).cloned().unwrap_or(Jinja::from(()))
+            } else {
+                found
+            })
+        }
+        (ValueKind::String, _, _) => {
+            let s = value.as_str().unwrap_or_default();
+            match (method, args.len()) {
+                ("lower", 0) => Ok(Jinja::from(s.to_lowercase())),
+                ("upper", 0) => Ok(Jinja::from(s.to_uppercase())),
+                ("strip", 0) => Ok(Jinja::from(s.trim())),
+                ("startswith", 1) => Ok(Jinja::from(s.starts_with(arg(0)))),
+                ("endswith", 1) => Ok(Jinja::from(s.ends_with(arg(0)))),
+                ("replace", 2) => Ok(Jinja::from(s.replace(arg(0), arg(1)))),
+                ("split", 0) => Ok(s.split_whitespace().map(Jinja::from).collect()),
+                ("split", 1) if !arg(0).is_empty() => {
+                    Ok(s.split(arg(0)).map(Jinja::from).collect())
+                }
+                _ => Err(refuse(Refusal::Unsupported(format!(".{method}()")))),
+            }
+        }
+        _ => Err(refuse(Refusal::Unsupported(format!(".{method}()")))),
+    }
 }
 
 /// The Ansible filters minijinja lacks or defines differently.
