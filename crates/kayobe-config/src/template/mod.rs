@@ -176,9 +176,11 @@ impl Object for Vaulted {
         ObjectRepr::Plain
     }
 
-    fn render(self: &Arc<Self>, _: &mut fmt::Formatter<'_>) -> fmt::Result {
+    fn render(self: &Arc<Self>, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Rendering cannot fail here (minijinja panics on a failing Display),
+        // so flag it; the evaluation then fails with `VaultInText`.
         self.shared.vault_in_text.store(true, Ordering::Relaxed);
-        Err(fmt::Error)
+        f.write_str("<vaulted>")
     }
 }
 
@@ -342,6 +344,8 @@ fn template_string(shared: &Arc<Shared>, s: &str) -> Result<Option<Value>, Templ
         shared: Arc::clone(shared),
     });
     let missing_before = shared.missing.lock().unwrap().len();
+    // Nested evaluations (of referenced variables) keep their own flag.
+    let outer_vault_flag = shared.vault_in_text.swap(false, Ordering::Relaxed);
     let result = match single_expression(s).and_then(|e| shared.env.compile_expression(e).ok()) {
         Some(expression) => expression.eval(&context).and_then(|v| {
             if v.is_undefined() {
@@ -357,26 +361,26 @@ fn template_string(shared: &Arc<Shared>, s: &str) -> Result<Option<Value>, Templ
         all.drain(missing_before..).collect()
     };
     let inner = shared.inner_error.lock().unwrap().take();
+    let vault_in_text = shared
+        .vault_in_text
+        .swap(outer_vault_flag, Ordering::Relaxed);
+    if vault_in_text && inner.is_none() {
+        return Err(TemplateError::VaultInText {
+            expression: s.to_owned(),
+        });
+    }
     match (result, inner) {
         // An undefined variable inside a referenced variable is undefined for
         // `default` too, as in Ansible; other inner errors always surface.
         (Ok(_), Some(error)) if !matches!(error, TemplateError::Undefined { .. }) => Err(error),
         (Ok(value), _) => from_jinja(&value, s),
         (Err(_), Some(error)) => Err(error),
-        (Err(error), None) => Err(convert_error(shared, &error, s, missing)),
+        (Err(error), None) => Err(convert_error(&error, s, missing)),
     }
 }
 
-fn convert_error(
-    shared: &Shared,
-    error: &JinjaError,
-    expression: &str,
-    mut missing: Vec<String>,
-) -> TemplateError {
+fn convert_error(error: &JinjaError, expression: &str, mut missing: Vec<String>) -> TemplateError {
     let expression = expression.to_owned();
-    if shared.vault_in_text.swap(false, Ordering::Relaxed) {
-        return TemplateError::VaultInText { expression };
-    }
     let mut source = std::error::Error::source(error);
     while let Some(cause) = source {
         if let Some(refusal) = cause.downcast_ref::<Refusal>() {
@@ -596,11 +600,6 @@ fn environment() -> Environment<'static> {
     env.set_formatter(|out, _state, value| {
         if value.is_undefined() {
             return Err(JinjaError::from(ErrorKind::UndefinedError));
-        }
-        if value.downcast_object_ref::<Vaulted>().is_some() {
-            // Ask the object to render so the flag is set, then fail.
-            return write!(out, "{value}")
-                .map_err(|_| JinjaError::new(ErrorKind::WriteFailure, "vaulted value in text"));
         }
         if value.is_none() {
             return Ok(());

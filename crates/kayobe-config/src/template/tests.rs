@@ -227,3 +227,30 @@ fn ansible_filters() {
     );
     assert_eq!(ok(v, "{{ nope is defined }}"), serde_json::json!(false));
 }
+
+#[test]
+fn vault_in_concatenation_is_an_error_not_text() {
+    let mut map = Map::new();
+    map.insert(
+        "secret".into(),
+        Value::Vault("$ANSIBLE_VAULT;1.1;AES256\n61".into()),
+    );
+    map.insert("uses".into(), Value::from("pw={{ secret }}"));
+    let templar = Templar::new(&map);
+    for template in [
+        "{{ 'pw=' ~ secret }}",
+        "{{ secret | string }}",
+        "{{ uses }}",
+        "{{ [secret] | join(',') }}",
+    ] {
+        let result = templar.resolve(&Value::from(template));
+        assert!(
+            matches!(result, Err(TemplateError::VaultInText { .. })),
+            "{template}: {result:?}"
+        );
+    }
+    assert_eq!(
+        templar.resolve(&Value::from("{{ secret | default('x') }}")),
+        Ok(Some(map["secret"].clone()))
+    );
+}
