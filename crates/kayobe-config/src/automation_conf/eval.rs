@@ -58,6 +58,7 @@ impl Evaluator<'_> {
         for stmt in stmts {
             match stmt {
                 Stmt::Assign(assignment) => self.assign(assignment)?,
+                Stmt::Export => {}
                 Stmt::If {
                     branches,
                     otherwise,

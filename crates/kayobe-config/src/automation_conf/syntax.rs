@@ -42,6 +42,8 @@ pub(super) enum ParamOp {
 #[derive(Debug, Clone)]
 pub(super) enum Stmt {
     Assign(Assignment),
+    /// `export NAME`: marks a variable exported, its value unchanged.
+    Export,
     If {
         branches: Vec<(Condition, Vec<Stmt>)>,
         otherwise: Vec<Stmt>,
@@ -387,6 +389,7 @@ impl<'a> Parser<'a> {
                         ));
                     }
                     self.pos += token.chars().count();
+                    stmts.push(Stmt::Export);
                 }
                 any = true;
                 self.skip_blanks();
@@ -511,6 +514,7 @@ impl<'a> Parser<'a> {
             }
             self.pos += "then".len();
             let body = self.parse_list(&["elif", "else", "fi"])?;
+            self.refuse_empty(&body)?;
             branches.push((condition, body));
             if self.at_reserved("elif") {
                 self.pos += "elif".len();
@@ -519,6 +523,7 @@ impl<'a> Parser<'a> {
             if self.at_reserved("else") {
                 self.pos += "else".len();
                 otherwise = self.parse_list(&["fi"])?;
+                self.refuse_empty(&otherwise)?;
             }
             if !self.at_reserved("fi") {
                 return Err(self.syntax(self.pos, "`if` is never closed by `fi`"));
@@ -529,6 +534,18 @@ impl<'a> Parser<'a> {
                 otherwise,
             });
         }
+    }
+
+    /// Bash rejects a `then` or `else` with no command in it.
+    fn refuse_empty(&self, body: &[Stmt]) -> Result<()> {
+        if body.is_empty() {
+            let token = self.peek_bare_token();
+            return Err(self.syntax(
+                self.pos,
+                format!("unexpected `{token}`: a branch needs at least one command"),
+            ));
+        }
+        Ok(())
     }
 
     /// A condition up to and including its `;` or newline.

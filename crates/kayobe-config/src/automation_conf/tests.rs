@@ -206,6 +206,14 @@ fn syntax_errors_name_line_and_column() {
             "config.sh:1:4: syntax error: `[` is not closed",
         ),
         ("A=1;;", "config.sh:1:5: syntax error: unexpected `;;`"),
+        (
+            "if [[ a ]]; then\n  # nothing\nfi",
+            "config.sh:3:1: syntax error: unexpected `fi`",
+        ),
+        (
+            "if [[ a ]]; then A=1; else fi",
+            "config.sh:1:28: syntax error: unexpected `fi`",
+        ),
     ];
     for (text, expected) in cases {
         let message = error(text);
