@@ -21,6 +21,7 @@
 //! `items2dict`, `mandatory`. Lookups (`lookup`, `query`, `q`) and every filter,
 //! test or function minijinja does not know are [`TemplateError::Unsupported`].
 
+use std::cell::RefCell;
 use std::collections::HashMap;
 use std::fmt;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -354,7 +355,7 @@ fn template_string(shared: &Arc<Shared>, s: &str) -> Result<Option<Value>, Templ
                 Ok(v)
             }
         }),
-        None => shared.env.render_str(s, &context).map(Jinja::from),
+        None => render_template(shared, s, &context),
     };
     let missing: Vec<String> = {
         let mut all = shared.missing.lock().unwrap();
@@ -376,6 +377,46 @@ fn template_string(shared: &Arc<Shared>, s: &str) -> Result<Option<Value>, Templ
         (Ok(value), _) => from_jinja(&value, s),
         (Err(_), Some(error)) => Err(error),
         (Err(error), None) => Err(convert_error(&error, s, missing)),
+    }
+}
+
+thread_local! {
+    /// Per render in progress (innermost last): the values its `{{ … }}`
+    /// printed, so that output made of one printed value can stay native.
+    static PRINTED: RefCell<Vec<Vec<Jinja>>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Renders a template. As in Ansible, output that is exactly one printed value
+/// (e.g. `{% if x %}{{ n }}{% endif %}`) is that native value; any other
+/// output is a string, in which a vaulted value is an error.
+fn render_template(shared: &Arc<Shared>, s: &str, context: &Jinja) -> Result<Jinja, JinjaError> {
+    PRINTED.with(|p| p.borrow_mut().push(Vec::new()));
+    let rendered = shared.env.render_str(s, context);
+    let printed = PRINTED.with(|p| p.borrow_mut().pop()).unwrap_or_default();
+    let rendered = rendered?;
+    if let [only] = printed.as_slice() {
+        if printed_text(only) == rendered {
+            return Ok(only.clone());
+        }
+    }
+    if printed
+        .iter()
+        .any(|v| v.downcast_object_ref::<Vaulted>().is_some())
+    {
+        shared.vault_in_text.store(true, Ordering::Relaxed);
+    }
+    Ok(Jinja::from(rendered))
+}
+
+/// How the formatter prints a value into text.
+fn printed_text(value: &Jinja) -> String {
+    if value.is_none() {
+        String::new()
+    } else if value.downcast_object_ref::<Vaulted>().is_some() {
+        // Not via `render`, which would flag it: the caller decides.
+        "<vaulted>".to_owned()
+    } else {
+        python_str(value)
     }
 }
 
@@ -601,10 +642,12 @@ fn environment() -> Environment<'static> {
         if value.is_undefined() {
             return Err(JinjaError::from(ErrorKind::UndefinedError));
         }
-        if value.is_none() {
-            return Ok(());
-        }
-        out.write_str(&python_str(value))
+        PRINTED.with(|p| {
+            if let Some(frame) = p.borrow_mut().last_mut() {
+                frame.push(value.clone());
+            }
+        });
+        out.write_str(&printed_text(value))
             .map_err(|_| JinjaError::from(ErrorKind::WriteFailure))
     });
     env.set_unknown_method_callback(python_method);
