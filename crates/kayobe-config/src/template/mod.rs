@@ -131,6 +131,10 @@ struct Shared {
     inner_error: Mutex<Option<TemplateError>>,
     /// Set when a vaulted value was printed into text.
     vault_in_text: AtomicBool,
+    /// Held for a whole public call: the state above belongs to one
+    /// evaluation at a time (clones of a `Templar` used from several threads
+    /// take turns).
+    busy: Mutex<()>,
 }
 
 /// The Jinja context: variable lookups resolve (and template) lazily.
@@ -245,6 +249,7 @@ impl Templar {
                 missing: Mutex::default(),
                 inner_error: Mutex::default(),
                 vault_in_text: AtomicBool::new(false),
+                busy: Mutex::default(),
             }),
         }
     }
@@ -253,6 +258,7 @@ impl Templar {
     /// `None` when the whole value is `omit`; map entries and list elements
     /// that are `omit` are left out.
     pub fn resolve(&self, value: &Value) -> Result<Option<Value>, TemplateError> {
+        let _turn = self.shared.busy.lock().unwrap_or_else(|e| e.into_inner());
         resolve_value(&self.shared, value)
     }
 
@@ -270,6 +276,7 @@ impl Templar {
                 expression: format!("{{{{ {name} }}}}"),
             });
         }
+        let _turn = self.shared.busy.lock().unwrap_or_else(|e| e.into_inner());
         resolve_variable(&self.shared, name)
     }
 }
@@ -551,7 +558,7 @@ fn from_jinja(value: &Jinja, expression: &str) -> Result<Option<Value>, Template
             }
             Value::Map(map)
         }
-        ValueKind::Plain | ValueKind::Invalid | _ => {
+        _ => {
             if value.downcast_object_ref::<Omit>().is_some() {
                 return Ok(None);
             }
