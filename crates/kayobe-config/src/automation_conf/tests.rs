@@ -294,3 +294,16 @@ fn missing_file_loads_as_empty() {
     let conf = AutomationConf::load(&dir.path().join("config.sh"), &ConfContext::new()).unwrap();
     assert_eq!(conf.variables().count(), 0);
 }
+
+#[test]
+fn unreadable_file_is_an_io_error_naming_it() {
+    let dir = tempfile::tempdir().unwrap();
+    // A directory where the file should be.
+    let error = AutomationConf::load(dir.path(), &ConfContext::new()).unwrap_err();
+    assert!(matches!(error, AutomationConfError::Io { .. }));
+    assert!(
+        error
+            .to_string()
+            .contains(&dir.path().display().to_string())
+    );
+}
