@@ -6,7 +6,8 @@ use std::path::Path;
 use indexmap::IndexMap;
 
 use super::syntax::{
-    AssignValue, Assignment, CondExpr, Condition, ParamOp, Part, Stmt, Word, location_of,
+    AssignValue, Assignment, CondExpr, Condition, FileTest, ParamOp, Part, SUPPORTED_TESTS, Stmt,
+    Word, location_of,
 };
 use super::{AutomationConfError, ConfValue, Variable};
 
@@ -27,6 +28,8 @@ pub(super) struct Evaluator<'a> {
     pub context: &'a IndexMap<String, ConfValue>,
     pub line_starts: &'a [usize],
     pub origin: &'a Path,
+    /// Where relative paths in file tests start; `None`: file tests refused.
+    pub working_dir: Option<&'a Path>,
 }
 
 impl Evaluator<'_> {
@@ -259,22 +262,57 @@ impl Evaluator<'_> {
                 let rhs: String = segments.into_iter().map(|s| s.text).collect();
                 (self.scalar(lhs) == rhs) != *negate
             }
+            CondExpr::Contains { lhs, rhs } => {
+                let mut segments = Vec::new();
+                self.expand(rhs, false, &mut segments);
+                let regex = segments.iter().any(|s| {
+                    !s.quoted
+                        && s.text.contains([
+                            '.', '[', ']', '(', ')', '*', '+', '?', '{', '}', '|', '^', '$', '\\',
+                        ])
+                });
+                if regex {
+                    return Err(self.unsupported(
+                        rhs.at,
+                        "a regular expression on the right of `=~`",
+                        "quote the right-hand side to test for a substring",
+                    ));
+                }
+                let needle: String = segments.into_iter().map(|s| s.text).collect();
+                self.scalar(lhs).contains(&needle)
+            }
+            CondExpr::File(test, word) => self.file_test(*test, &self.scalar(word), word.at)?,
             CondExpr::Not(inner) => !self.cond_expr(inner)?,
             CondExpr::And(left, right) => self.cond_expr(left)? && self.cond_expr(right)?,
             CondExpr::Or(left, right) => self.cond_expr(left)? || self.cond_expr(right)?,
         })
     }
 
+    /// `-e`/`-f`/`-d` on `path`, relative paths from the working directory.
+    fn file_test(&self, test: FileTest, path: &str, at: usize) -> Result<bool> {
+        let Some(dir) = self.working_dir else {
+            return Err(self.unsupported(
+                at,
+                "a file test without a working directory",
+                "the caller must say which directory config.sh runs in (ConfContext::with_working_dir)",
+            ));
+        };
+        if path.is_empty() {
+            return Ok(false);
+        }
+        let path = dir.join(path);
+        Ok(match test {
+            FileTest::Exists => path.exists(),
+            FileTest::File => path.is_file(),
+            FileTest::Directory => path.is_dir(),
+        })
+    }
+
     /// `test`/`[` on its arguments after expansion, by argument count as POSIX
     /// specifies.
     fn test(&self, args: &[String], at: usize) -> Result<bool> {
-        let unsupported_op = |op: &str| {
-            self.unsupported(
-                at,
-                &format!("the test operator `{op}`"),
-                "only =, ==, !=, -n, -z and ! are read",
-            )
-        };
+        let unsupported_op =
+            |op: &str| self.unsupported(at, &format!("the test operator `{op}`"), SUPPORTED_TESTS);
         let arity = || {
             self.unsupported(
                 at,
@@ -288,6 +326,10 @@ impl Evaluator<'_> {
             [bang, operand] if bang == "!" => Ok(operand.is_empty()),
             [op, operand] if op == "-n" => Ok(!operand.is_empty()),
             [op, operand] if op == "-z" => Ok(operand.is_empty()),
+            [op, path] if FileTest::from_operator(op).is_some() => {
+                let test = FileTest::from_operator(op).expect("checked above");
+                self.file_test(test, path, at)
+            }
             [op, _] if op.starts_with('-') && UNARY.contains(&op.as_str()) => {
                 Err(unsupported_op(op))
             }

@@ -16,7 +16,9 @@
 //! - `if`/`elif`/`else`/`fi` (nested), whose conditions are `[[ … ]]` or `[ … ]`
 //!   (or `test …`) commands, optionally negated with `!`, joined by `&&`/`||`;
 //!   tests are `==`, `=`, `!=`, `-n`, `-z`, `!`, `&&`, `||` and parentheses
-//!   inside `[[ … ]]`.
+//!   inside `[[ … ]]`, `=~` with a quoted (literal) right-hand side, and the
+//!   file tests `-e`, `-f`, `-d` when the caller gives a working directory
+//!   ([`ConfContext::with_working_dir`]).
 //!
 //! A variable that the file has not assigned takes its value from the
 //! [`ConfContext`] the caller passes (as the environment would provide it),
@@ -138,6 +140,7 @@ impl ConfValue {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ConfContext {
     vars: IndexMap<String, ConfValue>,
+    working_dir: Option<PathBuf>,
 }
 
 impl ConfContext {
@@ -149,6 +152,14 @@ impl ConfContext {
     /// This context with `name` set to `value`.
     pub fn with(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
         self.set(name, value);
+        self
+    }
+
+    /// This context with file tests (`-e`, `-f`, `-d`) resolving relative
+    /// paths from `dir`, the directory the pipelines run config.sh in
+    /// (without one, a file test is an error).
+    pub fn with_working_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.working_dir = Some(dir.into());
         self
     }
 
@@ -201,6 +212,7 @@ impl AutomationConf {
             context: &context.vars,
             line_starts: &line_starts,
             origin,
+            working_dir: context.working_dir.as_deref(),
         };
         evaluator.run(&script)?;
         Ok(Self {

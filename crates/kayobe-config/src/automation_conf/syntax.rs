@@ -93,9 +93,40 @@ pub(super) enum CondExpr {
         rhs: Word,
         negate: bool,
     },
+    /// `lhs =~ rhs`, read only where `rhs` is a literal (quoted) string:
+    /// whether `lhs` contains it.
+    Contains {
+        lhs: Word,
+        rhs: Word,
+    },
+    /// `-e`, `-f` or `-d` on a path.
+    File(FileTest, Word),
     Not(Box<CondExpr>),
     And(Box<CondExpr>, Box<CondExpr>),
     Or(Box<CondExpr>, Box<CondExpr>),
+}
+
+/// The file tests the subset reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum FileTest {
+    /// `-e`: exists.
+    Exists,
+    /// `-f`: is a regular file.
+    File,
+    /// `-d`: is a directory.
+    Directory,
+}
+
+impl FileTest {
+    /// The test named by operator `op`.
+    pub fn from_operator(op: &str) -> Option<Self> {
+        match op {
+            "-e" => Some(FileTest::Exists),
+            "-f" => Some(FileTest::File),
+            "-d" => Some(FileTest::Directory),
+            _ => None,
+        }
+    }
 }
 
 /// Which quoting a word is read in.
@@ -120,8 +151,12 @@ const UNARY_FILE_TESTS: &[&str] = &[
 ];
 
 const BINARY_UNSUPPORTED: &[&str] = &[
-    "=~", "-eq", "-ne", "-lt", "-le", "-gt", "-ge", "-nt", "-ot", "-ef",
+    "-eq", "-ne", "-lt", "-le", "-gt", "-ge", "-nt", "-ot", "-ef",
 ];
+
+/// The hint for a test outside the subset.
+pub(super) const SUPPORTED_TESTS: &str =
+    "only ==, =, !=, =~ \"literal\", -n, -z, -e, -f, -d and ! are read";
 
 pub(super) struct Parser<'a> {
     chars: Vec<char>,
@@ -696,24 +731,31 @@ impl<'a> Parser<'a> {
         }
         if UNARY_FILE_TESTS.iter().any(|op| first.is_plain_literal(op)) && self.cond_word_follows()
         {
-            return Err(self.unsupported(
-                first.at,
-                format!("the test `{}`", first.literal_text()),
-                "only ==, =, !=, -n and -z are read",
-            ));
+            let op = first.literal_text();
+            if let Some(test) = FileTest::from_operator(&op) {
+                return Ok(CondExpr::File(test, self.parse_cond_word()?));
+            }
+            return Err(self.unsupported(first.at, format!("the test `{op}`"), SUPPORTED_TESTS));
         }
         self.skip_cond_space();
         if matches!(self.peek(), Some('<' | '>')) {
             return Err(self.unsupported(
                 self.pos,
                 "string ordering `<`/`>` in `[[ … ]]`",
-                "only ==, =, !=, -n and -z are read",
+                SUPPORTED_TESTS,
             ));
         }
         if !self.cond_word_follows() {
             return Ok(CondExpr::NonEmpty(first));
         }
         let op = self.parse_cond_word()?;
+        if op.is_plain_literal("=~") {
+            if !self.cond_word_follows() {
+                return Err(self.syntax(self.pos, "missing right-hand side of `=~`"));
+            }
+            let rhs = self.parse_cond_word()?;
+            return Ok(CondExpr::Contains { lhs: first, rhs });
+        }
         let negate = if op.is_plain_literal("==") || op.is_plain_literal("=") {
             false
         } else if op.is_plain_literal("!=") {
@@ -722,7 +764,7 @@ impl<'a> Parser<'a> {
             return Err(self.unsupported(
                 op.at,
                 format!("the operator `{}`", op.literal_text()),
-                "only ==, =, !=, -n and -z are read",
+                SUPPORTED_TESTS,
             ));
         } else {
             return Err(self.syntax(

@@ -147,12 +147,24 @@ fn unsupported_constructs_name_line_and_column() {
         ("A=\"${X:->(b}\"", "config.sh:1:9: process substitution"),
         ("A=\"${X:-\"b\"}\"", "config.sh:1:9: double quotes inside"),
         (
-            "if [[ -f x ]]; then A=1; fi",
-            "config.sh:1:7: the test `-f`",
+            "if [[ -r x ]]; then A=1; fi",
+            "config.sh:1:7: the test `-r`",
         ),
         (
-            "if [[ $A =~ x ]]; then A=1; fi",
-            "config.sh:1:10: the operator `=~`",
+            "if [[ -f x ]]; then A=1; fi",
+            "config.sh:1:10: a file test without a working directory",
+        ),
+        (
+            "if [ -d x ]; then A=1; fi",
+            "config.sh:1:4: a file test without a working directory",
+        ),
+        (
+            "if [[ $A =~ a.b ]]; then A=1; fi",
+            "config.sh:1:13: a regular expression",
+        ),
+        (
+            "if [[ $A -eq 1 ]]; then A=1; fi",
+            "config.sh:1:10: the operator `-eq`",
         ),
         (
             "if [[ x == a* ]]; then A=1; fi",
@@ -306,4 +318,35 @@ fn unreadable_file_is_an_io_error_naming_it() {
             .to_string()
             .contains(&dir.path().display().to_string())
     );
+}
+
+#[test]
+fn substring_match_with_a_quoted_right_hand_side() {
+    let text = "if [[ \"$E\" =~ \"aio\" ]]; then R=aio; elif [[ $E =~ prod ]]; then R=prod; else R=none; fi";
+    let run = |env: &str| {
+        let conf = parse_with(text, &ConfContext::new().with("E", env)).unwrap();
+        conf.scalar("R").unwrap().to_owned()
+    };
+    assert_eq!(run("ci-aio-rocky"), "aio");
+    assert_eq!(run("production"), "prod");
+    assert_eq!(run("staging"), "none");
+}
+
+#[test]
+fn file_tests_use_the_working_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("sub")).unwrap();
+    std::fs::write(dir.path().join("sub/f.conf"), "").unwrap();
+    let context = ConfContext::new()
+        .with("D", dir.path().display().to_string())
+        .with_working_dir(dir.path());
+    let text = "\
+        if [ -f sub/f.conf ]; then A=file; fi
+        if [[ -d sub && ! -f sub ]]; then B=dir; fi
+        if [ ! -e \"$D/missing\" ]; then C=missing; fi
+        if [[ -e \"$NONE\" ]]; then C=empty-exists; fi";
+    let conf = parse_with(text, &context).unwrap();
+    assert_eq!(conf.scalar("A"), Some("file"));
+    assert_eq!(conf.scalar("B"), Some("dir"));
+    assert_eq!(conf.scalar("C"), Some("missing"));
 }
