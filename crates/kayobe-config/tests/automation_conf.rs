@@ -373,7 +373,7 @@ fn unquoted_literal() -> impl Strategy<Value = String> {
 }
 
 fn single_quoted() -> impl Strategy<Value = String> {
-    "[a-z $\"\\\\{}#;|&<>()\n*]{0,4}".prop_map(|s| format!("'{s}'"))
+    "[a-c $\"\\\\{}#;|&<>()\n*?\\[\\]]{0,4}".prop_map(|s| format!("'{s}'"))
 }
 
 /// Text inside `"…"`: plain characters and the escapes bash knows and does not.
@@ -478,14 +478,18 @@ fn assignment() -> impl Strategy<Value = String> {
     ]
 }
 
-/// A `[[ … ]]` or `[ … ]` test; right-hand sides of `==` are quoted or plain
-/// literals (unquoted expansions there are patterns, which the reader refuses).
+/// A `[[ … ]]` or `[ … ]` test; right-hand sides of `==` in `[[ … ]]` are
+/// patterns where unquoted.
 fn test_command() -> impl Strategy<Value = String> {
-    let rhs = prop_oneof![
+    let pattern_part = prop_oneof![
         unquoted_literal(),
+        "[a-c*?-]{1,3}",
+        "\\[!?[a-c](-[c-e])?\\]",
         dquote_body(1).prop_map(|b| format!("\"{b}\"")),
         single_quoted(),
+        name().prop_map(|n| format!("${{{n}}}")),
     ];
+    let rhs = prop::collection::vec(pattern_part, 1..3).prop_map(|v| v.concat());
     let op = prop::sample::select(&["==", "=", "!="][..]);
     let dq = || dquote_body(1).prop_map(|b| format!("\"{b}\""));
     let single = (dq(), op.clone(), dq()).prop_map(|(l, o, r)| format!("[ {l} {o} {r} ]"));

@@ -247,20 +247,14 @@ impl Evaluator<'_> {
             CondExpr::Compare { lhs, rhs, negate } => {
                 let mut segments = Vec::new();
                 self.expand(rhs, false, &mut segments);
-                let pattern = segments.iter().any(|s| {
-                    !s.quoted
-                        && (s.text.contains(['*', '?', '['])
-                            || (s.expanded && s.text.contains('\\')))
-                });
-                if pattern {
-                    return Err(self.unsupported(
+                let pattern = glob::compile(&segments).map_err(|construct| {
+                    self.unsupported(
                         rhs.at,
-                        "pattern matching on the right of `==`/`!=` in `[[ … ]]`",
+                        construct,
                         "quote the right-hand side to compare strings",
-                    ));
-                }
-                let rhs: String = segments.into_iter().map(|s| s.text).collect();
-                (self.scalar(lhs) == rhs) != *negate
+                    )
+                })?;
+                glob::matches(&pattern, &self.scalar(lhs)) != *negate
             }
             CondExpr::Contains { lhs, rhs } => {
                 let mut segments = Vec::new();
@@ -356,3 +350,124 @@ const UNARY: &[&str] = &[
     "-a", "-b", "-c", "-d", "-e", "-f", "-g", "-h", "-k", "-p", "-r", "-s", "-t", "-u", "-w", "-x",
     "-O", "-G", "-L", "-S", "-N", "-o", "-v", "-R",
 ];
+
+/// Bash's pattern matching on the right of `==`/`!=` in `[[ … ]]`: `*`, `?`
+/// and bracket expressions in unquoted text; quoted text matches itself.
+mod glob {
+    use super::Segment;
+
+    pub(super) enum Token {
+        Char(char),
+        Star,
+        Question,
+        Class {
+            negated: bool,
+            ranges: Vec<(char, char)>,
+        },
+    }
+
+    /// The pattern the segments make, or the construct that is not supported.
+    pub(super) fn compile(segments: &[Segment]) -> Result<Vec<Token>, &'static str> {
+        let mut tokens = Vec::new();
+        for segment in segments {
+            if segment.quoted {
+                tokens.extend(segment.text.chars().map(Token::Char));
+                continue;
+            }
+            let chars: Vec<char> = segment.text.chars().collect();
+            let mut i = 0;
+            while i < chars.len() {
+                match chars[i] {
+                    '*' => tokens.push(Token::Star),
+                    '?' => tokens.push(Token::Question),
+                    '\\' if i + 1 < chars.len() => {
+                        i += 1;
+                        tokens.push(Token::Char(chars[i]));
+                    }
+                    '[' => match class(&chars[i + 1..])? {
+                        Some((token, used)) => {
+                            tokens.push(token);
+                            i += used;
+                        }
+                        None => tokens.push(Token::Char('[')),
+                    },
+                    c => tokens.push(Token::Char(c)),
+                }
+                i += 1;
+            }
+        }
+        Ok(tokens)
+    }
+
+    /// A bracket expression after its `[`: the token and the characters it
+    /// used (through the `]`), or `None` when it is not closed (a literal `[`).
+    fn class(chars: &[char]) -> Result<Option<(Token, usize)>, &'static str> {
+        let mut i = 0;
+        let negated = matches!(chars.first(), Some('!' | '^'));
+        if negated {
+            i += 1;
+        }
+        let mut ranges = Vec::new();
+        let mut first = true;
+        while i < chars.len() {
+            let c = chars[i];
+            if c == ']' && !first {
+                return Ok(Some((Token::Class { negated, ranges }, i + 1)));
+            }
+            if c == '[' && matches!(chars.get(i + 1), Some(':' | '=' | '.')) {
+                return Err("a character class like `[[:alpha:]]` in a pattern");
+            }
+            first = false;
+            if chars.get(i + 1) == Some(&'-') && chars.get(i + 2).is_some_and(|&e| e != ']') {
+                ranges.push((c, chars[i + 2]));
+                i += 3;
+            } else {
+                ranges.push((c, c));
+                i += 1;
+            }
+        }
+        Ok(None)
+    }
+
+    fn matches_one(token: &Token, c: char) -> bool {
+        match token {
+            Token::Char(expected) => *expected == c,
+            Token::Question => true,
+            Token::Class { negated, ranges } => {
+                ranges.iter().any(|(lo, hi)| (*lo..=*hi).contains(&c)) != *negated
+            }
+            Token::Star => false,
+        }
+    }
+
+    /// Whether the whole of `text` matches `pattern`.
+    pub(super) fn matches(pattern: &[Token], text: &str) -> bool {
+        let text: Vec<char> = text.chars().collect();
+        let (mut p, mut t) = (0, 0);
+        // After a `*`: where in the pattern and the text to retry from.
+        let mut retry: Option<(usize, usize)> = None;
+        while t < text.len() {
+            match pattern.get(p) {
+                Some(Token::Star) => {
+                    retry = Some((p, t));
+                    p += 1;
+                }
+                Some(token) if matches_one(token, text[t]) => {
+                    p += 1;
+                    t += 1;
+                }
+                _ => match retry {
+                    Some((star, from)) => {
+                        p = star + 1;
+                        t = from + 1;
+                        retry = Some((star, from + 1));
+                    }
+                    None => return false,
+                },
+            }
+        }
+        pattern[p..]
+            .iter()
+            .all(|token| matches!(token, Token::Star))
+    }
+}

@@ -15,7 +15,8 @@
 //!   `${NAME+word}` (expansions nest inside `word`);
 //! - `if`/`elif`/`else`/`fi` (nested), whose conditions are `[[ … ]]` or `[ … ]`
 //!   (or `test …`) commands, optionally negated with `!`, joined by `&&`/`||`;
-//!   tests are `==`, `=`, `!=`, `-n`, `-z`, `!`, `&&`, `||` and parentheses
+//!   tests are `==`, `=`, `!=` (inside `[[ … ]]` with bash's `*`, `?` and
+//!   `[…]` patterns on the right), `-n`, `-z`, `!`, `&&`, `||` and parentheses
 //!   inside `[[ … ]]`, `=~` with a quoted (literal) right-hand side, and the
 //!   file tests `-e`, `-f`, `-d` when the caller gives a working directory
 //!   ([`ConfContext::with_working_dir`]).
@@ -24,9 +25,11 @@
 //! [`ConfContext`] the caller passes (as the environment would provide it),
 //! else it is empty, as in bash. Anything else — command substitution,
 //! functions, loops, pipes, redirections, `source`, arithmetic, other `${…}`
-//! operators, file tests, glob patterns — is an [`AutomationConfError::Unsupported`]
-//! naming the file, line and column, wherever it appears (even in a branch
-//! the environment does not take): the reader never guesses.
+//! operators, other tests, file name globbing, brace and tilde expansion — is
+//! an [`AutomationConfError::Unsupported`] naming the file, line and column.
+//! Constructs are refused wherever they appear, even in a branch the
+//! environment does not take; values that would make bash glob or fail a `[`
+//! test are refused when evaluated. The reader never guesses.
 
 mod eval;
 mod syntax;

@@ -167,8 +167,8 @@ fn unsupported_constructs_name_line_and_column() {
             "config.sh:1:10: the operator `-eq`",
         ),
         (
-            "if [[ x == a* ]]; then A=1; fi",
-            "config.sh:1:12: pattern matching",
+            "if [[ x == [[:alpha:]] ]]; then A=1; fi",
+            "config.sh:1:12: a character class",
         ),
         ("A=( *.yml )", "config.sh:1:5: an unquoted `*`"),
         ("A=( {a,b} )", "config.sh:1:5: an unquoted `{`"),
@@ -349,4 +349,25 @@ fn file_tests_use_the_working_directory() {
     assert_eq!(conf.scalar("A"), Some("file"));
     assert_eq!(conf.scalar("B"), Some("dir"));
     assert_eq!(conf.scalar("C"), Some("missing"));
+}
+
+#[test]
+fn patterns_on_the_right_of_double_bracket_comparisons() {
+    let matches = |lhs: &str, pattern: &str| {
+        let text = format!("P='*'\nif [[ {lhs} == {pattern} ]]; then R=1; else R=0; fi");
+        scalar(&text, "R") == "1"
+    };
+    assert!(matches("ci-aio", "ci-*"));
+    assert!(matches("ci-aio", "*aio"));
+    assert!(matches("abc", "a?c"));
+    assert!(!matches("abc", "a?"));
+    assert!(matches("b", "[a-c]"));
+    assert!(matches("d", "[!a-c]"));
+    assert!(matches("]", "[]]"));
+    assert!(matches("a*", "a\\*"));
+    assert!(!matches("ab", "a\\*"));
+    assert!(matches("a*", "a'*'"));
+    assert!(matches("anything", "$P"));
+    assert!(!matches("anything", "\"$P\""));
+    assert!(matches("[x", "[x"));
 }
