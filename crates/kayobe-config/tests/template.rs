@@ -86,6 +86,8 @@ fn corpus_vars() -> serde_json::Value {
         "cnt": "12",
         "chain": "{{ b ~ '-' ~ n }}",
         "via_undefined": "{{ not_there }}",
+        "cyc_a": "{{ cyc_b }}",
+        "cyc_b": "x{{ cyc_a }}",
     })
 }
 
@@ -221,6 +223,9 @@ const CORPUS: &[&str] = &[
     "{% if t %}{{ l }}{% endif %}",
     "{% if t %} {{ l }}{% endif %}",
     "{% for i in [1] %}{{ i }}{% endfor %}",
+    "{{ via_undefined is defined }}",
+    "{{ cyc_a }}",
+    "{{ cyc_b | default('d') }}",
     "no template here",
     "{{ '{{ a }}' }}",
 ];
