@@ -30,6 +30,27 @@
 //! Constructs are refused wherever they appear, even in a branch the
 //! environment does not take; values that would make bash glob or fail a `[`
 //! test are refused when evaluated. The reader never guesses.
+//!
+//! ```
+//! use std::path::Path;
+//! use kayobe_config::automation_conf::{AutomationConf, ConfContext, ConfValue};
+//!
+//! let text = r#"
+//! export TEMPEST_CONCURRENCY=4
+//! if [[ $KAYOBE_ENVIRONMENT == production ]]; then
+//!   KAYOBE_CONFIG_SECRET_PATHS_EXTRA=( "etc/kayobe/environments/$KAYOBE_ENVIRONMENT/extra.yml" )
+//! fi
+//! "#;
+//! let context = ConfContext::new().with("KAYOBE_ENVIRONMENT", "production");
+//! let conf = AutomationConf::parse(text, Path::new("config.sh"), &context)?;
+//! assert_eq!(conf.tempest_concurrency()?, Some(4));
+//! assert_eq!(conf.secret_paths_extra(), ["etc/kayobe/environments/production/extra.yml"]);
+//! assert_eq!(conf.tempest()?.loadlist, "default");
+//!
+//! let error = AutomationConf::parse("A=$(date)", Path::new("config.sh"), &context).unwrap_err();
+//! assert!(error.to_string().starts_with("config.sh:1:3: command substitution"));
+//! # Ok::<(), kayobe_config::automation_conf::AutomationConfError>(())
+//! ```
 
 mod eval;
 mod syntax;

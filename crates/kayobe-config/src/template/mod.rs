@@ -20,6 +20,24 @@
 //! `string`, `join`, `combine` (`recursive`, `list_merge`), `dict2items`,
 //! `items2dict`, `mandatory`. Lookups (`lookup`, `query`, `q`) and every filter,
 //! test or function minijinja does not know are [`TemplateError::Unsupported`].
+//!
+//! ```
+//! use kayobe_config::template::Templar;
+//! use kayobe_config::{Map, Value};
+//!
+//! let mut vars = Map::new();
+//! vars.insert("base".into(), Value::from("runner"));
+//! vars.insert("name".into(), Value::from("{{ base ~ '-' ~ 1 }}"));
+//! vars.insert("labels".into(), Value::List(vec![Value::from("{{ name | upper }}")]));
+//! let templar = Templar::new(&vars);
+//! assert_eq!(templar.variable("name")?, Some(Value::from("runner-1")));
+//! assert_eq!(
+//!     templar.resolve(&Value::from("{{ labels }}"))?,
+//!     Some(Value::List(vec![Value::from("RUNNER-1")]))
+//! );
+//! assert_eq!(templar.resolve(&Value::from("{{ nope | default(omit) }}"))?, None);
+//! # Ok::<(), kayobe_config::template::TemplateError>(())
+//! ```
 
 use std::cell::RefCell;
 use std::collections::HashMap;
