@@ -45,6 +45,11 @@ fn have_bash() -> bool {
 /// returns, per case, the values of its names, or bash's complaints when the
 /// subshell stopped early (a syntax error bash refuses).
 fn bash_oracle(cases: &[OracleCase<'_>]) -> Vec<Result<Vec<BashValue>, String>> {
+    bash_oracle_in(cases, Path::new("."))
+}
+
+/// [`bash_oracle`] with bash running in `cwd` (for file tests).
+fn bash_oracle_in(cases: &[OracleCase<'_>], cwd: &Path) -> Vec<Result<Vec<BashValue>, String>> {
     let dir = tempfile::tempdir().unwrap();
     // Each value is printed NUL-separated: S name value | A name count items… | U name;
     // each case ends with `X`.
@@ -85,6 +90,7 @@ fn bash_oracle(cases: &[OracleCase<'_>]) -> Vec<Result<Vec<BashValue>, String>> 
         .unwrap();
     }
     let output = Command::new("bash")
+        .current_dir(cwd)
         .env_clear()
         .args(["--noprofile", "--norc", "-c", &driver])
         .output()
@@ -278,6 +284,81 @@ fn example_matches_bash_in_every_environment() {
     }
 }
 
+/// A config.sh in the style of StackHPC's (overrides chosen per environment
+/// with file tests, `=~` on environment names), against bash.
+#[test]
+fn upstream_style_config_matches_bash() {
+    if !have_bash() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let automation = dir.path().join(".automation.conf");
+    std::fs::create_dir_all(automation.join("tempest")).unwrap();
+    std::fs::write(automation.join("tempest/tempest-ci-aio.overrides.conf"), "").unwrap();
+    std::fs::write(
+        automation.join("tempest/tempest-production-smoke.overrides.conf"),
+        "",
+    )
+    .unwrap();
+    let script = r#"
+export TEMPEST_CONCURRENCY=16
+KAYOBE_CONFIG_VAULTED_FILES_PATHS_EXTRA=( )
+if [ ! -z ${KAYOBE_ENVIRONMENT:+x} ]; then
+  KAYOBE_AUTOMATION_TEMPEST_CONF_OVERRIDES="${KAYOBE_AUTOMATION_CONFIG_PATH}/tempest/tempest-${KAYOBE_ENVIRONMENT}-${KAYOBE_AUTOMATION_TEMPEST_LOADLIST:-}.overrides.conf"
+  # Fall back to the environment's overrides.
+  if [ ! -e "${KAYOBE_AUTOMATION_TEMPEST_CONF_OVERRIDES}" ]; then
+      KAYOBE_AUTOMATION_TEMPEST_CONF_OVERRIDES="${KAYOBE_AUTOMATION_CONFIG_PATH}/tempest/tempest-${KAYOBE_ENVIRONMENT}.overrides.conf"
+  fi
+  if [[ "$KAYOBE_ENVIRONMENT" =~ "aio" ]]; then
+    export TEMPEST_CONCURRENCY=1
+    KAYOBE_CONFIG_VAULTED_FILES_PATHS_EXTRA+=( "etc/kayobe/environments/$KAYOBE_ENVIRONMENT/extra.yml" )
+  elif [ "$KAYOBE_ENVIRONMENT" == "production" ] || [ "$KAYOBE_ENVIRONMENT" == "prod2" ]; then
+    export TEMPEST_CONCURRENCY=32
+  fi
+fi
+if [[ -z "${KAYOBE_AUTOMATION_TEMPEST_CONF_OVERRIDES:+x}" ]] || [[ ! -e "${KAYOBE_AUTOMATION_TEMPEST_CONF_OVERRIDES}" ]]; then
+  KAYOBE_AUTOMATION_TEMPEST_CONF_OVERRIDES=
+fi
+"#;
+    let names = [
+        "TEMPEST_CONCURRENCY",
+        "KAYOBE_AUTOMATION_TEMPEST_CONF_OVERRIDES",
+        "KAYOBE_CONFIG_VAULTED_FILES_PATHS_EXTRA",
+    ];
+    let automation_path = ".automation.conf";
+    let envs: Vec<Vec<(&str, &str)>> = vec![
+        vec![("KAYOBE_AUTOMATION_CONFIG_PATH", automation_path)],
+        vec![
+            ("KAYOBE_AUTOMATION_CONFIG_PATH", automation_path),
+            ("KAYOBE_ENVIRONMENT", "ci-aio"),
+        ],
+        vec![
+            ("KAYOBE_AUTOMATION_CONFIG_PATH", automation_path),
+            ("KAYOBE_ENVIRONMENT", "production"),
+            ("KAYOBE_AUTOMATION_TEMPEST_LOADLIST", "smoke"),
+        ],
+        vec![
+            ("KAYOBE_AUTOMATION_CONFIG_PATH", automation_path),
+            ("KAYOBE_ENVIRONMENT", "production"),
+        ],
+    ];
+    let cases: Vec<OracleCase<'_>> = envs
+        .iter()
+        .map(|env| OracleCase {
+            script,
+            env,
+            names: &names,
+        })
+        .collect();
+    let expected = bash_oracle_in(&cases, dir.path());
+    for (env, expected) in envs.iter().zip(expected) {
+        let context: ConfContext = env.iter().copied().collect();
+        let context = context.with_working_dir(dir.path());
+        let conf = AutomationConf::parse(script, Path::new("config.sh"), &context).unwrap();
+        assert_eq!(Ok(ours(&conf, &names)), expected, "environment {env:?}");
+    }
+}
+
 // Generated scripts in the supported subset. Literal text avoids `*?[{~`
 // where unquoted (bash would glob or brace-expand them; the reader refuses).
 
@@ -292,7 +373,7 @@ fn unquoted_literal() -> impl Strategy<Value = String> {
 }
 
 fn single_quoted() -> impl Strategy<Value = String> {
-    "[a-z $\"\\\\{}#;|&<>()\n*]{0,4}".prop_map(|s| format!("'{s}'"))
+    "[a-c $\"\\\\{}#;|&<>()\n*?\\[\\]]{0,4}".prop_map(|s| format!("'{s}'"))
 }
 
 /// Text inside `"…"`: plain characters and the escapes bash knows and does not.
@@ -397,19 +478,24 @@ fn assignment() -> impl Strategy<Value = String> {
     ]
 }
 
-/// A `[[ … ]]` or `[ … ]` test; right-hand sides of `==` are quoted or plain
-/// literals (unquoted expansions there are patterns, which the reader refuses).
+/// A `[[ … ]]` or `[ … ]` test; right-hand sides of `==` in `[[ … ]]` are
+/// patterns where unquoted.
 fn test_command() -> impl Strategy<Value = String> {
-    let rhs = prop_oneof![
+    let pattern_part = prop_oneof![
         unquoted_literal(),
+        "[a-c*?-]{1,3}",
+        "\\[!?[a-c](-[c-e])?\\]",
         dquote_body(1).prop_map(|b| format!("\"{b}\"")),
         single_quoted(),
+        name().prop_map(|n| format!("${{{n}}}")),
     ];
+    let rhs = prop::collection::vec(pattern_part, 1..3).prop_map(|v| v.concat());
     let op = prop::sample::select(&["==", "=", "!="][..]);
     let dq = || dquote_body(1).prop_map(|b| format!("\"{b}\""));
     let single = (dq(), op.clone(), dq()).prop_map(|(l, o, r)| format!("[ {l} {o} {r} ]"));
     let double_primary = prop_oneof![
         (word(1), op, rhs).prop_map(|(l, o, r)| format!("{l} {o} {r}")),
+        (word(1), dq()).prop_map(|(l, r)| format!("{l} =~ {r}")),
         word(1).prop_map(|w| format!("-n {w}")),
         word(1).prop_map(|w| format!("-z {w}")),
         word(1),

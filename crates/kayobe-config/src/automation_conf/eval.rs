@@ -6,7 +6,8 @@ use std::path::Path;
 use indexmap::IndexMap;
 
 use super::syntax::{
-    AssignValue, Assignment, CondExpr, Condition, ParamOp, Part, Stmt, Word, location_of,
+    AssignValue, Assignment, CondExpr, Condition, FileTest, ParamOp, Part, SUPPORTED_TESTS, Stmt,
+    Word, location_of,
 };
 use super::{AutomationConfError, ConfValue, Variable};
 
@@ -27,6 +28,8 @@ pub(super) struct Evaluator<'a> {
     pub context: &'a IndexMap<String, ConfValue>,
     pub line_starts: &'a [usize],
     pub origin: &'a Path,
+    /// Where relative paths in file tests start; `None`: file tests refused.
+    pub working_dir: Option<&'a Path>,
 }
 
 impl Evaluator<'_> {
@@ -58,6 +61,7 @@ impl Evaluator<'_> {
         for stmt in stmts {
             match stmt {
                 Stmt::Assign(assignment) => self.assign(assignment)?,
+                Stmt::Export => {}
                 Stmt::If {
                     branches,
                     otherwise,
@@ -243,37 +247,66 @@ impl Evaluator<'_> {
             CondExpr::Compare { lhs, rhs, negate } => {
                 let mut segments = Vec::new();
                 self.expand(rhs, false, &mut segments);
-                let pattern = segments.iter().any(|s| {
+                let pattern = glob::compile(&segments).map_err(|construct| {
+                    self.unsupported(
+                        rhs.at,
+                        construct,
+                        "quote the right-hand side to compare strings",
+                    )
+                })?;
+                glob::matches(&pattern, &self.scalar(lhs)) != *negate
+            }
+            CondExpr::Contains { lhs, rhs } => {
+                let mut segments = Vec::new();
+                self.expand(rhs, false, &mut segments);
+                let regex = segments.iter().any(|s| {
                     !s.quoted
-                        && (s.text.contains(['*', '?', '['])
-                            || (s.expanded && s.text.contains('\\')))
+                        && s.text.contains([
+                            '.', '[', ']', '(', ')', '*', '+', '?', '{', '}', '|', '^', '$', '\\',
+                        ])
                 });
-                if pattern {
+                if regex {
                     return Err(self.unsupported(
                         rhs.at,
-                        "pattern matching on the right of `==`/`!=` in `[[ … ]]`",
-                        "quote the right-hand side to compare strings",
+                        "a regular expression on the right of `=~`",
+                        "quote the right-hand side to test for a substring",
                     ));
                 }
-                let rhs: String = segments.into_iter().map(|s| s.text).collect();
-                (self.scalar(lhs) == rhs) != *negate
+                let needle: String = segments.into_iter().map(|s| s.text).collect();
+                self.scalar(lhs).contains(&needle)
             }
+            CondExpr::File(test, word) => self.file_test(*test, &self.scalar(word), word.at)?,
             CondExpr::Not(inner) => !self.cond_expr(inner)?,
             CondExpr::And(left, right) => self.cond_expr(left)? && self.cond_expr(right)?,
             CondExpr::Or(left, right) => self.cond_expr(left)? || self.cond_expr(right)?,
         })
     }
 
+    /// `-e`/`-f`/`-d` on `path`, relative paths from the working directory.
+    fn file_test(&self, test: FileTest, path: &str, at: usize) -> Result<bool> {
+        let Some(dir) = self.working_dir else {
+            return Err(self.unsupported(
+                at,
+                "a file test without a working directory",
+                "the caller must say which directory config.sh runs in (ConfContext::with_working_dir)",
+            ));
+        };
+        if path.is_empty() {
+            return Ok(false);
+        }
+        let path = dir.join(path);
+        Ok(match test {
+            FileTest::Exists => path.exists(),
+            FileTest::File => path.is_file(),
+            FileTest::Directory => path.is_dir(),
+        })
+    }
+
     /// `test`/`[` on its arguments after expansion, by argument count as POSIX
     /// specifies.
     fn test(&self, args: &[String], at: usize) -> Result<bool> {
-        let unsupported_op = |op: &str| {
-            self.unsupported(
-                at,
-                &format!("the test operator `{op}`"),
-                "only =, ==, !=, -n, -z and ! are read",
-            )
-        };
+        let unsupported_op =
+            |op: &str| self.unsupported(at, &format!("the test operator `{op}`"), SUPPORTED_TESTS);
         let arity = || {
             self.unsupported(
                 at,
@@ -287,6 +320,10 @@ impl Evaluator<'_> {
             [bang, operand] if bang == "!" => Ok(operand.is_empty()),
             [op, operand] if op == "-n" => Ok(!operand.is_empty()),
             [op, operand] if op == "-z" => Ok(operand.is_empty()),
+            [op, path] if FileTest::from_operator(op).is_some() => {
+                let test = FileTest::from_operator(op).expect("checked above");
+                self.file_test(test, path, at)
+            }
             [op, _] if op.starts_with('-') && UNARY.contains(&op.as_str()) => {
                 Err(unsupported_op(op))
             }
@@ -313,3 +350,124 @@ const UNARY: &[&str] = &[
     "-a", "-b", "-c", "-d", "-e", "-f", "-g", "-h", "-k", "-p", "-r", "-s", "-t", "-u", "-w", "-x",
     "-O", "-G", "-L", "-S", "-N", "-o", "-v", "-R",
 ];
+
+/// Bash's pattern matching on the right of `==`/`!=` in `[[ … ]]`: `*`, `?`
+/// and bracket expressions in unquoted text; quoted text matches itself.
+mod glob {
+    use super::Segment;
+
+    pub(super) enum Token {
+        Char(char),
+        Star,
+        Question,
+        Class {
+            negated: bool,
+            ranges: Vec<(char, char)>,
+        },
+    }
+
+    /// The pattern the segments make, or the construct that is not supported.
+    pub(super) fn compile(segments: &[Segment]) -> Result<Vec<Token>, &'static str> {
+        let mut tokens = Vec::new();
+        for segment in segments {
+            if segment.quoted {
+                tokens.extend(segment.text.chars().map(Token::Char));
+                continue;
+            }
+            let chars: Vec<char> = segment.text.chars().collect();
+            let mut i = 0;
+            while i < chars.len() {
+                match chars[i] {
+                    '*' => tokens.push(Token::Star),
+                    '?' => tokens.push(Token::Question),
+                    '\\' if i + 1 < chars.len() => {
+                        i += 1;
+                        tokens.push(Token::Char(chars[i]));
+                    }
+                    '[' => match class(&chars[i + 1..])? {
+                        Some((token, used)) => {
+                            tokens.push(token);
+                            i += used;
+                        }
+                        None => tokens.push(Token::Char('[')),
+                    },
+                    c => tokens.push(Token::Char(c)),
+                }
+                i += 1;
+            }
+        }
+        Ok(tokens)
+    }
+
+    /// A bracket expression after its `[`: the token and the characters it
+    /// used (through the `]`), or `None` when it is not closed (a literal `[`).
+    fn class(chars: &[char]) -> Result<Option<(Token, usize)>, &'static str> {
+        let mut i = 0;
+        let negated = matches!(chars.first(), Some('!' | '^'));
+        if negated {
+            i += 1;
+        }
+        let mut ranges = Vec::new();
+        let mut first = true;
+        while i < chars.len() {
+            let c = chars[i];
+            if c == ']' && !first {
+                return Ok(Some((Token::Class { negated, ranges }, i + 1)));
+            }
+            if c == '[' && matches!(chars.get(i + 1), Some(':' | '=' | '.')) {
+                return Err("a character class like `[[:alpha:]]` in a pattern");
+            }
+            first = false;
+            if chars.get(i + 1) == Some(&'-') && chars.get(i + 2).is_some_and(|&e| e != ']') {
+                ranges.push((c, chars[i + 2]));
+                i += 3;
+            } else {
+                ranges.push((c, c));
+                i += 1;
+            }
+        }
+        Ok(None)
+    }
+
+    fn matches_one(token: &Token, c: char) -> bool {
+        match token {
+            Token::Char(expected) => *expected == c,
+            Token::Question => true,
+            Token::Class { negated, ranges } => {
+                ranges.iter().any(|(lo, hi)| (*lo..=*hi).contains(&c)) != *negated
+            }
+            Token::Star => false,
+        }
+    }
+
+    /// Whether the whole of `text` matches `pattern`.
+    pub(super) fn matches(pattern: &[Token], text: &str) -> bool {
+        let text: Vec<char> = text.chars().collect();
+        let (mut p, mut t) = (0, 0);
+        // After a `*`: where in the pattern and the text to retry from.
+        let mut retry: Option<(usize, usize)> = None;
+        while t < text.len() {
+            match pattern.get(p) {
+                Some(Token::Star) => {
+                    retry = Some((p, t));
+                    p += 1;
+                }
+                Some(token) if matches_one(token, text[t]) => {
+                    p += 1;
+                    t += 1;
+                }
+                _ => match retry {
+                    Some((star, from)) => {
+                        p = star + 1;
+                        t = from + 1;
+                        retry = Some((star, from + 1));
+                    }
+                    None => return false,
+                },
+            }
+        }
+        pattern[p..]
+            .iter()
+            .all(|token| matches!(token, Token::Star))
+    }
+}

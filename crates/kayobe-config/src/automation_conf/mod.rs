@@ -15,16 +15,42 @@
 //!   `${NAME+word}` (expansions nest inside `word`);
 //! - `if`/`elif`/`else`/`fi` (nested), whose conditions are `[[ … ]]` or `[ … ]`
 //!   (or `test …`) commands, optionally negated with `!`, joined by `&&`/`||`;
-//!   tests are `==`, `=`, `!=`, `-n`, `-z`, `!`, `&&`, `||` and parentheses
-//!   inside `[[ … ]]`.
+//!   tests are `==`, `=`, `!=` (inside `[[ … ]]` with bash's `*`, `?` and
+//!   `[…]` patterns on the right), `-n`, `-z`, `!`, `&&`, `||` and parentheses
+//!   inside `[[ … ]]`, `=~` with a quoted (literal) right-hand side, and the
+//!   file tests `-e`, `-f`, `-d` when the caller gives a working directory
+//!   ([`ConfContext::with_working_dir`]).
 //!
 //! A variable that the file has not assigned takes its value from the
 //! [`ConfContext`] the caller passes (as the environment would provide it),
 //! else it is empty, as in bash. Anything else — command substitution,
 //! functions, loops, pipes, redirections, `source`, arithmetic, other `${…}`
-//! operators, file tests, glob patterns — is an [`AutomationConfError::Unsupported`]
-//! naming the file, line and column, wherever it appears (even in a branch
-//! the environment does not take): the reader never guesses.
+//! operators, other tests, file name globbing, brace and tilde expansion — is
+//! an [`AutomationConfError::Unsupported`] naming the file, line and column.
+//! Constructs are refused wherever they appear, even in a branch the
+//! environment does not take; values that would make bash glob or fail a `[`
+//! test are refused when evaluated. The reader never guesses.
+//!
+//! ```
+//! use std::path::Path;
+//! use kayobe_config::automation_conf::{AutomationConf, ConfContext, ConfValue};
+//!
+//! let text = r#"
+//! export TEMPEST_CONCURRENCY=4
+//! if [[ $KAYOBE_ENVIRONMENT == production ]]; then
+//!   KAYOBE_CONFIG_SECRET_PATHS_EXTRA=( "etc/kayobe/environments/$KAYOBE_ENVIRONMENT/extra.yml" )
+//! fi
+//! "#;
+//! let context = ConfContext::new().with("KAYOBE_ENVIRONMENT", "production");
+//! let conf = AutomationConf::parse(text, Path::new("config.sh"), &context)?;
+//! assert_eq!(conf.tempest_concurrency()?, Some(4));
+//! assert_eq!(conf.secret_paths_extra(), ["etc/kayobe/environments/production/extra.yml"]);
+//! assert_eq!(conf.tempest()?.loadlist, "default");
+//!
+//! let error = AutomationConf::parse("A=$(date)", Path::new("config.sh"), &context).unwrap_err();
+//! assert!(error.to_string().starts_with("config.sh:1:3: command substitution"));
+//! # Ok::<(), kayobe_config::automation_conf::AutomationConfError>(())
+//! ```
 
 mod eval;
 mod syntax;
@@ -138,6 +164,7 @@ impl ConfValue {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ConfContext {
     vars: IndexMap<String, ConfValue>,
+    working_dir: Option<PathBuf>,
 }
 
 impl ConfContext {
@@ -149,6 +176,14 @@ impl ConfContext {
     /// This context with `name` set to `value`.
     pub fn with(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
         self.set(name, value);
+        self
+    }
+
+    /// This context with file tests (`-e`, `-f`, `-d`) resolving relative
+    /// paths from `dir`, the directory the pipelines run config.sh in
+    /// (without one, a file test is an error).
+    pub fn with_working_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.working_dir = Some(dir.into());
         self
     }
 
@@ -201,6 +236,7 @@ impl AutomationConf {
             context: &context.vars,
             line_starts: &line_starts,
             origin,
+            working_dir: context.working_dir.as_deref(),
         };
         evaluator.run(&script)?;
         Ok(Self {

@@ -42,6 +42,8 @@ pub(super) enum ParamOp {
 #[derive(Debug, Clone)]
 pub(super) enum Stmt {
     Assign(Assignment),
+    /// `export NAME`: marks a variable exported, its value unchanged.
+    Export,
     If {
         branches: Vec<(Condition, Vec<Stmt>)>,
         otherwise: Vec<Stmt>,
@@ -91,9 +93,40 @@ pub(super) enum CondExpr {
         rhs: Word,
         negate: bool,
     },
+    /// `lhs =~ rhs`, read only where `rhs` is a literal (quoted) string:
+    /// whether `lhs` contains it.
+    Contains {
+        lhs: Word,
+        rhs: Word,
+    },
+    /// `-e`, `-f` or `-d` on a path.
+    File(FileTest, Word),
     Not(Box<CondExpr>),
     And(Box<CondExpr>, Box<CondExpr>),
     Or(Box<CondExpr>, Box<CondExpr>),
+}
+
+/// The file tests the subset reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum FileTest {
+    /// `-e`: exists.
+    Exists,
+    /// `-f`: is a regular file.
+    File,
+    /// `-d`: is a directory.
+    Directory,
+}
+
+impl FileTest {
+    /// The test named by operator `op`.
+    pub fn from_operator(op: &str) -> Option<Self> {
+        match op {
+            "-e" => Some(FileTest::Exists),
+            "-f" => Some(FileTest::File),
+            "-d" => Some(FileTest::Directory),
+            _ => None,
+        }
+    }
 }
 
 /// Which quoting a word is read in.
@@ -118,8 +151,12 @@ const UNARY_FILE_TESTS: &[&str] = &[
 ];
 
 const BINARY_UNSUPPORTED: &[&str] = &[
-    "=~", "-eq", "-ne", "-lt", "-le", "-gt", "-ge", "-nt", "-ot", "-ef",
+    "-eq", "-ne", "-lt", "-le", "-gt", "-ge", "-nt", "-ot", "-ef",
 ];
+
+/// The hint for a test outside the subset.
+pub(super) const SUPPORTED_TESTS: &str =
+    "only ==, =, !=, =~ \"literal\", -n, -z, -e, -f, -d and ! are read";
 
 pub(super) struct Parser<'a> {
     chars: Vec<char>,
@@ -387,6 +424,7 @@ impl<'a> Parser<'a> {
                         ));
                     }
                     self.pos += token.chars().count();
+                    stmts.push(Stmt::Export);
                 }
                 any = true;
                 self.skip_blanks();
@@ -511,6 +549,7 @@ impl<'a> Parser<'a> {
             }
             self.pos += "then".len();
             let body = self.parse_list(&["elif", "else", "fi"])?;
+            self.refuse_empty(&body)?;
             branches.push((condition, body));
             if self.at_reserved("elif") {
                 self.pos += "elif".len();
@@ -519,6 +558,7 @@ impl<'a> Parser<'a> {
             if self.at_reserved("else") {
                 self.pos += "else".len();
                 otherwise = self.parse_list(&["fi"])?;
+                self.refuse_empty(&otherwise)?;
             }
             if !self.at_reserved("fi") {
                 return Err(self.syntax(self.pos, "`if` is never closed by `fi`"));
@@ -529,6 +569,18 @@ impl<'a> Parser<'a> {
                 otherwise,
             });
         }
+    }
+
+    /// Bash rejects a `then` or `else` with no command in it.
+    fn refuse_empty(&self, body: &[Stmt]) -> Result<()> {
+        if body.is_empty() {
+            let token = self.peek_bare_token();
+            return Err(self.syntax(
+                self.pos,
+                format!("unexpected `{token}`: a branch needs at least one command"),
+            ));
+        }
+        Ok(())
     }
 
     /// A condition up to and including its `;` or newline.
@@ -679,24 +731,31 @@ impl<'a> Parser<'a> {
         }
         if UNARY_FILE_TESTS.iter().any(|op| first.is_plain_literal(op)) && self.cond_word_follows()
         {
-            return Err(self.unsupported(
-                first.at,
-                format!("the test `{}`", first.literal_text()),
-                "only ==, =, !=, -n and -z are read",
-            ));
+            let op = first.literal_text();
+            if let Some(test) = FileTest::from_operator(&op) {
+                return Ok(CondExpr::File(test, self.parse_cond_word()?));
+            }
+            return Err(self.unsupported(first.at, format!("the test `{op}`"), SUPPORTED_TESTS));
         }
         self.skip_cond_space();
         if matches!(self.peek(), Some('<' | '>')) {
             return Err(self.unsupported(
                 self.pos,
                 "string ordering `<`/`>` in `[[ … ]]`",
-                "only ==, =, !=, -n and -z are read",
+                SUPPORTED_TESTS,
             ));
         }
         if !self.cond_word_follows() {
             return Ok(CondExpr::NonEmpty(first));
         }
         let op = self.parse_cond_word()?;
+        if op.is_plain_literal("=~") {
+            if !self.cond_word_follows() {
+                return Err(self.syntax(self.pos, "missing right-hand side of `=~`"));
+            }
+            let rhs = self.parse_cond_word()?;
+            return Ok(CondExpr::Contains { lhs: first, rhs });
+        }
         let negate = if op.is_plain_literal("==") || op.is_plain_literal("=") {
             false
         } else if op.is_plain_literal("!=") {
@@ -705,7 +764,7 @@ impl<'a> Parser<'a> {
             return Err(self.unsupported(
                 op.at,
                 format!("the operator `{}`", op.literal_text()),
-                "only ==, =, !=, -n and -z are read",
+                SUPPORTED_TESTS,
             ));
         } else {
             return Err(self.syntax(

@@ -147,16 +147,28 @@ fn unsupported_constructs_name_line_and_column() {
         ("A=\"${X:->(b}\"", "config.sh:1:9: process substitution"),
         ("A=\"${X:-\"b\"}\"", "config.sh:1:9: double quotes inside"),
         (
+            "if [[ -r x ]]; then A=1; fi",
+            "config.sh:1:7: the test `-r`",
+        ),
+        (
             "if [[ -f x ]]; then A=1; fi",
-            "config.sh:1:7: the test `-f`",
+            "config.sh:1:10: a file test without a working directory",
         ),
         (
-            "if [[ $A =~ x ]]; then A=1; fi",
-            "config.sh:1:10: the operator `=~`",
+            "if [ -d x ]; then A=1; fi",
+            "config.sh:1:4: a file test without a working directory",
         ),
         (
-            "if [[ x == a* ]]; then A=1; fi",
-            "config.sh:1:12: pattern matching",
+            "if [[ $A =~ a.b ]]; then A=1; fi",
+            "config.sh:1:13: a regular expression",
+        ),
+        (
+            "if [[ $A -eq 1 ]]; then A=1; fi",
+            "config.sh:1:10: the operator `-eq`",
+        ),
+        (
+            "if [[ x == [[:alpha:]] ]]; then A=1; fi",
+            "config.sh:1:12: a character class",
         ),
         ("A=( *.yml )", "config.sh:1:5: an unquoted `*`"),
         ("A=( {a,b} )", "config.sh:1:5: an unquoted `{`"),
@@ -206,6 +218,14 @@ fn syntax_errors_name_line_and_column() {
             "config.sh:1:4: syntax error: `[` is not closed",
         ),
         ("A=1;;", "config.sh:1:5: syntax error: unexpected `;;`"),
+        (
+            "if [[ a ]]; then\n  # nothing\nfi",
+            "config.sh:3:1: syntax error: unexpected `fi`",
+        ),
+        (
+            "if [[ a ]]; then A=1; else fi",
+            "config.sh:1:28: syntax error: unexpected `fi`",
+        ),
     ];
     for (text, expected) in cases {
         let message = error(text);
@@ -285,4 +305,69 @@ fn missing_file_loads_as_empty() {
     let dir = tempfile::tempdir().unwrap();
     let conf = AutomationConf::load(&dir.path().join("config.sh"), &ConfContext::new()).unwrap();
     assert_eq!(conf.variables().count(), 0);
+}
+
+#[test]
+fn unreadable_file_is_an_io_error_naming_it() {
+    let dir = tempfile::tempdir().unwrap();
+    // A directory where the file should be.
+    let error = AutomationConf::load(dir.path(), &ConfContext::new()).unwrap_err();
+    assert!(matches!(error, AutomationConfError::Io { .. }));
+    assert!(
+        error
+            .to_string()
+            .contains(&dir.path().display().to_string())
+    );
+}
+
+#[test]
+fn substring_match_with_a_quoted_right_hand_side() {
+    let text = "if [[ \"$E\" =~ \"aio\" ]]; then R=aio; elif [[ $E =~ prod ]]; then R=prod; else R=none; fi";
+    let run = |env: &str| {
+        let conf = parse_with(text, &ConfContext::new().with("E", env)).unwrap();
+        conf.scalar("R").unwrap().to_owned()
+    };
+    assert_eq!(run("ci-aio-rocky"), "aio");
+    assert_eq!(run("production"), "prod");
+    assert_eq!(run("staging"), "none");
+}
+
+#[test]
+fn file_tests_use_the_working_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("sub")).unwrap();
+    std::fs::write(dir.path().join("sub/f.conf"), "").unwrap();
+    let context = ConfContext::new()
+        .with("D", dir.path().display().to_string())
+        .with_working_dir(dir.path());
+    let text = "\
+        if [ -f sub/f.conf ]; then A=file; fi
+        if [[ -d sub && ! -f sub ]]; then B=dir; fi
+        if [ ! -e \"$D/missing\" ]; then C=missing; fi
+        if [[ -e \"$NONE\" ]]; then C=empty-exists; fi";
+    let conf = parse_with(text, &context).unwrap();
+    assert_eq!(conf.scalar("A"), Some("file"));
+    assert_eq!(conf.scalar("B"), Some("dir"));
+    assert_eq!(conf.scalar("C"), Some("missing"));
+}
+
+#[test]
+fn patterns_on_the_right_of_double_bracket_comparisons() {
+    let matches = |lhs: &str, pattern: &str| {
+        let text = format!("P='*'\nif [[ {lhs} == {pattern} ]]; then R=1; else R=0; fi");
+        scalar(&text, "R") == "1"
+    };
+    assert!(matches("ci-aio", "ci-*"));
+    assert!(matches("ci-aio", "*aio"));
+    assert!(matches("abc", "a?c"));
+    assert!(!matches("abc", "a?"));
+    assert!(matches("b", "[a-c]"));
+    assert!(matches("d", "[!a-c]"));
+    assert!(matches("]", "[]]"));
+    assert!(matches("a*", "a\\*"));
+    assert!(!matches("ab", "a\\*"));
+    assert!(matches("a*", "a'*'"));
+    assert!(matches("anything", "$P"));
+    assert!(!matches("anything", "\"$P\""));
+    assert!(matches("[x", "[x"));
 }
