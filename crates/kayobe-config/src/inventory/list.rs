@@ -1,10 +1,12 @@
 //! The JSON of `ansible-inventory --list`.
 
+use std::collections::HashMap;
+
 use serde_json::{Map as JsonMap, Value as Json, json};
 
 use super::Inventory;
 use super::data::ALL;
-use crate::value::{Map, Value};
+use crate::value::Value;
 
 /// Ansible settings that change what `ansible-inventory --list` prints.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -60,10 +62,9 @@ const INTERNAL_VARS: [&str; 33] = [
     "role_uuid",
 ];
 
-pub(crate) fn remove_internal(vars: &mut Map) {
-    for name in INTERNAL_VARS {
-        vars.shift_remove(name);
-    }
+/// Whether `ansible-inventory` leaves variable `name` out.
+pub(crate) fn is_internal(name: &str) -> bool {
+    INTERNAL_VARS.contains(&name)
 }
 
 /// A value as `ansible-inventory` prints it: like [`Value::to_json`], but
@@ -99,13 +100,32 @@ impl Inventory {
         let mut seen = vec![false; data.groups.len()];
         self.format_group(ALL, &mut seen, &mut out);
         let mut hostvars = JsonMap::new();
-        for host in &data.hosts {
-            let mut vars = self.host_vars(&host.name).unwrap_or_default();
+        // Hosts in the same groups share everything up to their own vars:
+        // render that part once per set of groups.
+        let mut group_layers: HashMap<Vec<usize>, JsonMap<String, Json>> = HashMap::new();
+        for (index, host) in data.hosts.iter().enumerate() {
+            let groups = self.sorted_host_groups(index);
+            let mut vars = group_layers
+                .entry(groups)
+                .or_insert_with_key(|groups| {
+                    self.group_layer(groups)
+                        .iter()
+                        .map(|(k, v)| (k.clone(), to_list_json(v)))
+                        .collect()
+                })
+                .clone();
+            self.for_each_host_layer(index, |layer| {
+                for (key, value) in layer {
+                    if !is_internal(key) {
+                        vars.insert(key.clone(), to_list_json(value));
+                    }
+                }
+            });
             if !settings.inject_facts_as_vars {
-                vars.insert("ansible_local".to_owned(), Value::Map(Map::new()));
+                vars.insert("ansible_local".to_owned(), json!({}));
             }
             if !vars.is_empty() {
-                hostvars.insert(host.name.clone(), to_list_json(&Value::Map(vars)));
+                hostvars.insert(host.name.clone(), Json::Object(vars));
             }
         }
         out.insert(

@@ -177,17 +177,38 @@ impl Inventory {
     /// (`inventory_file`, `group_names`, …) are not included.
     pub fn host_vars(&self, name: &str) -> Option<Map> {
         let host = *self.data.host_index.get(name)?;
-        let mut vars = Map::new();
-        let mut merge = |layer: &Map| {
+        let mut vars = self.group_layer(&self.sorted_host_groups(host));
+        self.for_each_host_layer(host, |layer| {
             for (key, value) in layer {
-                vars.insert(key.clone(), value.clone());
+                if !list::is_internal(key) {
+                    vars.insert(key.clone(), value.clone());
+                }
             }
-        };
+        });
+        Some(vars)
+    }
+
+    /// The host's groups without `all`, in `sort_groups` order.
+    fn sorted_host_groups(&self, host: usize) -> Vec<usize> {
         let mut groups = self.host_group_indices(host);
         groups.retain(|&g| g != data::ALL);
         self.data.sort_groups(&mut groups);
+        groups
+    }
+
+    /// Steps 1–4 of [`Inventory::host_vars`] for a host in `groups` (sorted),
+    /// without internal variables.
+    fn group_layer(&self, groups: &[usize]) -> Map {
+        let mut vars = Map::new();
+        let mut merge = |layer: &Map| {
+            for (key, value) in layer {
+                if !list::is_internal(key) {
+                    vars.insert(key.clone(), value.clone());
+                }
+            }
+        };
         merge(&self.data.groups[data::ALL].vars);
-        for &group in &groups {
+        for &group in groups {
             merge(&self.data.groups[group].vars);
         }
         for source in &self.source_vars {
@@ -196,20 +217,25 @@ impl Inventory {
             }
         }
         for source in &self.source_vars {
-            for &group in &groups {
+            for &group in groups {
                 if let Some(layer) = source.groups.get(&self.data.groups[group].name) {
                     merge(layer);
                 }
             }
         }
-        merge(&self.data.hosts[host].vars);
+        vars
+    }
+
+    /// Steps 5–6 of [`Inventory::host_vars`]: inline host variables, then
+    /// each source's `host_vars`.
+    fn for_each_host_layer(&self, host: usize, mut apply: impl FnMut(&Map)) {
+        let host = &self.data.hosts[host];
+        apply(&host.vars);
         for source in &self.source_vars {
-            if let Some(layer) = source.hosts.get(name) {
-                merge(layer);
+            if let Some(layer) = source.hosts.get(&host.name) {
+                apply(layer);
             }
         }
-        list::remove_internal(&mut vars);
-        Some(vars)
     }
 
     /// Every group the host is in, directly or through descendants, with `all`.

@@ -148,7 +148,7 @@ pub(crate) fn load_vars_file(path: &Path) -> Result<Option<Map>, InventoryError>
         Value::Map(map) => Ok(Some(map)),
         // Ansible ignores empty files (and other falsy documents).
         Value::Null | Value::Bool(false) | Value::Int(0) => Ok(None),
-        Value::Float(f) if f == 0.0 => Ok(None),
+        Value::Float(0.0) => Ok(None),
         Value::String(ref s) | Value::Unsafe(ref s) if s.is_empty() => Ok(None),
         Value::List(ref items) if items.is_empty() => Ok(None),
         _ => Err(InventoryError::VarsNotMapping {
