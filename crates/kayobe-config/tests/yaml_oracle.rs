@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use kayobe_config::Value;
-use kayobe_config::yaml::{YamlError, parse};
+use kayobe_config::yaml::{YamlError, parse, parse_data};
 use proptest::strategy::{Strategy, ValueTree};
 use proptest::test_runner::TestRunner;
 use serde_json::{Value as Json, json};
@@ -26,10 +26,16 @@ from ansible.parsing.yaml.loader import AnsibleLoader
 from ansible._internal._datatag._tags import TrustedAsTemplate
 from ansible._internal._json._profiles import _legacy
 
+from ansible.parsing.utils.yaml import from_yaml
+
+data_loader = sys.argv[1:] == ["data"]
 results = []
 for text in json.load(sys.stdin):
     try:
-        data = yaml.load(TrustedAsTemplate().tag(text), Loader=AnsibleLoader)
+        if data_loader:
+            data = from_yaml(TrustedAsTemplate().tag(text))
+        else:
+            data = yaml.load(TrustedAsTemplate().tag(text), Loader=AnsibleLoader)
         dumped = json.dumps(data, cls=_legacy.Encoder)
         results.append({"ok": json.loads(dumped, parse_constant=lambda c: {"__float__": c})})
     except Exception as e:
@@ -46,10 +52,24 @@ fn python() -> Option<PathBuf> {
     kayobe_automation_tests::tool("python")
 }
 
+/// How the oracle reads documents.
+#[derive(Clone, Copy, PartialEq)]
+enum Reader {
+    /// `yaml.load(…, Loader=AnsibleLoader)`, as our `parse`.
+    Yaml,
+    /// `DataLoader`'s `from_yaml` (JSON first), as our `parse_data`.
+    Data,
+}
+
 /// Ansible's result for every document, in one Python run.
-fn oracle(python: &Path, documents: &[String]) -> Vec<Json> {
+fn oracle(python: &Path, reader: Reader, documents: &[String]) -> Vec<Json> {
+    let mode = if reader == Reader::Data {
+        "data"
+    } else {
+        "yaml"
+    };
     let mut child = Command::new(python)
-        .args(["-c", ORACLE])
+        .args(["-c", ORACLE, mode])
         .env("ANSIBLE_DEPRECATION_WARNINGS", "False")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -121,11 +141,14 @@ fn same(ours: &Json, theirs: &Json) -> bool {
 }
 
 /// Compares every document with the oracle; returns the mismatches, described.
-fn mismatches(documents: &[String], oracle_results: &[Json]) -> Vec<String> {
+fn mismatches(reader: Reader, documents: &[String], oracle_results: &[Json]) -> Vec<String> {
     let mut problems = Vec::new();
     let mut lenient = Vec::new();
     for (text, theirs) in documents.iter().zip(oracle_results) {
-        let ours = parse(text, Path::new("doc.yml"));
+        let ours = match reader {
+            Reader::Yaml => parse(text, Path::new("doc.yml")),
+            Reader::Data => parse_data(text, Path::new("doc.yml")),
+        };
         match (&ours, theirs.get("ok")) {
             (Ok(value), Some(expected)) => {
                 let got = as_oracle_json(value);
@@ -190,14 +213,18 @@ fn mismatches(documents: &[String], oracle_results: &[Json]) -> Vec<String> {
 }
 
 fn assert_matches_oracle(documents: &[String]) {
+    assert_reader_matches_oracle(Reader::Yaml, documents);
+}
+
+fn assert_reader_matches_oracle(reader: Reader, documents: &[String]) {
     let Some(python) = python() else { return };
-    let results = oracle(&python, documents);
+    let results = oracle(&python, reader, documents);
     let errors = results.iter().filter(|r| r.get("ok").is_none()).count();
     eprintln!(
         "{errors} of {} documents are errors for Ansible",
         documents.len()
     );
-    let problems = mismatches(documents, &results);
+    let problems = mismatches(reader, documents, &results);
     assert!(
         problems.is_empty(),
         "{} of {} documents differ from Ansible:\n\n{}",
@@ -521,6 +548,38 @@ fn generated_documents_mean_what_they_mean_to_ansible() {
     assert_matches_oracle(&documents);
 }
 
+/// Vars files that are JSON, read as Ansible's `DataLoader` reads them.
+const JSON_DOCUMENTS: &[&str] = &[
+    "{\"a\": 1e3, \"b\": 1.5E+2, \"c\": \"yes\", \"d\": 010}",
+    // (`-0` is left out: serde_json reads it as the float -0.0, Python as 0.)
+    "{\"a\": 1e3, \"c\": 12345678901234567890123}",
+    "{\"a\": {\"__ansible_vault\": \"$ANSIBLE_VAULT;1.1;AES256\\n6162\"}}",
+    "{\"a\": {\"__ansible_unsafe\": \"{{ x }}\", \"dropped\": 1}}",
+    "{\"a\": {\"__ansible_vault\": 1}}",
+    "{\"a\": {\"__ansible_unsafe\": [1]}}",
+    "{\"a\": 1, \"b\": 2, \"a\": 3}",
+    "[1, 2.5, \"on\", null, true, {}]",
+    "\"a string\"",
+    "123",
+    "1e3",
+    "  {\"spaced\": true}  \n",
+    "{\"a\": \"\\u00e9\\/\"}",
+    "{\"a\": 1} trailing",
+    "a: 1e3\n",
+    "",
+    "# comment only\n",
+];
+
+#[test]
+fn json_vars_files_mean_what_they_mean_to_ansible() {
+    let documents: Vec<String> = JSON_DOCUMENTS.iter().map(|s| (*s).to_owned()).collect();
+    assert_reader_matches_oracle(Reader::Data, &documents);
+    // YAML documents go through the same path unchanged.
+    let mut yaml = tricky_documents();
+    yaml.truncate(300);
+    assert_reader_matches_oracle(Reader::Data, &yaml);
+}
+
 #[test]
 fn example_repo_yaml_files_mean_what_they_mean_to_ansible() {
     let root = kayobe_automation_tests::example_repo().join("etc/kayobe");
@@ -532,6 +591,7 @@ fn example_repo_yaml_files_mean_what_they_mean_to_ansible() {
     }
     assert!(documents.len() > 5, "the example repo has YAML files");
     assert_matches_oracle(&documents);
+    assert_reader_matches_oracle(Reader::Data, &documents);
 }
 
 fn walkdir(dir: &Path) -> Vec<PathBuf> {

@@ -27,6 +27,9 @@
 //!   equal (`1`, `1.0`, `true`) are one key;
 //! - one document per file, as Ansible's loader requires.
 //!
+//! [`parse_data`] and [`load_file`] read vars files as Ansible's `DataLoader`
+//! does: JSON first (Ansible tries `json.loads` before YAML), then YAML.
+//!
 //! Tags kayobe-automation does not support (`!!binary`, `!!set`, `!!omap`,
 //! `!!pairs`) are errors, like unknown tags are in Ansible.
 
@@ -157,7 +160,61 @@ impl<'t> AnchorNames<'t> {
     }
 }
 
-/// Reads the YAML file at `path` as Ansible's loader does (see [`parse`]).
+/// Reads a vars file's text as Ansible's `DataLoader` does (`from_yaml`):
+/// as JSON when the whole text is JSON, otherwise as YAML ([`parse`]).
+///
+/// The difference shows in JSON numbers YAML 1.1 reads as strings (`1e3`), and
+/// in Ansible's JSON encoding of tagged values, which it reads back:
+/// `{"__ansible_vault": "…"}` is [`Value::Vault`] and
+/// `{"__ansible_unsafe": "…"}` is [`Value::Unsafe`]. Use this for
+/// `group_vars`/`host_vars` and extra-vars files, including the plaintext of
+/// a whole-file vault.
+///
+/// # Errors
+/// As [`parse`], when the text is not JSON.
+pub fn parse_data(text: &str, origin: &Path) -> Result<Value, YamlError> {
+    if let Some(value) = serde_json::from_str::<serde_json::Value>(text)
+        .ok()
+        .and_then(|json| from_ansible_json(&json))
+    {
+        return Ok(value);
+    }
+    parse(text, origin)
+}
+
+/// A JSON value as Ansible's JSON decoder reads it, or `None` where it raises
+/// (a `__ansible_vault`/`__ansible_unsafe` marker that is not a string), in
+/// which case Ansible reads the text as YAML instead.
+fn from_ansible_json(json: &serde_json::Value) -> Option<Value> {
+    use serde_json::Value as Json;
+    Some(match json {
+        Json::Object(object) => {
+            // Ansible's object hook: the marker key decides, other keys are dropped.
+            if let Some(marker) = object.get("__ansible_unsafe") {
+                return marker.as_str().map(|s| Value::Unsafe(s.to_owned()));
+            }
+            if let Some(marker) = object.get("__ansible_vault") {
+                return marker.as_str().map(|s| Value::Vault(s.to_owned()));
+            }
+            let mut map = Map::with_capacity(object.len());
+            for (key, value) in object {
+                map.insert(key.clone(), from_ansible_json(value)?);
+            }
+            Value::Map(map)
+        }
+        Json::Array(items) => Value::List(
+            items
+                .iter()
+                .map(from_ansible_json)
+                .collect::<Option<Vec<_>>>()?,
+        ),
+        other => Value::from_json(other),
+    })
+}
+
+/// Reads the vars file at `path` as Ansible does ([`parse_data`]: JSON if it
+/// is JSON, else YAML). It does not decrypt a whole-file vault: decrypt it
+/// first and give its plaintext to [`parse_data`].
 ///
 /// # Errors
 /// [`YamlError::Read`] naming the path when the file cannot be read (or is not
@@ -167,7 +224,7 @@ pub fn load_file(path: &Path) -> Result<Value, YamlError> {
         path: path.to_path_buf(),
         source,
     })?;
-    parse(&text, path)
+    parse_data(&text, path)
 }
 
 /// What a tag asks for.
@@ -1066,6 +1123,28 @@ mod tests {
     fn second_document_is_an_error_at_its_start() {
         let err = parse("a: 1\n---\nb: 2\n", Path::new("f.yml")).unwrap_err();
         assert_eq!(err.location(), Some(&Location::new("f.yml", 2, 1)));
+    }
+
+    #[test]
+    fn data_is_json_first_then_yaml() {
+        let data = |text: &str| parse_data(text, Path::new("v.json")).expect("reads");
+        assert_eq!(
+            data(r#"{"a": 1e3}"#).to_json(),
+            serde_json::json!({"a": 1000.0})
+        );
+        assert_eq!(data("a: 1e3\n").to_json(), serde_json::json!({"a": "1e3"}));
+        assert_eq!(
+            data(r#"{"v": {"__ansible_vault": "x"}, "u": {"__ansible_unsafe": "{{ y }}"}}"#),
+            Value::Map(Map::from_iter([
+                ("v".to_owned(), Value::Vault("x".into())),
+                ("u".to_owned(), Value::Unsafe("{{ y }}".into())),
+            ]))
+        );
+        // A marker that is not a string makes Ansible's JSON decoder fail: YAML.
+        assert_eq!(
+            data(r#"{"v": {"__ansible_vault": 1}}"#).to_json(),
+            serde_json::json!({"v": {"__ansible_vault": 1}})
+        );
     }
 
     #[test]
