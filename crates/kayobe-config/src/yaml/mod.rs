@@ -30,8 +30,19 @@
 //! [`parse_data`] and [`load_file`] read vars files as Ansible's `DataLoader`
 //! does: JSON first (Ansible tries `json.loads` before YAML), then YAML.
 //!
-//! Tags kayobe-automation does not support (`!!binary`, `!!set`, `!!omap`,
-//! `!!pairs`) are errors, like unknown tags are in Ansible.
+//! Known differences from Ansible, all deliberate or out of reach:
+//!
+//! - tags kayobe-automation does not support (`!!binary`, `!!set`, `!!omap`,
+//!   `!!pairs`) are errors, like unknown tags are in Ansible;
+//! - a date used as a mapping key becomes its ISO text (Ansible loads it as
+//!   a `date` key, which its JSON output then cannot print);
+//! - a node inside an `!unsafe` mapping or list that is also reached from
+//!   outside it (through an alias or a merge key) is unsafe everywhere; in
+//!   PyYAML it depends on which reference its lazy constructor builds first;
+//! - saphyr is a YAML 1.2 parser: it accepts a few documents libyaml rejects
+//!   (`[a:]`, `&a.b`), and NEL/LS/PS are not line breaks in it;
+//! - in [`parse_data`], JSON `NaN`/`Infinity` (Python-only JSON) are read by
+//!   the YAML reader instead, and `-0` is the float `-0.0`.
 
 mod error;
 mod scalar;
@@ -57,12 +68,94 @@ use scalar::{Implicit, Integer, ScalarProblem};
 /// Ansible's loader rejects (a second document, unknown tags, undefined
 /// aliases, complex keys, bad merges), each with the file, line and column.
 pub fn parse(text: &str, origin: &Path) -> Result<Value, YamlError> {
+    let mut patched: Option<String> = None;
+    for _ in 0..MAX_TAB_PATCHES {
+        let current = patched.as_deref().unwrap_or(text);
+        match parse_once(current, origin) {
+            Err(Failure::TabSeparation(error, char_index)) => {
+                match tab_separated_indicator(current, char_index) {
+                    Some(patch) => patched = Some(patch),
+                    None => return Err(error),
+                }
+            }
+            Err(Failure::Error(error)) => return Err(error),
+            Ok(value) => return Ok(value),
+        }
+    }
+    parse_once(patched.as_deref().unwrap_or(text), origin).map_err(Failure::into_error)
+}
+
+/// How many `:<tab>` separations [`parse`] patches (one re-parse each) before
+/// it reports the next one as an error.
+const MAX_TAB_PATCHES: usize = 64;
+
+/// Why one parsing pass stopped.
+enum Failure {
+    Error(YamlError),
+    /// saphyr rejects tabs between `:` or `-` and a value, which YAML and
+    /// libyaml allow; the value starts at this character.
+    TabSeparation(YamlError, usize),
+}
+
+impl Failure {
+    fn into_error(self) -> YamlError {
+        match self {
+            Failure::Error(error) | Failure::TabSeparation(error, _) => error,
+        }
+    }
+}
+
+impl From<YamlError> for Failure {
+    fn from(error: YamlError) -> Self {
+        Failure::Error(error)
+    }
+}
+
+/// `text` with the tabs between an indicator (`:` or `-`) and the value
+/// starting at `char_index` turned into spaces (same positions, same meaning:
+/// they separate tokens), or `None` if that is not what is there.
+fn tab_separated_indicator(text: &str, char_index: usize) -> Option<String> {
+    let end = text
+        .char_indices()
+        .nth(char_index)
+        .map_or(text.len(), |(i, _)| i);
+    let before = &text.as_bytes()[..end];
+    let run = before
+        .iter()
+        .rev()
+        .take_while(|b| matches!(b, b' ' | b'\t'))
+        .count();
+    let start = end - run;
+    if start == 0 || !matches!(before[start - 1], b':' | b'-') || !before[start..].contains(&b'\t')
+    {
+        return None;
+    }
+    let mut patched = String::with_capacity(text.len());
+    patched.push_str(&text[..start]);
+    patched.push_str(&text[start..end].replace('\t', " "));
+    patched.push_str(&text[end..]);
+    Some(patched)
+}
+
+/// One parsing pass over `text`.
+fn parse_once(text: &str, origin: &Path) -> Result<Value, Failure> {
     let mut parser = Parser::new_from_str(text);
     let mut builder = Builder::new(origin);
     let mut anchors = AnchorNames::new(text);
     let mut documents = 0usize;
     while let Some(next) = parser.next_event() {
-        let (event, span) = next.map_err(|e| builder.scan_error(&e))?;
+        let (event, span) = match next {
+            Ok(next) => next,
+            Err(error)
+                if error
+                    .info()
+                    .contains("must be followed by a valid YAML whitespace") =>
+            {
+                let index = error.marker().index();
+                return Err(Failure::TabSeparation(builder.scan_error(&error), index));
+            }
+            Err(error) => return Err(builder.scan_error(&error).into()),
+        };
         let start = span.start;
         if let Event::Scalar(_, _, anchor, _)
         | Event::SequenceStart(anchor, _)
@@ -70,13 +163,13 @@ pub fn parse(text: &str, origin: &Path) -> Result<Value, YamlError> {
             && *anchor != 0
             && !anchors.is_new(start.index())
         {
-            return Err(builder.error(start, ContentProblem::DuplicateAnchor));
+            return Err(builder.error(start, ContentProblem::DuplicateAnchor).into());
         }
         match event {
             Event::DocumentStart(_) => {
                 documents += 1;
                 if documents > 1 {
-                    return Err(builder.error(start, ContentProblem::SecondDocument));
+                    return Err(builder.error(start, ContentProblem::SecondDocument).into());
                 }
             }
             Event::Scalar(text, style, anchor, tag) => {
@@ -96,7 +189,7 @@ pub fn parse(text: &str, origin: &Path) -> Result<Value, YamlError> {
         }
     }
     match builder.deferred {
-        Some(error) => Err(error),
+        Some(error) => Err(error.into()),
         None => Ok(builder.root.unwrap_or(Value::Null)),
     }
 }
@@ -105,7 +198,8 @@ pub fn parse(text: &str, origin: &Path) -> Result<Value, YamlError> {
 /// composer does (saphyr numbers anchors and accepts redefinitions).
 struct AnchorNames<'t> {
     text: &'t str,
-    ascii: bool,
+    /// Whether character and byte positions coincide (found out on first use).
+    ascii: Option<bool>,
     /// A (character, byte) position pair to resume the character count from.
     cursor: (usize, usize),
     seen: std::collections::HashSet<&'t str>,
@@ -115,14 +209,14 @@ impl<'t> AnchorNames<'t> {
     fn new(text: &'t str) -> Self {
         AnchorNames {
             text,
-            ascii: text.is_ascii(),
+            ascii: None,
             cursor: (0, 0),
             seen: std::collections::HashSet::new(),
         }
     }
 
     fn byte_offset(&mut self, char_index: usize) -> usize {
-        if self.ascii {
+        if *self.ascii.get_or_insert_with(|| self.text.is_ascii()) {
             return char_index;
         }
         if char_index < self.cursor.0 {
@@ -1144,6 +1238,14 @@ mod tests {
         assert_eq!(
             data(r#"{"v": {"__ansible_vault": 1}}"#).to_json(),
             serde_json::json!({"v": {"__ansible_vault": 1}})
+        );
+    }
+
+    #[test]
+    fn tabs_after_indicators_separate_as_in_libyaml() {
+        assert_eq!(
+            p("a:\t1\nb:\t\t[x,\ty]\nc: |\n  k:\tv\n"),
+            serde_json::json!({"a": 1, "b": ["x", "y"], "c": "k:\tv\n"})
         );
     }
 
