@@ -122,6 +122,25 @@ fn content_errors_name_the_node() {
 }
 
 #[test]
+fn nesting_is_limited_before_the_stack_is() {
+    let deep = "- ".repeat(100_000);
+    let error = error_of(&deep);
+    assert!(
+        matches!(
+            error,
+            YamlError::Content {
+                problem: ContentProblem::TooDeep(256),
+                ..
+            }
+        ),
+        "{error}"
+    );
+    assert_eq!(error.location(), Some(&Location::new(FILE, 1, 513)));
+    let fine = format!("{}x\n", "- ".repeat(200));
+    assert!(parse(&fine, Path::new(FILE)).is_ok());
+}
+
+#[test]
 fn composition_errors_win_over_earlier_value_errors() {
     // PyYAML composes the whole document before building values, so it
     // reports the undefined alias of line 2, not the bad date of line 1.

@@ -85,6 +85,9 @@ pub fn parse(text: &str, origin: &Path) -> Result<Value, YamlError> {
     parse_once(patched.as_deref().unwrap_or(text), origin).map_err(Failure::into_error)
 }
 
+/// The deepest nesting of mappings and lists [`parse`] reads.
+const MAX_DEPTH: usize = 256;
+
 /// How many `:<tab>` separations [`parse`] patches (one re-parse each) before
 /// it reports the next one as an error.
 const MAX_TAB_PATCHES: usize = 64;
@@ -177,10 +180,12 @@ fn parse_once(text: &str, origin: &Path) -> Result<Value, Failure> {
             }
             Event::Alias(anchor) => builder.alias(anchor, start)?,
             Event::SequenceStart(anchor, tag) => {
+                builder.check_depth(start)?;
                 builder.start_sequence(anchor, tag.as_deref(), start);
             }
             Event::SequenceEnd => builder.end_sequence(),
             Event::MappingStart(anchor, tag) => {
+                builder.check_depth(start)?;
                 builder.start_mapping(anchor, tag.as_deref(), start);
             }
             Event::MappingEnd => builder.end_mapping(),
@@ -605,6 +610,15 @@ impl<'a> Builder<'a> {
             location: self.location(*error.marker()),
             message: error.info().to_owned(),
         }
+    }
+
+    /// Refuses nesting deeper than [`MAX_DEPTH`]: PyYAML hits Python's
+    /// recursion limit well before that, and our values drop recursively.
+    fn check_depth(&self, start: Marker) -> Result<(), YamlError> {
+        if self.stack.len() >= MAX_DEPTH {
+            return Err(self.error(start, ContentProblem::TooDeep(MAX_DEPTH)));
+        }
+        Ok(())
     }
 
     fn defer(&mut self, error: YamlError) {
