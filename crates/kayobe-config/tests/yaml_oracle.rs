@@ -436,6 +436,9 @@ const STRUCTURES: &[&str] = &[
     "x: &x {abc: 1}\ny: &y {<<: *x, abc: 2}\nz:\n  <<: [*y, *x]\n",
     "x: &x {abc: 1}\nz:\n  <<: [*x, {abc: 2}]\n",
     "z:\n  <<: {a: 1}\n  <<: {a: 2, b: 3}\n  c: 4\n",
+    "x: &x {&k abc: 1}\ny: &y {*k : 2}\nz: {<<: [*x, *y]}\n",
+    "x: &x {&k abc: 1, *k : 3}\nz: {<<: *x}\n",
+    "x: &x {abc: 1}\ny: &y {abc: 2}\nz: {<<: [*x, *y]}\nw: {<<: [*y, *x]}\n",
     "z:\n  c: 4\n  <<: [{a: 1}, {b: 2}]\n",
     "l: &l [{a: 1}, {b: 2}]\nz:\n  <<: *l\n",
     "z:\n  <<: 1\n",
@@ -579,6 +582,11 @@ fn generated_documents_mean_what_they_mean_to_ansible() {
                 .current()
         })
         .collect();
+    // What the generated documents exercise (shown with --nocapture).
+    for feature in ["<<:", "*a", " : ", "&k", "!unsafe", "!vault", "|\n", "{", "# "] {
+        let count = documents.iter().filter(|d| d.contains(feature)).count();
+        eprintln!("{count:5} documents contain {feature:?}");
+    }
     assert_matches_oracle(&documents);
 }
 
