@@ -583,7 +583,9 @@ fn generated_documents_mean_what_they_mean_to_ansible() {
         })
         .collect();
     // What the generated documents exercise (shown with --nocapture).
-    for feature in ["<<:", "*a", " : ", "&k", "!unsafe", "!vault", "|\n", "{", "# "] {
+    for feature in [
+        "<<:", "*a", " : ", "&k", "!unsafe", "!vault", "|\n", "{", "# ",
+    ] {
         let count = documents.iter().filter(|d| d.contains(feature)).count();
         eprintln!("{count:5} documents contain {feature:?}");
     }

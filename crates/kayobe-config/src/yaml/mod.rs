@@ -392,7 +392,7 @@ fn display_tag(tag: &Tag) -> String {
 /// `id()` of the key's text. CPython shares the string object for the empty
 /// string and single Latin-1 characters, so those are equal by text; any
 /// other key is only the same when it is the same node (through an alias).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 enum KeyId {
     Shared(Option<char>),
     Node(u32),
@@ -536,7 +536,7 @@ struct MapFrame {
     raw: Option<Vec<RawPair>>,
     /// Pairs from merge keys, in PyYAML's order, already de-duplicated.
     merged: Vec<RawPair>,
-    merged_ids: Vec<KeyId>,
+    merged_ids: std::collections::HashSet<KeyId>,
     has_merge: bool,
 }
 
@@ -939,7 +939,7 @@ impl<'a> Builder<'a> {
             is_unsafe,
             raw: keep_raw.then(Vec::new),
             merged: Vec::new(),
-            merged_ids: Vec::new(),
+            merged_ids: std::collections::HashSet::new(),
             has_merge: false,
         }));
     }
@@ -1037,7 +1037,7 @@ impl<'a> Builder<'a> {
             return;
         };
         let problem = match parent {
-            Frame::Seq(seq) => attach_item(seq, node),
+            Frame::Seq(seq) => attach_item(seq, node, &mut self.next_node),
             Frame::Map(map) => match map.key.take() {
                 None => {
                     let (start, identity) = (node.start, node.identity);
@@ -1069,7 +1069,7 @@ impl<'a> Builder<'a> {
                     map.entries.insert(key, node.value);
                     None
                 }
-                Some(PendingKey::Merge) => merge_into(map, &node),
+                Some(PendingKey::Merge) => merge_into(map, &node, &mut self.next_node),
             },
         };
         if let Some((start, problem)) = problem {
@@ -1080,12 +1080,20 @@ impl<'a> Builder<'a> {
 }
 
 /// Appends a list item; an item of a merge key's list must be a mapping.
-fn attach_item(seq: &mut SeqFrame, node: Node) -> Option<(Marker, ContentProblem)> {
+fn attach_item(
+    seq: &mut SeqFrame,
+    node: Node,
+    next_node: &mut u32,
+) -> Option<(Marker, ContentProblem)> {
     if seq.merge_source && !matches!(node.value, Value::Map(_)) {
         return Some((node.start, ContentProblem::BadMerge));
     }
     if let Some(item_pairs) = &mut seq.item_pairs {
-        item_pairs.push(node.pairs.clone().or_else(|| pairs_of_value(&node.value)));
+        item_pairs.push(
+            node.pairs
+                .clone()
+                .or_else(|| pairs_of_value(&node.value, next_node)),
+        );
     }
     seq.items.push(node.value);
     None
@@ -1094,18 +1102,25 @@ fn attach_item(seq: &mut SeqFrame, node: Node) -> Option<(Marker, ContentProblem
 /// Adds the value of a merge key (`<<`) to the merged pairs, as PyYAML's
 /// `flatten_mapping` does: a mapping's pairs, or each listed mapping's pairs
 /// in order, skipping a pair whose key was merged already (by identity).
-fn merge_into(map: &mut MapFrame, node: &Node) -> Option<(Marker, ContentProblem)> {
+fn merge_into(
+    map: &mut MapFrame,
+    node: &Node,
+    next_node: &mut u32,
+) -> Option<(Marker, ContentProblem)> {
     let sources: Vec<Pairs> = match &node.value {
         Value::Map(_) => vec![
             node.pairs
                 .clone()
-                .or_else(|| pairs_of_value(&node.value))
+                .or_else(|| pairs_of_value(&node.value, next_node))
                 .unwrap_or_else(|| Pairs::from(Vec::new())),
         ],
         Value::List(items) => {
             let item_pairs: Vec<Option<Pairs>> = match &node.item_pairs {
                 Some(pairs) => pairs.to_vec(),
-                None => items.iter().map(pairs_of_value).collect(),
+                None => items
+                    .iter()
+                    .map(|item| pairs_of_value(item, next_node))
+                    .collect(),
             };
             match item_pairs.into_iter().collect::<Option<Vec<Pairs>>>() {
                 Some(sources) => sources,
@@ -1115,25 +1130,26 @@ fn merge_into(map: &mut MapFrame, node: &Node) -> Option<(Marker, ContentProblem
         _ => return Some((node.start, ContentProblem::BadMerge)),
     };
     for pair in sources.iter().flat_map(|source| source.iter()) {
-        if !map.merged_ids.contains(&pair.id) {
-            map.merged_ids.push(pair.id);
+        if map.merged_ids.insert(pair.id) {
             map.merged.push(pair.clone());
         }
     }
     None
 }
 
-/// The pairs of a mapping value whose raw pairs were not kept (it was not
-/// reachable as a merge source when it was built).
-fn pairs_of_value(value: &Value) -> Option<Pairs> {
+/// The pairs of a mapping value whose raw pairs were not kept (a fallback:
+/// every mapping that can be merged keeps them). Each key is its own node.
+fn pairs_of_value(value: &Value, next_node: &mut u32) -> Option<Pairs> {
     let Value::Map(map) = value else {
         return None;
     };
     Some(
         map.iter()
-            .enumerate()
-            .map(|(i, (k, v))| RawPair {
-                id: key_identity(k).unwrap_or(KeyId::Node(u32::MAX - i as u32)),
+            .map(|(k, v)| RawPair {
+                id: key_identity(k).unwrap_or_else(|| {
+                    *next_node = next_node.wrapping_add(1);
+                    KeyId::Node(*next_node)
+                }),
                 key: MapKey {
                     text: k.clone(),
                     class: None,
