@@ -63,6 +63,21 @@ use scalar::{Implicit, Integer, ScalarProblem};
 ///
 /// An empty document, or one with only comments, is [`Value::Null`].
 ///
+/// ```
+/// use std::path::Path;
+/// use kayobe_config::yaml::{self, YamlError};
+///
+/// let value = yaml::parse("enabled: yes\nmode: 0644\nratio: 1e3\n", Path::new("globals.yml"))?;
+/// assert_eq!(
+///     value.to_json(),
+///     serde_json::json!({"enabled": true, "mode": 420, "ratio": "1e3"})
+/// );
+///
+/// let error = yaml::parse("a: *undefined\n", Path::new("globals.yml")).unwrap_err();
+/// assert!(error.to_string().starts_with("globals.yml:1:4: "));
+/// # Ok::<(), YamlError>(())
+/// ```
+///
 /// # Errors
 /// [`YamlError::Syntax`] for malformed YAML and [`YamlError::Content`] for YAML
 /// Ansible's loader rejects (a second document, unknown tags, undefined
