@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use kayobe_config::Value;
-use kayobe_config::yaml::{YamlError, parse};
+use kayobe_config::yaml::{YamlError, parse, parse_data};
 use proptest::strategy::{Strategy, ValueTree};
 use proptest::test_runner::TestRunner;
 use serde_json::{Value as Json, json};
@@ -26,10 +26,16 @@ from ansible.parsing.yaml.loader import AnsibleLoader
 from ansible._internal._datatag._tags import TrustedAsTemplate
 from ansible._internal._json._profiles import _legacy
 
+from ansible.parsing.utils.yaml import from_yaml
+
+data_loader = sys.argv[1:] == ["data"]
 results = []
 for text in json.load(sys.stdin):
     try:
-        data = yaml.load(TrustedAsTemplate().tag(text), Loader=AnsibleLoader)
+        if data_loader:
+            data = from_yaml(TrustedAsTemplate().tag(text))
+        else:
+            data = yaml.load(TrustedAsTemplate().tag(text), Loader=AnsibleLoader)
         dumped = json.dumps(data, cls=_legacy.Encoder)
         results.append({"ok": json.loads(dumped, parse_constant=lambda c: {"__float__": c})})
     except Exception as e:
@@ -46,10 +52,24 @@ fn python() -> Option<PathBuf> {
     kayobe_automation_tests::tool("python")
 }
 
+/// How the oracle reads documents.
+#[derive(Clone, Copy, PartialEq)]
+enum Reader {
+    /// `yaml.load(…, Loader=AnsibleLoader)`, as our `parse`.
+    Yaml,
+    /// `DataLoader`'s `from_yaml` (JSON first), as our `parse_data`.
+    Data,
+}
+
 /// Ansible's result for every document, in one Python run.
-fn oracle(python: &Path, documents: &[String]) -> Vec<Json> {
+fn oracle(python: &Path, reader: Reader, documents: &[String]) -> Vec<Json> {
+    let mode = if reader == Reader::Data {
+        "data"
+    } else {
+        "yaml"
+    };
     let mut child = Command::new(python)
-        .args(["-c", ORACLE])
+        .args(["-c", ORACLE, mode])
         .env("ANSIBLE_DEPRECATION_WARNINGS", "False")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -121,11 +141,14 @@ fn same(ours: &Json, theirs: &Json) -> bool {
 }
 
 /// Compares every document with the oracle; returns the mismatches, described.
-fn mismatches(documents: &[String], oracle_results: &[Json]) -> Vec<String> {
+fn mismatches(reader: Reader, documents: &[String], oracle_results: &[Json]) -> Vec<String> {
     let mut problems = Vec::new();
     let mut lenient = Vec::new();
     for (text, theirs) in documents.iter().zip(oracle_results) {
-        let ours = parse(text, Path::new("doc.yml"));
+        let ours = match reader {
+            Reader::Yaml => parse(text, Path::new("doc.yml")),
+            Reader::Data => parse_data(text, Path::new("doc.yml")),
+        };
         match (&ours, theirs.get("ok")) {
             (Ok(value), Some(expected)) => {
                 let got = as_oracle_json(value);
@@ -190,14 +213,18 @@ fn mismatches(documents: &[String], oracle_results: &[Json]) -> Vec<String> {
 }
 
 fn assert_matches_oracle(documents: &[String]) {
+    assert_reader_matches_oracle(Reader::Yaml, documents);
+}
+
+fn assert_reader_matches_oracle(reader: Reader, documents: &[String]) {
     let Some(python) = python() else { return };
-    let results = oracle(&python, documents);
+    let results = oracle(&python, reader, documents);
     let errors = results.iter().filter(|r| r.get("ok").is_none()).count();
     eprintln!(
         "{errors} of {} documents are errors for Ansible",
         documents.len()
     );
-    let problems = mismatches(documents, &results);
+    let problems = mismatches(reader, documents, &results);
     assert!(
         problems.is_empty(),
         "{} of {} documents differ from Ansible:\n\n{}",
@@ -409,6 +436,9 @@ const STRUCTURES: &[&str] = &[
     "x: &x {abc: 1}\ny: &y {<<: *x, abc: 2}\nz:\n  <<: [*y, *x]\n",
     "x: &x {abc: 1}\nz:\n  <<: [*x, {abc: 2}]\n",
     "z:\n  <<: {a: 1}\n  <<: {a: 2, b: 3}\n  c: 4\n",
+    "x: &x {&k abc: 1}\ny: &y {*k : 2}\nz: {<<: [*x, *y]}\n",
+    "x: &x {&k abc: 1, *k : 3}\nz: {<<: *x}\n",
+    "x: &x {abc: 1}\ny: &y {abc: 2}\nz: {<<: [*x, *y]}\nw: {<<: [*y, *x]}\n",
     "z:\n  c: 4\n  <<: [{a: 1}, {b: 2}]\n",
     "l: &l [{a: 1}, {b: 2}]\nz:\n  <<: *l\n",
     "z:\n  <<: 1\n",
@@ -474,6 +504,40 @@ const STRUCTURES: &[&str] = &[
     "a: \"\\u0000\"\n",
     "a: 0b\n",
     "a: !!int 0x_\n",
+    "a: {{ x }}\n",
+    "a: \"{{ x }}\"\nb: '{{ y | default(omit) }}'\n",
+    "a: 1\r\nb:\r\n  - 2\r\n",
+    "a:\tb\n",
+    "a:\t1\nb:\t\ttwo\nc: |\n  x:\ty\n",
+    "-\ta\n-\t-\tb\n",
+    "- a:\tb\n  c:\t'q'\n",
+    "a:\t- b\n",
+    "a: \"x:\ty\"\n",
+    "a:\t{b:\tc}\n",
+    "a: b\t# c\n",
+    "a: |  # comment\n  text\n",
+    "a: >-\n  one\n  two\n",
+    "a: b   \n",
+    "key with spaces: value with spaces\n",
+    "a: 'multi\n\n  line'\n",
+    "a:\n- 1\n- 2\n",
+    "- a: 1\n  b: 2\n- c\n",
+    "a: !!float 1\nb: !!float 1e3\nc: !!float inf\nd: !!float -1:30\n",
+    "a: !!bool yes\nb: !!bool y\nc: !!bool TRUE\n",
+    "a: !!int 1:30\nb: !!int ' 12'\nc: !!int 0o17\nd: !!int 0x0x10\ne: !!int 1.5\n",
+    "a: !!timestamp 2001-1-1\nb: !!timestamp 2001-12-14 1:02:03\n",
+    "a: !!null x\nb: !!str\n",
+    "a: &a !unsafe x\nb: *a\n",
+    "a: &a [!unsafe x]\nb: *a\n",
+    "a: !unsafe &a x\nb: *a\n",
+    "&a a: b\nc: *a\n",
+    "a: b\n*a : c\n",
+    "a: 0o17\nb: 0O17\nc: 0X1F\nd: 0B11\n",
+    "a: 1__2\nb: 0_7\nc: 0b1_0\nd: 1_:30\n",
+    "a: 1_2.3_4\nb: 1.e+3\nc: 1.5E-3\nd: 1:2:3.5\n",
+    "a: 2001-12-14 21:59:43.1234567 +02\nb: 2001-12-14T21:59:43-00:30\n",
+    "a: 2001-12-14 24:00:00\n",
+    "a: 2001-12-14 21:59:43 +24\n",
 ];
 
 /// Where kayobe-automation deliberately differs: tags it does not support are
@@ -518,7 +582,46 @@ fn generated_documents_mean_what_they_mean_to_ansible() {
                 .current()
         })
         .collect();
+    // What the generated documents exercise (shown with --nocapture).
+    for feature in [
+        "<<:", "*a", " : ", "&k", "!unsafe", "!vault", "|\n", "{", "# ",
+    ] {
+        let count = documents.iter().filter(|d| d.contains(feature)).count();
+        eprintln!("{count:5} documents contain {feature:?}");
+    }
     assert_matches_oracle(&documents);
+}
+
+/// Vars files that are JSON, read as Ansible's `DataLoader` reads them.
+const JSON_DOCUMENTS: &[&str] = &[
+    "{\"a\": 1e3, \"b\": 1.5E+2, \"c\": \"yes\", \"d\": 010}",
+    // (`-0` is left out: serde_json reads it as the float -0.0, Python as 0.)
+    "{\"a\": 1e3, \"c\": 12345678901234567890123}",
+    "{\"a\": {\"__ansible_vault\": \"$ANSIBLE_VAULT;1.1;AES256\\n6162\"}}",
+    "{\"a\": {\"__ansible_unsafe\": \"{{ x }}\", \"dropped\": 1}}",
+    "{\"a\": {\"__ansible_vault\": 1}}",
+    "{\"a\": {\"__ansible_unsafe\": [1]}}",
+    "{\"a\": 1, \"b\": 2, \"a\": 3}",
+    "[1, 2.5, \"on\", null, true, {}]",
+    "\"a string\"",
+    "123",
+    "1e3",
+    "  {\"spaced\": true}  \n",
+    "{\"a\": \"\\u00e9\\/\"}",
+    "{\"a\": 1} trailing",
+    "a: 1e3\n",
+    "",
+    "# comment only\n",
+];
+
+#[test]
+fn json_vars_files_mean_what_they_mean_to_ansible() {
+    let documents: Vec<String> = JSON_DOCUMENTS.iter().map(|s| (*s).to_owned()).collect();
+    assert_reader_matches_oracle(Reader::Data, &documents);
+    // YAML documents go through the same path unchanged.
+    let mut yaml = tricky_documents();
+    yaml.truncate(300);
+    assert_reader_matches_oracle(Reader::Data, &yaml);
 }
 
 #[test]
@@ -532,6 +635,7 @@ fn example_repo_yaml_files_mean_what_they_mean_to_ansible() {
     }
     assert!(documents.len() > 5, "the example repo has YAML files");
     assert_matches_oracle(&documents);
+    assert_reader_matches_oracle(Reader::Data, &documents);
 }
 
 fn walkdir(dir: &Path) -> Vec<PathBuf> {

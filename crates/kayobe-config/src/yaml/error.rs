@@ -85,6 +85,8 @@ pub enum ContentProblem {
     VaultKey,
     /// `<<:` with something other than a mapping or a list of mappings.
     BadMerge,
+    /// Mappings and lists nested deeper than this many levels.
+    TooDeep(usize),
     /// `<<` or `=` used as a value: PyYAML has no constructor for them there.
     SpecialScalarAsValue(&'static str),
 }
@@ -139,6 +141,11 @@ impl fmt::Display for ContentProblem {
             }
             ContentProblem::BadMerge => f.write_str(
                 "the merge key `<<` needs a mapping or a list of mappings; fix its value",
+            ),
+            ContentProblem::TooDeep(levels) => write!(
+                f,
+                "mappings and lists are nested more than {levels} levels deep here, \
+                 which Ansible cannot load either; flatten the structure"
             ),
             ContentProblem::SpecialScalarAsValue(text) => write!(
                 f,

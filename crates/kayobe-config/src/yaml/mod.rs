@@ -27,8 +27,22 @@
 //!   equal (`1`, `1.0`, `true`) are one key;
 //! - one document per file, as Ansible's loader requires.
 //!
-//! Tags kayobe-automation does not support (`!!binary`, `!!set`, `!!omap`,
-//! `!!pairs`) are errors, like unknown tags are in Ansible.
+//! [`parse_data`] and [`load_file`] read vars files as Ansible's `DataLoader`
+//! does: JSON first (Ansible tries `json.loads` before YAML), then YAML.
+//!
+//! Known differences from Ansible, all deliberate or out of reach:
+//!
+//! - tags kayobe-automation does not support (`!!binary`, `!!set`, `!!omap`,
+//!   `!!pairs`) are errors, like unknown tags are in Ansible;
+//! - a date used as a mapping key becomes its ISO text (Ansible loads it as
+//!   a `date` key, which its JSON output then cannot print);
+//! - a node inside an `!unsafe` mapping or list that is also reached from
+//!   outside it (through an alias or a merge key) is unsafe everywhere; in
+//!   PyYAML it depends on which reference its lazy constructor builds first;
+//! - saphyr is a YAML 1.2 parser: it accepts a few documents libyaml rejects
+//!   (`[a:]`, `&a.b`), and NEL/LS/PS are not line breaks in it;
+//! - in [`parse_data`], JSON `NaN`/`Infinity` (Python-only JSON) are read by
+//!   the YAML reader instead, and `-0` is the float `-0.0`.
 
 mod error;
 mod scalar;
@@ -49,17 +63,117 @@ use scalar::{Implicit, Integer, ScalarProblem};
 ///
 /// An empty document, or one with only comments, is [`Value::Null`].
 ///
+/// ```
+/// use std::path::Path;
+/// use kayobe_config::yaml::{self, YamlError};
+///
+/// let value = yaml::parse("enabled: yes\nmode: 0644\nratio: 1e3\n", Path::new("globals.yml"))?;
+/// assert_eq!(
+///     value.to_json(),
+///     serde_json::json!({"enabled": true, "mode": 420, "ratio": "1e3"})
+/// );
+///
+/// let error = yaml::parse("a: *undefined\n", Path::new("globals.yml")).unwrap_err();
+/// assert!(error.to_string().starts_with("globals.yml:1:4: "));
+/// # Ok::<(), YamlError>(())
+/// ```
+///
 /// # Errors
 /// [`YamlError::Syntax`] for malformed YAML and [`YamlError::Content`] for YAML
 /// Ansible's loader rejects (a second document, unknown tags, undefined
 /// aliases, complex keys, bad merges), each with the file, line and column.
 pub fn parse(text: &str, origin: &Path) -> Result<Value, YamlError> {
+    let mut patched: Option<String> = None;
+    for _ in 0..MAX_TAB_PATCHES {
+        let current = patched.as_deref().unwrap_or(text);
+        match parse_once(current, origin) {
+            Err(Failure::TabSeparation(error, char_index)) => {
+                match tab_separated_indicator(current, char_index) {
+                    Some(patch) => patched = Some(patch),
+                    None => return Err(error),
+                }
+            }
+            Err(Failure::Error(error)) => return Err(error),
+            Ok(value) => return Ok(value),
+        }
+    }
+    parse_once(patched.as_deref().unwrap_or(text), origin).map_err(Failure::into_error)
+}
+
+/// The deepest nesting of mappings and lists [`parse`] reads.
+const MAX_DEPTH: usize = 256;
+
+/// How many `:<tab>` separations [`parse`] patches (one re-parse each) before
+/// it reports the next one as an error.
+const MAX_TAB_PATCHES: usize = 64;
+
+/// Why one parsing pass stopped.
+enum Failure {
+    Error(YamlError),
+    /// saphyr rejects tabs between `:` or `-` and a value, which YAML and
+    /// libyaml allow; the value starts at this character.
+    TabSeparation(YamlError, usize),
+}
+
+impl Failure {
+    fn into_error(self) -> YamlError {
+        match self {
+            Failure::Error(error) | Failure::TabSeparation(error, _) => error,
+        }
+    }
+}
+
+impl From<YamlError> for Failure {
+    fn from(error: YamlError) -> Self {
+        Failure::Error(error)
+    }
+}
+
+/// `text` with the tabs between an indicator (`:` or `-`) and the value
+/// starting at `char_index` turned into spaces (same positions, same meaning:
+/// they separate tokens), or `None` if that is not what is there.
+fn tab_separated_indicator(text: &str, char_index: usize) -> Option<String> {
+    let end = text
+        .char_indices()
+        .nth(char_index)
+        .map_or(text.len(), |(i, _)| i);
+    let before = &text.as_bytes()[..end];
+    let run = before
+        .iter()
+        .rev()
+        .take_while(|b| matches!(b, b' ' | b'\t'))
+        .count();
+    let start = end - run;
+    if start == 0 || !matches!(before[start - 1], b':' | b'-') || !before[start..].contains(&b'\t')
+    {
+        return None;
+    }
+    let mut patched = String::with_capacity(text.len());
+    patched.push_str(&text[..start]);
+    patched.push_str(&text[start..end].replace('\t', " "));
+    patched.push_str(&text[end..]);
+    Some(patched)
+}
+
+/// One parsing pass over `text`.
+fn parse_once(text: &str, origin: &Path) -> Result<Value, Failure> {
     let mut parser = Parser::new_from_str(text);
     let mut builder = Builder::new(origin);
     let mut anchors = AnchorNames::new(text);
     let mut documents = 0usize;
     while let Some(next) = parser.next_event() {
-        let (event, span) = next.map_err(|e| builder.scan_error(&e))?;
+        let (event, span) = match next {
+            Ok(next) => next,
+            Err(error)
+                if error
+                    .info()
+                    .contains("must be followed by a valid YAML whitespace") =>
+            {
+                let index = error.marker().index();
+                return Err(Failure::TabSeparation(builder.scan_error(&error), index));
+            }
+            Err(error) => return Err(builder.scan_error(&error).into()),
+        };
         let start = span.start;
         if let Event::Scalar(_, _, anchor, _)
         | Event::SequenceStart(anchor, _)
@@ -67,13 +181,13 @@ pub fn parse(text: &str, origin: &Path) -> Result<Value, YamlError> {
             && *anchor != 0
             && !anchors.is_new(start.index())
         {
-            return Err(builder.error(start, ContentProblem::DuplicateAnchor));
+            return Err(builder.error(start, ContentProblem::DuplicateAnchor).into());
         }
         match event {
             Event::DocumentStart(_) => {
                 documents += 1;
                 if documents > 1 {
-                    return Err(builder.error(start, ContentProblem::SecondDocument));
+                    return Err(builder.error(start, ContentProblem::SecondDocument).into());
                 }
             }
             Event::Scalar(text, style, anchor, tag) => {
@@ -81,10 +195,12 @@ pub fn parse(text: &str, origin: &Path) -> Result<Value, YamlError> {
             }
             Event::Alias(anchor) => builder.alias(anchor, start)?,
             Event::SequenceStart(anchor, tag) => {
+                builder.check_depth(start)?;
                 builder.start_sequence(anchor, tag.as_deref(), start);
             }
             Event::SequenceEnd => builder.end_sequence(),
             Event::MappingStart(anchor, tag) => {
+                builder.check_depth(start)?;
                 builder.start_mapping(anchor, tag.as_deref(), start);
             }
             Event::MappingEnd => builder.end_mapping(),
@@ -93,7 +209,7 @@ pub fn parse(text: &str, origin: &Path) -> Result<Value, YamlError> {
         }
     }
     match builder.deferred {
-        Some(error) => Err(error),
+        Some(error) => Err(error.into()),
         None => Ok(builder.root.unwrap_or(Value::Null)),
     }
 }
@@ -102,7 +218,8 @@ pub fn parse(text: &str, origin: &Path) -> Result<Value, YamlError> {
 /// composer does (saphyr numbers anchors and accepts redefinitions).
 struct AnchorNames<'t> {
     text: &'t str,
-    ascii: bool,
+    /// Whether character and byte positions coincide (found out on first use).
+    ascii: Option<bool>,
     /// A (character, byte) position pair to resume the character count from.
     cursor: (usize, usize),
     seen: std::collections::HashSet<&'t str>,
@@ -112,14 +229,14 @@ impl<'t> AnchorNames<'t> {
     fn new(text: &'t str) -> Self {
         AnchorNames {
             text,
-            ascii: text.is_ascii(),
+            ascii: None,
             cursor: (0, 0),
             seen: std::collections::HashSet::new(),
         }
     }
 
     fn byte_offset(&mut self, char_index: usize) -> usize {
-        if self.ascii {
+        if *self.ascii.get_or_insert_with(|| self.text.is_ascii()) {
             return char_index;
         }
         if char_index < self.cursor.0 {
@@ -157,7 +274,61 @@ impl<'t> AnchorNames<'t> {
     }
 }
 
-/// Reads the YAML file at `path` as Ansible's loader does (see [`parse`]).
+/// Reads a vars file's text as Ansible's `DataLoader` does (`from_yaml`):
+/// as JSON when the whole text is JSON, otherwise as YAML ([`parse`]).
+///
+/// The difference shows in JSON numbers YAML 1.1 reads as strings (`1e3`), and
+/// in Ansible's JSON encoding of tagged values, which it reads back:
+/// `{"__ansible_vault": "…"}` is [`Value::Vault`] and
+/// `{"__ansible_unsafe": "…"}` is [`Value::Unsafe`]. Use this for
+/// `group_vars`/`host_vars` and extra-vars files, including the plaintext of
+/// a whole-file vault.
+///
+/// # Errors
+/// As [`parse`], when the text is not JSON.
+pub fn parse_data(text: &str, origin: &Path) -> Result<Value, YamlError> {
+    if let Some(value) = serde_json::from_str::<serde_json::Value>(text)
+        .ok()
+        .and_then(|json| from_ansible_json(&json))
+    {
+        return Ok(value);
+    }
+    parse(text, origin)
+}
+
+/// A JSON value as Ansible's JSON decoder reads it, or `None` where it raises
+/// (a `__ansible_vault`/`__ansible_unsafe` marker that is not a string), in
+/// which case Ansible reads the text as YAML instead.
+fn from_ansible_json(json: &serde_json::Value) -> Option<Value> {
+    use serde_json::Value as Json;
+    Some(match json {
+        Json::Object(object) => {
+            // Ansible's object hook: the marker key decides, other keys are dropped.
+            if let Some(marker) = object.get("__ansible_unsafe") {
+                return marker.as_str().map(|s| Value::Unsafe(s.to_owned()));
+            }
+            if let Some(marker) = object.get("__ansible_vault") {
+                return marker.as_str().map(|s| Value::Vault(s.to_owned()));
+            }
+            let mut map = Map::with_capacity(object.len());
+            for (key, value) in object {
+                map.insert(key.clone(), from_ansible_json(value)?);
+            }
+            Value::Map(map)
+        }
+        Json::Array(items) => Value::List(
+            items
+                .iter()
+                .map(from_ansible_json)
+                .collect::<Option<Vec<_>>>()?,
+        ),
+        other => Value::from_json(other),
+    })
+}
+
+/// Reads the vars file at `path` as Ansible does ([`parse_data`]: JSON if it
+/// is JSON, else YAML). It does not decrypt a whole-file vault: decrypt it
+/// first and give its plaintext to [`parse_data`].
 ///
 /// # Errors
 /// [`YamlError::Read`] naming the path when the file cannot be read (or is not
@@ -167,7 +338,7 @@ pub fn load_file(path: &Path) -> Result<Value, YamlError> {
         path: path.to_path_buf(),
         source,
     })?;
-    parse(&text, path)
+    parse_data(&text, path)
 }
 
 /// What a tag asks for.
@@ -236,7 +407,7 @@ fn display_tag(tag: &Tag) -> String {
 /// `id()` of the key's text. CPython shares the string object for the empty
 /// string and single Latin-1 characters, so those are equal by text; any
 /// other key is only the same when it is the same node (through an alias).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 enum KeyId {
     Shared(Option<char>),
     Node(u32),
@@ -380,7 +551,7 @@ struct MapFrame {
     raw: Option<Vec<RawPair>>,
     /// Pairs from merge keys, in PyYAML's order, already de-duplicated.
     merged: Vec<RawPair>,
-    merged_ids: Vec<KeyId>,
+    merged_ids: std::collections::HashSet<KeyId>,
     has_merge: bool,
 }
 
@@ -454,6 +625,15 @@ impl<'a> Builder<'a> {
             location: self.location(*error.marker()),
             message: error.info().to_owned(),
         }
+    }
+
+    /// Refuses nesting deeper than [`MAX_DEPTH`]: PyYAML hits Python's
+    /// recursion limit well before that, and our values drop recursively.
+    fn check_depth(&self, start: Marker) -> Result<(), YamlError> {
+        if self.stack.len() >= MAX_DEPTH {
+            return Err(self.error(start, ContentProblem::TooDeep(MAX_DEPTH)));
+        }
+        Ok(())
     }
 
     fn defer(&mut self, error: YamlError) {
@@ -774,7 +954,7 @@ impl<'a> Builder<'a> {
             is_unsafe,
             raw: keep_raw.then(Vec::new),
             merged: Vec::new(),
-            merged_ids: Vec::new(),
+            merged_ids: std::collections::HashSet::new(),
             has_merge: false,
         }));
     }
@@ -872,7 +1052,7 @@ impl<'a> Builder<'a> {
             return;
         };
         let problem = match parent {
-            Frame::Seq(seq) => attach_item(seq, node),
+            Frame::Seq(seq) => attach_item(seq, node, &mut self.next_node),
             Frame::Map(map) => match map.key.take() {
                 None => {
                     let (start, identity) = (node.start, node.identity);
@@ -904,7 +1084,7 @@ impl<'a> Builder<'a> {
                     map.entries.insert(key, node.value);
                     None
                 }
-                Some(PendingKey::Merge) => merge_into(map, &node),
+                Some(PendingKey::Merge) => merge_into(map, &node, &mut self.next_node),
             },
         };
         if let Some((start, problem)) = problem {
@@ -915,12 +1095,20 @@ impl<'a> Builder<'a> {
 }
 
 /// Appends a list item; an item of a merge key's list must be a mapping.
-fn attach_item(seq: &mut SeqFrame, node: Node) -> Option<(Marker, ContentProblem)> {
+fn attach_item(
+    seq: &mut SeqFrame,
+    node: Node,
+    next_node: &mut u32,
+) -> Option<(Marker, ContentProblem)> {
     if seq.merge_source && !matches!(node.value, Value::Map(_)) {
         return Some((node.start, ContentProblem::BadMerge));
     }
     if let Some(item_pairs) = &mut seq.item_pairs {
-        item_pairs.push(node.pairs.clone().or_else(|| pairs_of_value(&node.value)));
+        item_pairs.push(
+            node.pairs
+                .clone()
+                .or_else(|| pairs_of_value(&node.value, next_node)),
+        );
     }
     seq.items.push(node.value);
     None
@@ -929,18 +1117,25 @@ fn attach_item(seq: &mut SeqFrame, node: Node) -> Option<(Marker, ContentProblem
 /// Adds the value of a merge key (`<<`) to the merged pairs, as PyYAML's
 /// `flatten_mapping` does: a mapping's pairs, or each listed mapping's pairs
 /// in order, skipping a pair whose key was merged already (by identity).
-fn merge_into(map: &mut MapFrame, node: &Node) -> Option<(Marker, ContentProblem)> {
+fn merge_into(
+    map: &mut MapFrame,
+    node: &Node,
+    next_node: &mut u32,
+) -> Option<(Marker, ContentProblem)> {
     let sources: Vec<Pairs> = match &node.value {
         Value::Map(_) => vec![
             node.pairs
                 .clone()
-                .or_else(|| pairs_of_value(&node.value))
+                .or_else(|| pairs_of_value(&node.value, next_node))
                 .unwrap_or_else(|| Pairs::from(Vec::new())),
         ],
         Value::List(items) => {
             let item_pairs: Vec<Option<Pairs>> = match &node.item_pairs {
                 Some(pairs) => pairs.to_vec(),
-                None => items.iter().map(pairs_of_value).collect(),
+                None => items
+                    .iter()
+                    .map(|item| pairs_of_value(item, next_node))
+                    .collect(),
             };
             match item_pairs.into_iter().collect::<Option<Vec<Pairs>>>() {
                 Some(sources) => sources,
@@ -950,25 +1145,26 @@ fn merge_into(map: &mut MapFrame, node: &Node) -> Option<(Marker, ContentProblem
         _ => return Some((node.start, ContentProblem::BadMerge)),
     };
     for pair in sources.iter().flat_map(|source| source.iter()) {
-        if !map.merged_ids.contains(&pair.id) {
-            map.merged_ids.push(pair.id);
+        if map.merged_ids.insert(pair.id) {
             map.merged.push(pair.clone());
         }
     }
     None
 }
 
-/// The pairs of a mapping value whose raw pairs were not kept (it was not
-/// reachable as a merge source when it was built).
-fn pairs_of_value(value: &Value) -> Option<Pairs> {
+/// The pairs of a mapping value whose raw pairs were not kept (a fallback:
+/// every mapping that can be merged keeps them). Each key is its own node.
+fn pairs_of_value(value: &Value, next_node: &mut u32) -> Option<Pairs> {
     let Value::Map(map) = value else {
         return None;
     };
     Some(
         map.iter()
-            .enumerate()
-            .map(|(i, (k, v))| RawPair {
-                id: key_identity(k).unwrap_or(KeyId::Node(u32::MAX - i as u32)),
+            .map(|(k, v)| RawPair {
+                id: key_identity(k).unwrap_or_else(|| {
+                    *next_node = next_node.wrapping_add(1);
+                    KeyId::Node(*next_node)
+                }),
                 key: MapKey {
                     text: k.clone(),
                     class: None,
@@ -1066,6 +1262,36 @@ mod tests {
     fn second_document_is_an_error_at_its_start() {
         let err = parse("a: 1\n---\nb: 2\n", Path::new("f.yml")).unwrap_err();
         assert_eq!(err.location(), Some(&Location::new("f.yml", 2, 1)));
+    }
+
+    #[test]
+    fn data_is_json_first_then_yaml() {
+        let data = |text: &str| parse_data(text, Path::new("v.json")).expect("reads");
+        assert_eq!(
+            data(r#"{"a": 1e3}"#).to_json(),
+            serde_json::json!({"a": 1000.0})
+        );
+        assert_eq!(data("a: 1e3\n").to_json(), serde_json::json!({"a": "1e3"}));
+        assert_eq!(
+            data(r#"{"v": {"__ansible_vault": "x"}, "u": {"__ansible_unsafe": "{{ y }}"}}"#),
+            Value::Map(Map::from_iter([
+                ("v".to_owned(), Value::Vault("x".into())),
+                ("u".to_owned(), Value::Unsafe("{{ y }}".into())),
+            ]))
+        );
+        // A marker that is not a string makes Ansible's JSON decoder fail: YAML.
+        assert_eq!(
+            data(r#"{"v": {"__ansible_vault": 1}}"#).to_json(),
+            serde_json::json!({"v": {"__ansible_vault": 1}})
+        );
+    }
+
+    #[test]
+    fn tabs_after_indicators_separate_as_in_libyaml() {
+        assert_eq!(
+            p("a:\t1\nb:\t\t[x,\ty]\nc: |\n  k:\tv\n"),
+            serde_json::json!({"a": 1, "b": ["x", "y"], "c": "k:\tv\n"})
+        );
     }
 
     #[test]

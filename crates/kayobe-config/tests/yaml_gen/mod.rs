@@ -116,6 +116,10 @@ enum ScalarTag {
 struct Key {
     text: String,
     style: Style,
+    /// `&kN key:` (a scalar anchor later keys and values may alias).
+    anchor: bool,
+    /// `*aN :` (an alias to an earlier scalar), when there is one.
+    alias: Option<usize>,
 }
 
 #[derive(Debug, Clone)]
@@ -179,13 +183,18 @@ fn scalar() -> impl Strategy<Value = Kind> {
 }
 
 fn key() -> impl Strategy<Value = Key> {
-    prop_oneof![
-        3 => select(PLAIN_KEYS).prop_map(|k| Key { text: k.to_owned(), style: Style::Plain }),
-        1 => ("[a-z0-9 :#é'\"-]{0,6}", any::<bool>()).prop_map(|(text, single)| Key {
-            text,
-            style: if single { Style::Single } else { Style::Double },
+    let text = prop_oneof![
+        3 => select(PLAIN_KEYS).prop_map(|k| (k.to_owned(), Style::Plain)),
+        1 => ("[a-z0-9 :#é'\"-]{0,6}", any::<bool>()).prop_map(|(text, single)| {
+            (text, if single { Style::Single } else { Style::Double })
         }),
-    ]
+    ];
+    (text, 0..16u8, 0..8usize).prop_map(|((text, style), props, target)| Key {
+        text,
+        style,
+        anchor: props == 0,
+        alias: (props == 1 || props == 2).then_some(target),
+    })
 }
 
 fn wrap(kind: Kind, props: u8) -> GenNode {
@@ -265,6 +274,8 @@ pub fn document() -> impl Strategy<Value = String> {
 struct Renderer {
     anchors: Vec<String>,
     map_anchors: Vec<String>,
+    /// Anchors on scalars (not vault text), which keys may alias.
+    scalar_anchors: Vec<String>,
     next_anchor: usize,
     unsafe_depth: usize,
 }
@@ -297,7 +308,7 @@ fn flow_plain_ok(text: &str) -> bool {
     !text.is_empty() && !text.contains([',', '[', ']', '{', '}', ':', '#'])
 }
 
-fn render_key(key: &Key, flow: bool) -> String {
+fn render_key_text(key: &Key, flow: bool) -> String {
     match key.style {
         Style::Plain if !flow || flow_plain_ok(&key.text) => key.text.clone(),
         Style::Plain | Style::Single => single_quoted(&key.text),
@@ -319,6 +330,27 @@ fn is_block_container(node: &GenNode) -> bool {
 }
 
 impl Renderer {
+    /// A mapping key, maybe anchored or an alias to an earlier scalar.
+    fn render_key(&mut self, key: &Key, flow: bool) -> String {
+        if let Some(target) = key.alias
+            && self.unsafe_depth == 0
+            && !self.scalar_anchors.is_empty()
+        {
+            // The space keeps `:` out of the alias name (saphyr allows it there).
+            let name = &self.scalar_anchors[target % self.scalar_anchors.len()];
+            return format!("*{name} ");
+        }
+        let text = render_key_text(key, flow);
+        if key.anchor && self.unsafe_depth == 0 {
+            self.next_anchor += 1;
+            let name = format!("k{}", self.next_anchor);
+            self.anchors.push(name.clone());
+            self.scalar_anchors.push(name.clone());
+            return format!("&{name} {text}");
+        }
+        text
+    }
+
     /// `&aN !unsafe ` for the node, registering nothing yet.
     fn properties(&mut self, node: &GenNode) -> (String, Option<String>) {
         let mut props = String::new();
@@ -350,6 +382,9 @@ impl Renderer {
             // the merge builds its values outside the `!unsafe`.
             if matches!(node.kind, Kind::Map { .. }) && !node.unsafe_tag {
                 self.map_anchors.push(name.clone());
+            }
+            if matches!(&node.kind, Kind::Scalar { text, .. } if text != VAULT_TEXT) {
+                self.scalar_anchors.push(name.clone());
             }
             self.anchors.push(name);
         }
@@ -416,7 +451,7 @@ impl Renderer {
                     .map(|(k, v)| {
                         format!(
                             "{}: {}",
-                            render_key(k, true),
+                            render_key_text(k, true),
                             self.scalar_inline(v, Style::Plain, ScalarTag::None, true)
                         )
                     })
@@ -442,8 +477,9 @@ impl Renderer {
             Kind::Map { entries, merge, .. } => {
                 let mut parts: Vec<String> = Vec::new();
                 for (k, v) in entries {
+                    let key = self.render_key(k, true);
                     let value = self.flow(v);
-                    parts.push(format!("{}: {value}", render_key(k, true)));
+                    parts.push(format!("{key}: {value}"));
                 }
                 if let Some((at, merge)) = merge
                     && let Some(value) = self.merge_value(merge)
@@ -496,7 +532,8 @@ impl Renderer {
                 }
                 let mut rendered: Vec<Vec<String>> = Vec::new();
                 for (k, v) in entries {
-                    let mut entry = self.entry(&render_key(k, false), v);
+                    let key = self.render_key(k, false);
+                    let mut entry = self.entry(&key, v);
                     if v.comment && entry.len() > 1 {
                         entry.insert(0, "# a comment line".to_owned());
                     }
