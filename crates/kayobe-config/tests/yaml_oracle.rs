@@ -584,7 +584,7 @@ fn generated_documents_mean_what_they_mean_to_ansible() {
         .collect();
     // What the generated documents exercise (shown with --nocapture).
     for feature in [
-        "<<:", "*a", " : ", "&k", "!unsafe", "!vault", "|\n", "{", "# ",
+        "<<:", "*a", " : ", "&k", "!unsafe", "!vault", "|\n", ">\n", ":\t", "? ", "{", "# ",
     ] {
         let count = documents.iter().filter(|d| d.contains(feature)).count();
         eprintln!("{count:5} documents contain {feature:?}");

@@ -83,13 +83,36 @@ use scalar::{Implicit, Integer, ScalarProblem};
 /// Ansible's loader rejects (a second document, unknown tags, undefined
 /// aliases, complex keys, bad merges), each with the file, line and column.
 pub fn parse(text: &str, origin: &Path) -> Result<Value, YamlError> {
-    let mut patched: Option<String> = None;
+    match parse_once(text, origin, None) {
+        Ok(value) => Ok(value),
+        Err(Failure::Error(error)) => Err(error),
+        Err(Failure::TabSeparation(..)) => parse_tab_separated(text, origin),
+    }
+}
+
+/// [`parse`] for a text where saphyr rejected a tab after `:` or `-`, which
+/// YAML and libyaml accept as separation. Turning such tabs into spaces keeps
+/// every position and, outside scalars, the meaning. First all of them at
+/// once, kept if none was inside a scalar; otherwise one at a time, where the
+/// parser stops.
+fn parse_tab_separated(text: &str, origin: &Path) -> Result<Value, YamlError> {
+    let (all_patched, patched_at) = patch_all_tab_separations(text);
+    let mut scalar_spans = Vec::new();
+    if let Ok(value) = parse_once(&all_patched, origin, Some(&mut scalar_spans))
+        && !patched_at.iter().any(|at| {
+            scalar_spans
+                .iter()
+                .any(|(start, end)| (*start..*end).contains(at))
+        })
+    {
+        return Ok(value);
+    }
+    let mut patched = text.to_owned();
     for _ in 0..MAX_TAB_PATCHES {
-        let current = patched.as_deref().unwrap_or(text);
-        match parse_once(current, origin) {
+        match parse_once(&patched, origin, None) {
             Err(Failure::TabSeparation(error, char_index)) => {
-                match tab_separated_indicator(current, char_index) {
-                    Some(patch) => patched = Some(patch),
+                match tab_separated_indicator(&patched, char_index) {
+                    Some(next) => patched = next,
                     None => return Err(error),
                 }
             }
@@ -97,14 +120,36 @@ pub fn parse(text: &str, origin: &Path) -> Result<Value, YamlError> {
             Ok(value) => return Ok(value),
         }
     }
-    parse_once(patched.as_deref().unwrap_or(text), origin).map_err(Failure::into_error)
+    parse_once(&patched, origin, None).map_err(Failure::into_error)
+}
+
+/// `text` with every tab in the blanks after a `:` or `-` turned into a space,
+/// and the character positions of those tabs.
+fn patch_all_tab_separations(text: &str) -> (String, Vec<usize>) {
+    let mut patched = String::with_capacity(text.len());
+    let mut positions = Vec::new();
+    let mut after_indicator = false;
+    for (index, c) in text.chars().enumerate() {
+        match c {
+            '\t' if after_indicator => {
+                patched.push(' ');
+                positions.push(index);
+            }
+            ' ' if after_indicator => patched.push(' '),
+            _ => {
+                after_indicator = matches!(c, ':' | '-');
+                patched.push(c);
+            }
+        }
+    }
+    (patched, positions)
 }
 
 /// The deepest nesting of mappings and lists [`parse`] reads.
 const MAX_DEPTH: usize = 256;
 
-/// How many `:<tab>` separations [`parse`] patches (one re-parse each) before
-/// it reports the next one as an error.
+/// How many `:<tab>` separations [`parse`] patches one at a time (one
+/// re-parse each) before it reports the next one as an error.
 const MAX_TAB_PATCHES: usize = 64;
 
 /// Why one parsing pass stopped.
@@ -155,8 +200,13 @@ fn tab_separated_indicator(text: &str, char_index: usize) -> Option<String> {
     Some(patched)
 }
 
-/// One parsing pass over `text`.
-fn parse_once(text: &str, origin: &Path) -> Result<Value, Failure> {
+/// One parsing pass over `text`; `scalar_spans` collects the character
+/// ranges of scalars when given.
+fn parse_once(
+    text: &str,
+    origin: &Path,
+    mut scalar_spans: Option<&mut Vec<(usize, usize)>>,
+) -> Result<Value, Failure> {
     let mut parser = Parser::new_from_str(text);
     let mut builder = Builder::new(origin);
     let mut anchors = AnchorNames::new(text);
@@ -191,6 +241,9 @@ fn parse_once(text: &str, origin: &Path) -> Result<Value, Failure> {
                 }
             }
             Event::Scalar(text, style, anchor, tag) => {
+                if let Some(spans) = scalar_spans.as_deref_mut() {
+                    spans.push((start.index(), span.end.index()));
+                }
                 builder.scalar(text.as_ref(), style, anchor, tag.as_deref(), start);
             }
             Event::Alias(anchor) => builder.alias(anchor, start)?,
@@ -1291,6 +1344,18 @@ mod tests {
         assert_eq!(
             p("a:\t1\nb:\t\t[x,\ty]\nc: |\n  k:\tv\n"),
             serde_json::json!({"a": 1, "b": ["x", "y"], "c": "k:\tv\n"})
+        );
+    }
+
+    #[test]
+    fn many_tab_separations_are_patched_at_once() {
+        let text: String = (0..500).map(|i| format!("k{i}:\tv{i}\n")).collect();
+        let value = parse(&text, Path::new("t.yml")).expect("parses");
+        assert_eq!(value.as_map().map(Map::len), Some(500));
+        // A tab after `:` or `-` inside a scalar stays a tab.
+        assert_eq!(
+            p("a:\t\"x:\ty\"\nb:\t'-\tz'\nc:\tq-\tr\n"),
+            serde_json::json!({"a": "x:\ty", "b": "-\tz", "c": "q-\tr"})
         );
     }
 
