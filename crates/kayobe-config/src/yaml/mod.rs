@@ -1266,7 +1266,12 @@ fn map_key(node: Node) -> Result<MapKey, ContentProblem> {
             Some(digits) => (digits.to_string(), digits.to_string()),
             None => {
                 let class = if f.is_nan() {
-                    "nan".to_owned()
+                    // NaN equals nothing, and Ansible tags each float as a new
+                    // object: only the same node (an alias) is the same key.
+                    match node.identity {
+                        KeyId::Node(id) => format!("nan:{id}"),
+                        KeyId::Shared(_) => "nan".to_owned(),
+                    }
                 } else if f == 0.0 {
                     "0".to_owned()
                 } else if f.is_finite() && f.fract() == 0.0 {
