@@ -421,6 +421,8 @@ const STRUCTURES: &[&str] = &[
     "null: a\n~: b\n? \n: c\n",
     "1.5: a\n1e3: b\n.inf: c\n-.inf: d\n.nan: e\n0x10: f\n010: g\n1:30: h\n",
     "123456789012345678901234567890: a\n1e16: b\n",
+    "{.nan: a, .nan: b}\n",
+    "{&k .nan: a, .nan: b, *k : c}\n",
     "1.5e+16: a\n1.0e-5: b\n0.0001: c\n-0.0: d\n",
     "? [a, b]\n: c\n",
     "? {a: b}\n: c\n",
@@ -584,7 +586,7 @@ fn generated_documents_mean_what_they_mean_to_ansible() {
         .collect();
     // What the generated documents exercise (shown with --nocapture).
     for feature in [
-        "<<:", "*a", " : ", "&k", "!unsafe", "!vault", "|\n", "{", "# ",
+        "<<:", "*a", " : ", "&k", "!unsafe", "!vault", "|\n", ">\n", ":\t", "? ", "{", "# ",
     ] {
         let count = documents.iter().filter(|d| d.contains(feature)).count();
         eprintln!("{count:5} documents contain {feature:?}");

@@ -120,6 +120,16 @@ struct Key {
     anchor: bool,
     /// `*aN :` (an alias to an earlier scalar), when there is one.
     alias: Option<usize>,
+    /// How a block entry with a one-line value is written: `key: value`,
+    /// `key:<tab>value` or `? key` / `: value`.
+    form: EntryForm,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum EntryForm {
+    Plain,
+    Tab,
+    Explicit,
 }
 
 #[derive(Debug, Clone)]
@@ -194,6 +204,11 @@ fn key() -> impl Strategy<Value = Key> {
         style,
         anchor: props == 0,
         alias: (props == 1 || props == 2).then_some(target),
+        form: match props {
+            3 | 4 => EntryForm::Tab,
+            5 => EntryForm::Explicit,
+            _ => EntryForm::Plain,
+        },
     })
 }
 
@@ -521,7 +536,9 @@ impl Renderer {
                     ScalarTag::Unsafe => "!unsafe ",
                     ScalarTag::Vault => "!vault ",
                 };
-                lines.push(format!("{props}{tag}|"));
+                // Literal or folded: the same for one line; folded joins lines.
+                let indicator = if text.len() % 3 == 0 { '>' } else { '|' };
+                lines.push(format!("{props}{tag}{indicator}"));
                 for line in text.lines() {
                     lines.push(format!("  {line}"));
                 }
@@ -533,7 +550,7 @@ impl Renderer {
                 let mut rendered: Vec<Vec<String>> = Vec::new();
                 for (k, v) in entries {
                     let key = self.render_key(k, false);
-                    let mut entry = self.entry(&key, v);
+                    let mut entry = self.entry(&key, k.form, v);
                     if v.comment && entry.len() > 1 {
                         entry.insert(0, "# a comment line".to_owned());
                     }
@@ -592,7 +609,7 @@ impl Renderer {
 
     /// `key: value` in a block mapping, value lines indented below the key
     /// when they do not fit on its line.
-    fn entry(&mut self, key: &str, value: &GenNode) -> Vec<String> {
+    fn entry(&mut self, key: &str, form: EntryForm, value: &GenNode) -> Vec<String> {
         let block_container = is_block_container(value);
         let child = self.block(value);
         let comment = if value.comment && child.len() == 1 {
@@ -601,8 +618,12 @@ impl Renderer {
             ""
         };
         if child.len() == 1 && !block_container {
-            let sep = if child[0].is_empty() { ":" } else { ": " };
-            return vec![format!("{key}{sep}{}{comment}", child[0])];
+            return match form {
+                EntryForm::Explicit => vec![format!("? {key}"), format!(": {}{comment}", child[0])],
+                _ if child[0].is_empty() => vec![format!("{key}:{comment}")],
+                EntryForm::Tab => vec![format!("{key}:\t{}{comment}", child[0])],
+                EntryForm::Plain => vec![format!("{key}: {}{comment}", child[0])],
+            };
         }
         let mut lines = Vec::new();
         let mut rest = child.as_slice();
