@@ -49,11 +49,21 @@ pub fn run(root: &Path) -> Result<()> {
     };
     test("cargo test --doc", &["test", "--workspace", "--doc"])?;
     if Cmd::cargo(root).args(["nextest", "--version"]).succeeds() {
-        test("cargo nextest run", &["nextest", "run", "--workspace"])
+        test(
+            "cargo nextest run",
+            &["nextest", "run", "--workspace", "--no-fail-fast"],
+        )
     } else {
         test(
             "cargo test",
-            &["test", "--workspace", "--lib", "--bins", "--tests"],
+            &[
+                "test",
+                "--workspace",
+                "--lib",
+                "--bins",
+                "--tests",
+                "--no-fail-fast",
+            ],
         )
     }
 }

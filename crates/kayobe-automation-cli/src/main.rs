@@ -6,6 +6,7 @@ mod global;
 mod inventory;
 mod vault;
 
+use std::io::IsTerminal;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
@@ -40,6 +41,16 @@ fn main() -> ExitCode {
         )
         .with_writer(std::io::stderr)
         .init();
+    // Wrapped lines help a reader at a terminal but break log searches.
+    let wrap_lines = std::io::stderr().is_terminal();
+    miette::set_hook(Box::new(move |_| {
+        Box::new(
+            miette::MietteHandlerOpts::new()
+                .wrap_lines(wrap_lines)
+                .build(),
+        )
+    }))
+    .expect("the report hook is set once, first");
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Inventory(command) => inventory::run(&cli.global, command),

@@ -359,7 +359,7 @@ fn parse_vars(path: &Path, bytes: &[u8]) -> Result<Value, RepoError> {
         path: path.to_path_buf(),
         source: io::Error::new(io::ErrorKind::InvalidData, error),
     })?;
-    Ok(yaml::parse(text, path)?)
+    Ok(yaml::parse_data(text, path)?)
 }
 
 /// Whether the file at `path` starts with the ansible-vault header.

@@ -64,8 +64,8 @@ impl From<String> for Value {
 impl Value {
     /// The JSON `ansible-inventory --list` and Ansible's JSON encoder print for
     /// this value: vault ciphertext becomes `{"__ansible_vault": "…"}`, an
-    /// `!unsafe` string a plain string, and a non-finite float `NaN`/`Infinity`
-    /// would be invalid JSON, so it becomes `null` as `serde_json` does.
+    /// `!unsafe` string `{"__ansible_unsafe": "…"}`; a non-finite float
+    /// would be invalid JSON (Python prints `NaN`), so it becomes `null`.
     pub fn to_json(&self) -> serde_json::Value {
         use serde_json::Value as Json;
         match self {
@@ -73,14 +73,11 @@ impl Value {
             Value::Bool(b) => Json::Bool(*b),
             Value::Int(i) => Json::from(*i),
             Value::Float(f) => serde_json::Number::from_f64(*f).map_or(Json::Null, Json::Number),
-            Value::String(s) | Value::Unsafe(s) => Json::String(s.clone()),
+            Value::String(s) => Json::String(s.clone()),
+            Value::Unsafe(s) => tagged("__ansible_unsafe", s),
             Value::List(items) => Json::Array(items.iter().map(Value::to_json).collect()),
             Value::Map(map) => map_to_json(map),
-            Value::Vault(ciphertext) => {
-                let mut object = serde_json::Map::new();
-                object.insert("__ansible_vault".into(), Json::String(ciphertext.clone()));
-                Json::Object(object)
-            }
+            Value::Vault(ciphertext) => tagged("__ansible_vault", ciphertext),
         }
     }
 
@@ -107,6 +104,13 @@ impl Value {
     }
 }
 
+/// `{"<tag>": "<text>"}`, how Ansible's JSON encoder marks tagged strings.
+fn tagged(tag: &str, text: &str) -> serde_json::Value {
+    let mut object = serde_json::Map::new();
+    object.insert(tag.to_owned(), serde_json::Value::String(text.to_owned()));
+    serde_json::Value::Object(object)
+}
+
 /// [`Value::to_json`] of every entry of a map.
 pub fn map_to_json(map: &Map) -> serde_json::Value {
     serde_json::Value::Object(map.iter().map(|(k, v)| (k.clone(), v.to_json())).collect())
@@ -130,7 +134,7 @@ mod tests {
             json,
             serde_json::json!({
                 "secret": {"__ansible_vault": "$ANSIBLE_VAULT;1.1;AES256\n61"},
-                "raw": "{{ x }}",
+                "raw": {"__ansible_unsafe": "{{ x }}"},
                 "inf": null,
             })
         );
