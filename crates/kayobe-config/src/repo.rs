@@ -82,6 +82,11 @@ pub enum RepoError {
         .0.display()
     )]
     NeedsVaultPassword(PathBuf),
+    /// The inventory has no such host.
+    #[error(
+        "host `{0}` is not in the inventory; check the name with `kayobe-automation inventory list`"
+    )]
+    UnknownHost(String),
     /// A file named in `KAYOBE_CONFIG_VAULTED_FILES_PATHS_EXTRA` does not exist.
     #[error(
         "{}: listed in KAYOBE_CONFIG_VAULTED_FILES_PATHS_EXTRA (.automation.conf/config.sh) but missing; fix the path or remove it from the list",
@@ -259,6 +264,36 @@ impl ConfigRepo {
                 vars.extend(map);
             }
         }
+        Ok(vars)
+    }
+
+    /// The variables a Kayobe playbook sees for `host`, before templating:
+    /// Kayobe's own `kayobe_environment` (only when an environment is
+    /// selected) and `kayobe_config_path`, then the inventory's variables for
+    /// the host, then the extra vars, which win. Evaluate them with
+    /// [`Templar`](crate::template::Templar).
+    pub fn host_variables(
+        &self,
+        inventory: &Inventory,
+        host: &str,
+        secret: Option<&VaultSecret>,
+    ) -> Result<Map, RepoError> {
+        let mut vars = Map::new();
+        if let Some(environment) = &self.environment {
+            vars.insert(
+                "kayobe_environment".into(),
+                Value::from(environment.as_str()),
+            );
+        }
+        vars.insert(
+            "kayobe_config_path".into(),
+            Value::from(self.config_path.to_string_lossy().into_owned()),
+        );
+        let host_vars = inventory
+            .host_vars(host)
+            .ok_or_else(|| RepoError::UnknownHost(host.to_owned()))?;
+        vars.extend(host_vars);
+        vars.extend(self.extra_vars(secret)?);
         Ok(vars)
     }
 
