@@ -47,7 +47,7 @@ pub use list::ListSettings;
 pub use range::{RangeError, expand_hostname_range};
 
 use crate::Location;
-use crate::value::Map;
+use crate::value::{Map, Value};
 use crate::yaml::YamlError;
 use data::InventoryData;
 use vars::SourceVars;
@@ -298,13 +298,36 @@ fn read_source(data: &mut InventoryData, path: &Path, top: bool) -> Result<(), I
         source,
     })?;
     let entries = match std::str::from_utf8(&bytes) {
-        Ok(text) => parse_ini(text, path)?,
+        Ok(text) => {
+            if extension.is_empty() && reads_as_yaml_inventory(text, path) {
+                return Err(InventoryError::ReadAsYaml {
+                    path: path.to_path_buf(),
+                });
+            }
+            parse_ini(text, path)?
+        }
         Err(_) => ini::parse_lines(
             non_utf8_lines(&bytes, path)?.iter().map(String::as_str),
             path,
         )?,
     };
     data.apply_ini(&entries)
+}
+
+/// Whether Ansible's `yaml` inventory plugin, which tries extension-less files
+/// before the `ini` plugin, would take this text: a non-empty mapping without
+/// a `plugin` key.
+fn reads_as_yaml_inventory(text: &str, path: &Path) -> bool {
+    match vars::parse_data(text, path) {
+        Ok(Value::Map(map)) => {
+            !map.is_empty()
+                && !map.get("plugin").is_some_and(|plugin| {
+                    !matches!(plugin, Value::Null | Value::Bool(false))
+                        && plugin.as_str() != Some("")
+                })
+        }
+        _ => false,
+    }
 }
 
 /// Ansible's fallback for files that are not UTF-8: comment lines may hold
@@ -383,6 +406,17 @@ pub enum InventoryError {
         path.display()
     )]
     UnsupportedFormat {
+        /// The file.
+        path: PathBuf,
+    },
+    /// An extension-less file that parses as a YAML mapping: Ansible's `yaml`
+    /// plugin reads it before the `ini` plugin sees it, and ignores its INI content.
+    #[error(
+        "{}: this file parses as a YAML mapping, so Ansible reads it as a YAML inventory and ignores it as INI: \
+         start it with a [section] header, or quote values containing `: `",
+        path.display()
+    )]
+    ReadAsYaml {
         /// The file.
         path: PathBuf,
     },
@@ -571,6 +605,7 @@ impl InventoryError {
             E::SourceNotFound { .. }
             | E::Read { .. }
             | E::UnsupportedFormat { .. }
+            | E::ReadAsYaml { .. }
             | E::VarsNotMapping { .. }
             | E::VaultedVarsFile { .. } => None,
         }
