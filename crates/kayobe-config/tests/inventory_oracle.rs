@@ -11,6 +11,14 @@ use proptest::prelude::*;
 /// empty directory (Ansible also reads `group_vars` next to the playbook
 /// directory, which is the working directory here).
 fn oracle(tool: &Path, sources: &[PathBuf]) -> serde_json::Value {
+    match try_oracle(tool, sources) {
+        Ok(json) => json,
+        Err(stderr) => panic!("ansible-inventory failed on {sources:?}:\n{stderr}"),
+    }
+}
+
+/// The oracle's JSON, or its error output when it cannot parse a source.
+fn try_oracle(tool: &Path, sources: &[PathBuf]) -> Result<serde_json::Value, String> {
     let cwd = tempfile::tempdir().unwrap();
     let config = kayobe_automation_tests::example_repo().join("etc/kayobe/ansible.cfg");
     let mut command = Command::new(tool);
@@ -26,12 +34,10 @@ fn oracle(tool: &Path, sources: &[PathBuf]) -> serde_json::Value {
         .env("ANSIBLE_INVENTORY_ANY_UNPARSED_IS_FAILED", "True")
         .output()
         .expect("ansible-inventory runs");
-    assert!(
-        output.status.success(),
-        "ansible-inventory failed on {sources:?}:\n{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    serde_json::from_slice(&output.stdout).expect("ansible-inventory prints JSON")
+    if !output.status.success() {
+        return Err(String::from_utf8_lossy(&output.stderr).into_owned());
+    }
+    Ok(serde_json::from_slice(&output.stdout).expect("ansible-inventory prints JSON"))
 }
 
 fn assert_same_as_oracle(tool: &Path, sources: &[PathBuf]) {
@@ -419,5 +425,80 @@ fn edge_cases_match_ansible_inventory() {
             args.push(dir);
         }
         assert_same_as_oracle(&tool, &args);
+    }
+}
+
+/// Lines, valid and not, that INI inventories are made of.
+const LINES: &[&str] = &[
+    "[web]",
+    "[web:children]",
+    "[web:vars]",
+    "[db]",
+    "[db:children]",
+    "[all:vars]",
+    "h1",
+    "h2:22 a=1",
+    "db",
+    "web",
+    "x=1",
+    "y = 'a b' # c",
+    "# comment",
+    "; comment",
+    "h[1:3] b=[1,2]",
+    "h[1:x]",
+    "h:",
+    "[a b]",
+    "[g:foo]",
+    "h a",
+    "h a='x",
+    "x",
+    "---",
+    "h[01:5]",
+    "[web]]",
+    "h[3:1]",
+    "a=1 b",
+    "=1",
+    "h =1",
+    "h[a:c:2]",
+    "h[]",
+    "[:vars]",
+    "db # c",
+    "db extra",
+    "ansible_group_priority=x",
+    "ansible_group_priority=2",
+    "  indented a=\"1 2\"",
+    "h\\",
+    "[web:children] # c",
+    "h[1:2]:x",
+    "localhost",
+    "::1",
+    "[fe80::1]:22",
+    "10.0.0.[1:2]",
+];
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(32))]
+
+    /// Whatever the lines, we accept exactly what Ansible accepts (it fails
+    /// too when told any unparsed source is fatal), and print the same.
+    #[test]
+    fn line_soup_is_accepted_and_rejected_like_ansible(
+        lines in prop::collection::vec(prop::sample::select(LINES), 1..8)
+    ) {
+        let Some(tool) = kayobe_automation_tests::tool("ansible-inventory") else {
+            return Ok(());
+        };
+        let root = tempfile::tempdir().unwrap();
+        // A header first keeps Ansible's YAML plugin from taking the file.
+        let text = format!("[start]\n{}\n", lines.join("\n"));
+        std::fs::write(root.path().join("hosts"), &text).unwrap();
+        let sources = [root.path().join("hosts")];
+        let ours = Inventory::load(&sources);
+        match (ours, try_oracle(&tool, &sources)) {
+            (Ok(ours), Ok(expected)) => prop_assert_eq!(ours.to_ansible_list(), expected),
+            (Err(_), Err(_)) => {}
+            (Ok(_), Err(stderr)) => prop_assert!(false, "we accept what Ansible rejects:\n{}\n{}", text, stderr),
+            (Err(error), Ok(_)) => prop_assert!(false, "we reject what Ansible accepts:\n{}\n{}", text, error),
+        }
     }
 }
