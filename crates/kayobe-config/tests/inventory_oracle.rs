@@ -400,7 +400,8 @@ const EDGE_CASES: &[&[&[(&str, &str)]]] = &[
         ),
         (
             "host_vars/w2.yaml",
-            "u: !unsafe '{{ x }}'\nl: [!unsafe '{{ y }}']\n",
+            "u: !unsafe '{{ x }}'\nl: [!unsafe '{{ y }}']\n\
+             v: !vault |\n  $ANSIBLE_VAULT;1.1;AES256\n  6162\n  6364\n",
         ),
         ("host_vars/w1.yml", ""),
         ("host_vars/d1", "---\n# only a comment\n"),
