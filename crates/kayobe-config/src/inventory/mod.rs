@@ -318,6 +318,15 @@ fn read_source(data: &mut InventoryData, path: &Path, top: bool) -> Result<(), I
 /// before the `ini` plugin, would take this text: a non-empty mapping without
 /// a `plugin` key.
 fn reads_as_yaml_inventory(text: &str, path: &Path) -> bool {
+    // A first line (as YAML sees lines: `#` comments skipped) that is a
+    // section header is a flow sequence to YAML, never a mapping key.
+    let first = text
+        .lines()
+        .map(str::trim)
+        .find(|line| !line.is_empty() && !line.starts_with('#'));
+    if first.is_some_and(|line| line.starts_with('[') && line.ends_with(']')) {
+        return false;
+    }
     match vars::parse_data(text, path) {
         Ok(Value::Map(map)) => {
             !map.is_empty()
