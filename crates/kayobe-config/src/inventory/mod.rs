@@ -509,6 +509,14 @@ pub enum InventoryError {
         /// Where the token starts.
         location: Location,
     },
+    /// A value that is a Python dict literal with a list, tuple or dict as a key.
+    #[error(
+        "{location}: this value is a Python dict with a list, tuple or dict as a key, which Ansible cannot use: write it as a quoted Python string to keep it as text"
+    )]
+    UnhashableKey {
+        /// Where the variable is.
+        location: Location,
+    },
     /// A `:vars` line without `=`.
     #[error("{location}: expected key=value in a [group:vars] section")]
     ExpectedVariable {
@@ -604,6 +612,7 @@ impl InventoryError {
             | E::HostRange { location, .. }
             | E::LooksLikeYaml { location }
             | E::ExpectedAssignment { location }
+            | E::UnhashableKey { location }
             | E::ExpectedVariable { location }
             | E::ExpectedGroupName { location, .. }
             | E::UndefinedVarsGroup { location, .. }
