@@ -11,6 +11,14 @@ use proptest::prelude::*;
 /// empty directory (Ansible also reads `group_vars` next to the playbook
 /// directory, which is the working directory here).
 fn oracle(tool: &Path, sources: &[PathBuf]) -> serde_json::Value {
+    match try_oracle(tool, sources) {
+        Ok(json) => json,
+        Err(stderr) => panic!("ansible-inventory failed on {sources:?}:\n{stderr}"),
+    }
+}
+
+/// The oracle's JSON, or its error output when it cannot parse a source.
+fn try_oracle(tool: &Path, sources: &[PathBuf]) -> Result<serde_json::Value, String> {
     let cwd = tempfile::tempdir().unwrap();
     let config = kayobe_automation_tests::example_repo().join("etc/kayobe/ansible.cfg");
     let mut command = Command::new(tool);
@@ -26,12 +34,10 @@ fn oracle(tool: &Path, sources: &[PathBuf]) -> serde_json::Value {
         .env("ANSIBLE_INVENTORY_ANY_UNPARSED_IS_FAILED", "True")
         .output()
         .expect("ansible-inventory runs");
-    assert!(
-        output.status.success(),
-        "ansible-inventory failed on {sources:?}:\n{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    serde_json::from_slice(&output.stdout).expect("ansible-inventory prints JSON")
+    if !output.status.success() {
+        return Err(String::from_utf8_lossy(&output.stderr).into_owned());
+    }
+    Ok(serde_json::from_slice(&output.stdout).expect("ansible-inventory prints JSON"))
 }
 
 fn assert_same_as_oracle(tool: &Path, sources: &[PathBuf]) {
@@ -326,5 +332,176 @@ proptest! {
         let root = tempfile::tempdir().unwrap();
         let args = write_sources(root.path(), &sources);
         assert_same_as_oracle(&tool, &args);
+    }
+}
+
+/// Corners of Ansible's INI reading, each checked against the oracle: a list
+/// of sources, each a list of (relative path, content) files.
+const EDGE_CASES: &[&[&[(&str, &str)]]] = &[
+    // A host named like a group gives its line variables to the group.
+    &[&[("hosts", "[g]\ng a=1\nh\n[g:vars]\nb=2\n")]],
+    // `:vars` and `:children` before the groups they name are declared.
+    &[&[(
+        "hosts",
+        "[p:vars]\nx=1\n[p:children]\nc\n[gp:children]\np\n[c]\nh1:22\nh1:33 y=2\n[p]\n",
+    )]],
+    // `all`, `ungrouped` and hosts in both; port 0 is no port.
+    &[&[(
+        "hosts",
+        "u1\nu2:0\n[all]\na1\n[ungrouped]\nu3\n[web]\nu2\n[all:vars]\nz=all\n",
+    )]],
+    // Priorities reorder same-depth groups; internal and fact names.
+    &[&[(
+        "hosts",
+        "[a]\nh\n[b]\nh\n[a:vars]\nv=a\nansible_group_priority=10\n[b:vars]\nv=b\n\
+         group_names=x\nansible_local=5\ninventory_file=f\n",
+    )]],
+    // Python literal values.
+    &[&[
+        (
+            "hosts",
+            "[hosts]\nh t=1,2 d=\"{'x': 1}\" f=1e5 o=0o17 u=u'x' b=b'x' e=... n=1_000 c='a'\"'b'\" \
+         s=set() z=-0.0 p=(1) j=1j k=-1+2j q=[1,[2,{3:None}]] r=0777 w='x y'\n",
+        ),
+        (
+            "more",
+            "[h2]\nh2\n[h2:vars]\nk1 = 'quoted' # c\nk2 = 1 # c\nk3 = raw # c\nk4=\nk5 = a = b\n",
+        ),
+    ]],
+    // A second source adds hosts and children to groups of the first.
+    &[
+        &[
+            ("hosts", "[web]\nw1\n[db]\nd1\n"),
+            ("group_vars/web.yml", "x: 1\n"),
+        ],
+        &[
+            ("hosts", "[web]\nw2\n[all-servers:children]\nweb\ndb\n"),
+            ("group_vars/web", "x: 2\ny: 2\n"),
+        ],
+    ],
+    // Directory sources: ignored names, subdirectories, vars directories.
+    &[&[
+        ("hosts", "[web]\nw1\n"),
+        ("README.md", "[nope]\nx\n"),
+        ("site.cfg", "[nope]\nx\n"),
+        (".hidden", "[nope]\nx\n"),
+        ("sub/more", "[web]\nw2\n[db]\nd1\n"),
+        ("sub/group_vars/db.yml", "never: read\n"),
+        ("group_vars/web/a.yml", "a: 1\nb: 1\n"),
+        ("group_vars/web/b", "b: 2\n"),
+        ("group_vars/web/c.txt", "c: 3\n"),
+        ("group_vars/web/.d.yml", "d: 4\n"),
+        ("group_vars/web/e.yml~", "e: 5\n"),
+        ("group_vars/web/f.d/g.yml", "f: 6\n"),
+        ("group_vars/web/h/i.yml", "h: 7\n"),
+        (
+            "group_vars/all.json",
+            "{\"j\": {\"__ansible_vault\": \"$ANSIBLE_VAULT;1.1;AES256\\n61\"}}",
+        ),
+        (
+            "host_vars/w2.yaml",
+            "u: !unsafe '{{ x }}'\nl: [!unsafe '{{ y }}']\n\
+             v: !vault |\n  $ANSIBLE_VAULT;1.1;AES256\n  6162\n  6364\n",
+        ),
+        ("host_vars/w1.yml", ""),
+        ("host_vars/d1", "---\n# only a comment\n"),
+    ]],
+];
+
+#[test]
+fn edge_cases_match_ansible_inventory() {
+    let Some(tool) = kayobe_automation_tests::tool("ansible-inventory") else {
+        return;
+    };
+    for sources in EDGE_CASES {
+        let root = tempfile::tempdir().unwrap();
+        let mut args = Vec::new();
+        for (index, files) in sources.iter().enumerate() {
+            let dir = root.path().join(format!("source{index}"));
+            for (path, text) in *files {
+                let path = dir.join(path);
+                std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+                std::fs::write(path, text).unwrap();
+            }
+            args.push(dir);
+        }
+        assert_same_as_oracle(&tool, &args);
+    }
+}
+
+/// Lines, valid and not, that INI inventories are made of.
+const LINES: &[&str] = &[
+    "[web]",
+    "[web:children]",
+    "[web:vars]",
+    "[db]",
+    "[db:children]",
+    "[all:vars]",
+    "h1",
+    "h2:22 a=1",
+    "db",
+    "web",
+    "x=1",
+    "y = 'a b' # c",
+    "# comment",
+    "; comment",
+    "h[1:3] b=[1,2]",
+    "h[1:x]",
+    "h:",
+    "[a b]",
+    "[g:foo]",
+    "h a",
+    "h a='x",
+    "x",
+    "---",
+    "h[01:5]",
+    "[web]]",
+    "h[3:1]",
+    "a=1 b",
+    "=1",
+    "h =1",
+    "h[a:c:2]",
+    "h[]",
+    "[:vars]",
+    "db # c",
+    "db extra",
+    "ansible_group_priority=x",
+    "ansible_group_priority=2",
+    "  indented a=\"1 2\"",
+    "h\\",
+    "[web:children] # c",
+    "h[1:2]:x",
+    "localhost",
+    "::1",
+    "[fe80::1]:22",
+    "10.0.0.[1:2]",
+    "h d={[1]:2}",
+    "x={(1,2):3}",
+];
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(32))]
+
+    /// Whatever the lines, we accept exactly what Ansible accepts (it fails
+    /// too when told any unparsed source is fatal), and print the same.
+    #[test]
+    fn line_soup_is_accepted_and_rejected_like_ansible(
+        lines in prop::collection::vec(prop::sample::select(LINES), 1..8)
+    ) {
+        let Some(tool) = kayobe_automation_tests::tool("ansible-inventory") else {
+            return Ok(());
+        };
+        let root = tempfile::tempdir().unwrap();
+        // A header first keeps Ansible's YAML plugin from taking the file.
+        let text = format!("[start]\n{}\n", lines.join("\n"));
+        std::fs::write(root.path().join("hosts"), &text).unwrap();
+        let sources = [root.path().join("hosts")];
+        let ours = Inventory::load(&sources);
+        match (ours, try_oracle(&tool, &sources)) {
+            (Ok(ours), Ok(expected)) => prop_assert_eq!(ours.to_ansible_list(), expected),
+            (Err(_), Err(_)) => {}
+            (Ok(_), Err(stderr)) => prop_assert!(false, "we accept what Ansible rejects:\n{}\n{}", text, stderr),
+            (Err(error), Ok(_)) => prop_assert!(false, "we reject what Ansible accepts:\n{}\n{}", text, error),
+        }
     }
 }

@@ -177,6 +177,20 @@ fn unsupported_and_missing_sources_are_errors() {
 }
 
 #[test]
+fn ini_that_ansible_reads_as_yaml_is_an_error() {
+    let (_, error) = load_error(&[("hosts", b"h1 d=\"{'x': 1}\"\n")]);
+    assert!(
+        matches!(error, InventoryError::ReadAsYaml { .. }),
+        "{error}"
+    );
+    // With a header first the YAML reading fails and the INI one is used.
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "hosts", b"[web]\nh1 d=\"{'x': 1}\"\n");
+    let inventory = Inventory::load(&[dir.path().to_path_buf()]).unwrap();
+    assert_eq!(inventory.group_hosts("web").unwrap(), ["h1"]);
+}
+
+#[test]
 fn bad_vars_files_name_the_file() {
     let (dir, error) = load_error(&[
         ("hosts", b"[web]\nh1\n"),

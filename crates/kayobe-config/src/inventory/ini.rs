@@ -159,7 +159,8 @@ pub(crate) fn parse_lines<'a>(
             SectionKind::Vars => match line.split_once('=') {
                 Some((key, value)) => IniEntry::Var {
                     key: key.trim_matches(is_python_space).to_owned(),
-                    value: parse_value(value.trim_matches(is_python_space)),
+                    value: parse_value(value.trim_matches(is_python_space))
+                        .map_err(|_| InventoryError::UnhashableKey { location: at(0) })?,
                     location: at(0),
                 },
                 None => {
@@ -263,7 +264,10 @@ fn host_line(line: &str, at: &dyn Fn(usize) -> Location) -> Result<IniEntry, Inv
                 location: at(*start),
             });
         };
-        vars.push((key.to_owned(), parse_value(value)));
+        let value = parse_value(value).map_err(|_| InventoryError::UnhashableKey {
+            location: at(*start),
+        })?;
+        vars.push((key.to_owned(), value));
     }
     Ok(IniEntry::Hosts {
         names,

@@ -2,6 +2,8 @@
 
 use std::collections::HashMap;
 
+use rayon::prelude::*;
+
 use serde_json::{Map as JsonMap, Value as Json, json};
 
 use super::Inventory;
@@ -99,31 +101,39 @@ impl Inventory {
         let mut out = JsonMap::new();
         let mut seen = vec![false; data.groups.len()];
         self.format_group(ALL, &mut seen, &mut out);
-        let mut hostvars = JsonMap::new();
         // Hosts in the same groups share everything up to their own vars:
         // render that part once per set of groups.
-        let mut group_layers: HashMap<Vec<usize>, JsonMap<String, Json>> = HashMap::new();
-        for (index, host) in data.hosts.iter().enumerate() {
-            let groups = self.sorted_host_groups(index);
-            let mut vars = group_layers
-                .entry(groups)
-                .or_insert_with_key(|groups| {
-                    self.group_layer(groups)
-                        .iter()
-                        .map(|(k, v)| (k.clone(), to_list_json(v)))
-                        .collect()
-                })
-                .clone();
-            self.for_each_host_layer(index, |layer| {
-                for (key, value) in layer {
-                    if !is_internal(key) {
-                        vars.insert(key.clone(), to_list_json(value));
-                    }
-                }
+        let host_groups: Vec<Vec<usize>> = (0..data.hosts.len())
+            .map(|host| self.sorted_host_groups(host))
+            .collect();
+        let mut group_layers: HashMap<&[usize], JsonMap<String, Json>> = HashMap::new();
+        for groups in &host_groups {
+            group_layers.entry(groups).or_insert_with(|| {
+                self.group_layer(groups)
+                    .iter()
+                    .map(|(k, v)| (k.clone(), to_list_json(v)))
+                    .collect()
             });
-            if !settings.inject_facts_as_vars {
-                vars.insert("ansible_local".to_owned(), json!({}));
-            }
+        }
+        let rendered: Vec<JsonMap<String, Json>> = (0..data.hosts.len())
+            .into_par_iter()
+            .map(|host| {
+                let mut vars = group_layers[host_groups[host].as_slice()].clone();
+                self.for_each_host_layer(host, |layer| {
+                    for (key, value) in layer {
+                        if !is_internal(key) {
+                            vars.insert(key.clone(), to_list_json(value));
+                        }
+                    }
+                });
+                if !settings.inject_facts_as_vars {
+                    vars.insert("ansible_local".to_owned(), json!({}));
+                }
+                vars
+            })
+            .collect();
+        let mut hostvars = JsonMap::new();
+        for (host, vars) in data.hosts.iter().zip(rendered) {
             if !vars.is_empty() {
                 hostvars.insert(host.name.clone(), Json::Object(vars));
             }

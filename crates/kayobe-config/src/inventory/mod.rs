@@ -47,7 +47,7 @@ pub use list::ListSettings;
 pub use range::{RangeError, expand_hostname_range};
 
 use crate::Location;
-use crate::value::Map;
+use crate::value::{Map, Value};
 use crate::yaml::YamlError;
 use data::InventoryData;
 use vars::SourceVars;
@@ -298,13 +298,45 @@ fn read_source(data: &mut InventoryData, path: &Path, top: bool) -> Result<(), I
         source,
     })?;
     let entries = match std::str::from_utf8(&bytes) {
-        Ok(text) => parse_ini(text, path)?,
+        Ok(text) => {
+            if extension.is_empty() && reads_as_yaml_inventory(text, path) {
+                return Err(InventoryError::ReadAsYaml {
+                    path: path.to_path_buf(),
+                });
+            }
+            parse_ini(text, path)?
+        }
         Err(_) => ini::parse_lines(
             non_utf8_lines(&bytes, path)?.iter().map(String::as_str),
             path,
         )?,
     };
     data.apply_ini(&entries)
+}
+
+/// Whether Ansible's `yaml` inventory plugin, which tries extension-less files
+/// before the `ini` plugin, would take this text: a non-empty mapping without
+/// a `plugin` key.
+fn reads_as_yaml_inventory(text: &str, path: &Path) -> bool {
+    // A first line (as YAML sees lines: `#` comments skipped) that is a
+    // section header is a flow sequence to YAML, never a mapping key.
+    let first = text
+        .lines()
+        .map(str::trim)
+        .find(|line| !line.is_empty() && !line.starts_with('#'));
+    if first.is_some_and(|line| line.starts_with('[') && line.ends_with(']')) {
+        return false;
+    }
+    match vars::parse_data(text, path) {
+        Ok(Value::Map(map)) => {
+            !map.is_empty()
+                && !map.get("plugin").is_some_and(|plugin| {
+                    !matches!(plugin, Value::Null | Value::Bool(false))
+                        && plugin.as_str() != Some("")
+                })
+        }
+        _ => false,
+    }
 }
 
 /// Ansible's fallback for files that are not UTF-8: comment lines may hold
@@ -386,6 +418,17 @@ pub enum InventoryError {
         /// The file.
         path: PathBuf,
     },
+    /// An extension-less file that parses as a YAML mapping: Ansible's `yaml`
+    /// plugin reads it before the `ini` plugin sees it, and ignores its INI content.
+    #[error(
+        "{}: this file parses as a YAML mapping, so Ansible reads it as a YAML inventory and ignores it as INI: \
+         start it with a [section] header, or quote values containing `: `",
+        path.display()
+    )]
+    ReadAsYaml {
+        /// The file.
+        path: PathBuf,
+    },
     /// A non-comment line that is not UTF-8.
     #[error("{location}: the line is not valid UTF-8: save the file as UTF-8")]
     NotUtf8 {
@@ -464,6 +507,14 @@ pub enum InventoryError {
     )]
     ExpectedAssignment {
         /// Where the token starts.
+        location: Location,
+    },
+    /// A value that is a Python dict literal with a list, tuple or dict as a key.
+    #[error(
+        "{location}: this value is a Python dict with a list, tuple or dict as a key, which Ansible cannot use: write it as a quoted Python string to keep it as text"
+    )]
+    UnhashableKey {
+        /// Where the variable is.
         location: Location,
     },
     /// A `:vars` line without `=`.
@@ -561,6 +612,7 @@ impl InventoryError {
             | E::HostRange { location, .. }
             | E::LooksLikeYaml { location }
             | E::ExpectedAssignment { location }
+            | E::UnhashableKey { location }
             | E::ExpectedVariable { location }
             | E::ExpectedGroupName { location, .. }
             | E::UndefinedVarsGroup { location, .. }
@@ -571,6 +623,7 @@ impl InventoryError {
             E::SourceNotFound { .. }
             | E::Read { .. }
             | E::UnsupportedFormat { .. }
+            | E::ReadAsYaml { .. }
             | E::VarsNotMapping { .. }
             | E::VaultedVarsFile { .. } => None,
         }

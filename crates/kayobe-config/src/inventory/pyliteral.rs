@@ -10,22 +10,33 @@ use crate::value::{Map, Value};
 /// Python's tokenizer refuses deeper nesting of brackets.
 const MAX_DEPTH: usize = 199;
 
+/// A literal Python evaluates but Ansible cannot use: a dict key that is a
+/// list, tuple or dict (Python raises `TypeError`, or Ansible's JSON output
+/// fails), which Ansible does not catch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct UnhashableKey;
+
 /// The value Ansible's INI plugin gives the text `raw`.
-pub(crate) fn parse_value(raw: &str) -> Value {
-    literal_eval(raw).unwrap_or_else(|| Value::String(raw.to_owned()))
+pub(crate) fn parse_value(raw: &str) -> Result<Value, UnhashableKey> {
+    let mut parser = Parser {
+        text: raw.trim_start_matches([' ', '\t']),
+        pos: 0,
+        depth: 0,
+        unhashable_key: false,
+    };
+    match literal_eval(&mut parser) {
+        Some(_) if parser.unhashable_key => Err(UnhashableKey),
+        Some(value) => Ok(value),
+        None => Ok(Value::String(raw.to_owned())),
+    }
 }
 
 /// `ast.literal_eval(text)` mapped to a [`Value`], or `None` when Python
 /// would raise `ValueError`/`SyntaxError`.
-fn literal_eval(text: &str) -> Option<Value> {
-    if text.contains('\0') {
+fn literal_eval(parser: &mut Parser<'_>) -> Option<Value> {
+    if parser.text.contains('\0') {
         return None;
     }
-    let mut parser = Parser {
-        text: text.trim_start_matches([' ', '\t']),
-        pos: 0,
-        depth: 0,
-    };
     let value = parser.expression_list(None)?;
     parser.skip_space();
     parser.at_end().then(|| value.into_value())
@@ -68,6 +79,8 @@ struct Parser<'a> {
     text: &'a str,
     pos: usize,
     depth: usize,
+    /// A dict key was a container.
+    unhashable_key: bool,
 }
 
 impl Parser<'_> {
@@ -282,7 +295,8 @@ impl Parser<'_> {
                 }
                 let mut map = Map::new();
                 let value = self.item()?.into_value();
-                map.insert(first.into_key(), value);
+                let key = self.key(first);
+                map.insert(key, value);
                 loop {
                     if !self.eat(',') {
                         return self.eat('}').then_some(Literal::Value(Value::Map(map)));
@@ -290,7 +304,8 @@ impl Parser<'_> {
                     if self.eat('}') {
                         return Some(Literal::Value(Value::Map(map)));
                     }
-                    let key = self.item()?.into_key();
+                    let key = self.item()?;
+                    let key = self.key(key);
                     if !self.eat(':') {
                         return None;
                     }
@@ -299,6 +314,14 @@ impl Parser<'_> {
                 }
             }
         }
+    }
+
+    /// A dict key as Ansible prints it, noting container keys.
+    fn key(&mut self, key: Literal) -> String {
+        if matches!(key, Literal::Value(Value::List(_) | Value::Map(_))) {
+            self.unhashable_key = true;
+        }
+        key.into_key()
     }
 
     fn items_after_first_set_item(&mut self, first: Literal) -> Option<Vec<Value>> {
@@ -637,7 +660,15 @@ mod tests {
     use super::*;
 
     fn v(text: &str) -> serde_json::Value {
-        parse_value(text).to_json()
+        parse_value(text).unwrap().to_json()
+    }
+
+    #[test]
+    fn container_dict_keys_are_refused() {
+        assert_eq!(parse_value("{[1]: 2}"), Err(UnhashableKey));
+        assert_eq!(parse_value("{'a': {(1, 2): 3}}"), Err(UnhashableKey));
+        // Not a literal at all: Python stops before building the dict.
+        assert_eq!(parse_value("{[1]: x}"), Ok(Value::from("{[1]: x}")));
     }
 
     #[test]

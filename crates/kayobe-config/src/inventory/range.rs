@@ -24,13 +24,14 @@ pub enum RangeError {
         "host range bounds must be integers or single letters, and the step a non-zero integer"
     )]
     NotANumber,
-    /// A range expanding to more hosts than an inventory can sensibly hold.
-    #[error("host range expands to more than {max} hosts", max = MAX_HOSTS)]
+    /// Ranges expanding to more names than an inventory can sensibly hold.
+    #[error("host ranges expand to more than {max} names", max = MAX_HOSTS)]
     TooLarge,
 }
 
-/// Expansion stops with [`RangeError::TooLarge`] beyond this many hosts, so a
-/// typo such as `[0:99999999]` is an error rather than an exhausted machine.
+/// Expansion stops with [`RangeError::TooLarge`] beyond this many names
+/// (counting the partial names of patterns with several ranges), so a typo
+/// such as `[0:99999999]` is an error rather than an exhausted machine.
 pub const MAX_HOSTS: usize = 1_000_000;
 
 const LETTERS: &str = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
@@ -44,14 +45,19 @@ const LETTERS: &str = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
 pub fn expand_hostname_range(pattern: &str) -> Result<Vec<String>, RangeError> {
     let mut hosts = Vec::new();
     if pattern.contains('[') {
-        expand_into(pattern, &mut hosts)?;
+        let mut budget = MAX_HOSTS;
+        expand_into(pattern, &mut hosts, &mut budget)?;
     } else {
         hosts.push(pattern.to_owned());
     }
     Ok(hosts)
 }
 
-fn expand_into(pattern: &str, hosts: &mut Vec<String>) -> Result<(), RangeError> {
+fn expand_into(
+    pattern: &str,
+    hosts: &mut Vec<String>,
+    budget: &mut usize,
+) -> Result<(), RangeError> {
     // Ansible replaces the first `[` and the first `]` by `|` and splits on
     // `|`: exactly three parts are required.
     let open = pattern.find('[').ok_or(RangeError::Unbalanced)?;
@@ -92,16 +98,14 @@ fn expand_into(pattern: &str, hosts: &mut Vec<String>) -> Result<(), RangeError>
         None
     };
     let mut emit = |item: &str| -> Result<(), RangeError> {
+        *budget = budget.checked_sub(1).ok_or(RangeError::TooLarge)?;
         let name = format!("{head}{item}{tail}");
         if name.contains('[') {
-            expand_into(&name, hosts)?;
+            expand_into(&name, hosts, budget)
         } else {
             hosts.push(name);
+            Ok(())
         }
-        if hosts.len() > MAX_HOSTS {
-            return Err(RangeError::TooLarge);
-        }
-        Ok(())
     };
     // `string.ascii_letters.index(x)` is a substring search, so `ab` is a
     // valid "letter" too (at the index of its first character).

@@ -136,13 +136,10 @@ pub(crate) fn load_vars_file(path: &Path) -> Result<Option<Map>, InventoryError>
             path: path.to_path_buf(),
         });
     }
-    let value = match serde_json::from_str::<serde_json::Value>(&text) {
-        Ok(json) => from_ansible_json(&json),
-        Err(_) => yaml::parse(&text, path).map_err(|source| InventoryError::VarsFile {
-            path: path.to_path_buf(),
-            source,
-        })?,
-    };
+    let value = parse_data(&text, path).map_err(|source| InventoryError::VarsFile {
+        path: path.to_path_buf(),
+        source,
+    })?;
     match value {
         Value::Map(map) if map.is_empty() => Ok(None),
         Value::Map(map) => Ok(Some(map)),
@@ -154,6 +151,14 @@ pub(crate) fn load_vars_file(path: &Path) -> Result<Option<Map>, InventoryError>
         _ => Err(InventoryError::VarsNotMapping {
             path: path.to_path_buf(),
         }),
+    }
+}
+
+/// Text as Ansible's `DataLoader` reads it: JSON first, then YAML.
+pub(crate) fn parse_data(text: &str, path: &Path) -> Result<Value, yaml::YamlError> {
+    match serde_json::from_str::<serde_json::Value>(text) {
+        Ok(json) => Ok(from_ansible_json(&json)),
+        Err(_) => yaml::parse(text, path),
     }
 }
 
