@@ -16,7 +16,7 @@ fn inventory(c: &mut Criterion) {
     ];
     c.bench_function("inventory load + list, example (production)", |b| {
         b.iter(|| {
-            let inventory = Inventory::load(black_box(&example_sources)).expect("loads");
+            let inventory = Inventory::load(black_box(&example_sources), None).expect("loads");
             inventory.to_ansible_list()
         })
     });
@@ -27,9 +27,9 @@ fn inventory(c: &mut Criterion) {
     let mut group = c.benchmark_group("inventory 1000 hosts");
     group.sample_size(20);
     group.bench_function("load", |b| {
-        b.iter(|| Inventory::load(black_box(&large)).expect("loads"))
+        b.iter(|| Inventory::load(black_box(&large), None).expect("loads"))
     });
-    let loaded = Inventory::load(&large).expect("loads");
+    let loaded = Inventory::load(&large, None).expect("loads");
     group.bench_function("to_ansible_list", |b| b.iter(|| loaded.to_ansible_list()));
     group.finish();
 }

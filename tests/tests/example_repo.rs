@@ -11,7 +11,7 @@ use pretty_assertions::assert_eq;
 fn runner_variables(environment: Option<&str>) -> Map {
     let repo = ConfigRepo::open(&example_repo().join("etc/kayobe"), environment).unwrap();
     let secret = VaultSecret::from_file(&example_repo().join(".vault-password")).unwrap();
-    let inventory = repo.inventory().unwrap();
+    let inventory = repo.inventory(Some(&secret)).unwrap();
     assert_eq!(
         inventory.group_hosts("github-runners"),
         Some(vec!["runner01"])

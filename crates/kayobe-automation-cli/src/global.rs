@@ -81,6 +81,16 @@ impl Global {
 }
 
 impl Global {
+    /// The vault password when one was given, for commands that only need it
+    /// if they meet a vaulted file.
+    pub fn optional_vault_secret(&self) -> Result<Option<VaultSecret>, VaultPasswordError> {
+        match self.vault_secret() {
+            Ok(secret) => Ok(Some(secret)),
+            Err(VaultPasswordError::Missing) => Ok(None),
+            Err(error) => Err(error),
+        }
+    }
+
     /// Opens the configuration repository these options name.
     pub fn repo(&self) -> miette::Result<ConfigRepo> {
         ConfigRepo::open(&self.config_path, self.environment.as_deref()).into_diagnostic()

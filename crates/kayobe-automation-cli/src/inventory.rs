@@ -26,10 +26,14 @@ pub enum Command {
 pub fn run(global: &Global, command: Command) -> miette::Result<ExitCode> {
     match command {
         Command::List { inventories } => {
+            let secret = global.optional_vault_secret()?;
             let inventory = if inventories.is_empty() {
-                global.repo()?.inventory().into_diagnostic()?
+                global
+                    .repo()?
+                    .inventory(secret.as_ref())
+                    .into_diagnostic()?
             } else {
-                Inventory::load(&inventories).into_diagnostic()?
+                Inventory::load(&inventories, secret.as_ref()).into_diagnostic()?
             };
             let json =
                 serde_json::to_string_pretty(&inventory.to_ansible_list()).into_diagnostic()?;

@@ -18,6 +18,10 @@ fn ours(args: &[&str]) -> Output {
 }
 
 fn ansible_inventory(sources: &[&Path]) -> Option<serde_json::Value> {
+    ansible_inventory_with(sources, &[])
+}
+
+fn ansible_inventory_with(sources: &[&Path], args: &[&str]) -> Option<serde_json::Value> {
     let program = tool("ansible-inventory")?;
     // Ansible also reads group_vars next to the playbook directory (the
     // working directory here): run it where there are none.
@@ -34,7 +38,7 @@ fn ansible_inventory(sources: &[&Path]) -> Option<serde_json::Value> {
     for source in sources {
         command.arg("-i").arg(source);
     }
-    let output = command.arg("--list").output().unwrap();
+    let output = command.args(args).arg("--list").output().unwrap();
     assert!(
         output.status.success(),
         "{}",
@@ -100,4 +104,45 @@ fn an_unknown_environment_is_a_clear_error() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("environment `qa` not found"), "{stderr}");
     assert!(stderr.contains("production, staging"), "{stderr}");
+}
+
+#[test]
+fn vaulted_group_vars_are_decrypted_with_the_password() {
+    let dir = tempfile::tempdir().unwrap();
+    let inventory = dir.path().join("inventory");
+    std::fs::create_dir_all(inventory.join("group_vars")).unwrap();
+    std::fs::write(inventory.join("hosts"), "[controllers]\nctl01\n").unwrap();
+    let password = dir.path().join("password");
+    std::fs::write(&password, "s3cret\n").unwrap();
+    let vars = inventory.join("group_vars/controllers.yml");
+    std::fs::write(&vars, "db_password: hunter2\nport: 3306\n").unwrap();
+    let password_arg = password.to_str().unwrap();
+    let status = Command::new(env!("CARGO_BIN_EXE_kayobe-automation"))
+        .args(["--vault-password-file", password_arg, "vault", "encrypt"])
+        .arg(&vars)
+        .status()
+        .unwrap();
+    assert!(status.success());
+
+    let source = inventory.to_str().unwrap();
+    let without_password = ours(&["inventory", "list", "-i", source]);
+    assert_eq!(without_password.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&without_password.stderr);
+    assert!(stderr.contains("no vault password was given"), "{stderr}");
+
+    let ours = json(&ours(&[
+        "--vault-password-file",
+        password_arg,
+        "inventory",
+        "list",
+        "-i",
+        source,
+    ]));
+    assert_eq!(ours["_meta"]["hostvars"]["ctl01"]["db_password"], "hunter2");
+    let Some(theirs) =
+        ansible_inventory_with(&[&inventory], &["--vault-password-file", password_arg])
+    else {
+        return;
+    };
+    assert_eq!(ours, theirs);
 }

@@ -16,6 +16,8 @@
 //! - [`template`]: Ansible-style evaluation of Jinja expressions in variables.
 //! - [`automation_conf`]: the bash variable assignments of
 //!   `.automation.conf/config.sh`, read without running bash.
+//! - [`vars_file`]: one vars file read as Ansible reads it (vaulted or not,
+//!   JSON or YAML), shared by `repo` and `inventory`.
 //! - [`value`]: the value model all of the above produce.
 
 pub mod automation_conf;
@@ -24,6 +26,7 @@ pub mod location;
 pub mod repo;
 pub mod template;
 pub mod value;
+pub mod vars_file;
 pub mod vault;
 pub mod yaml;
 

@@ -21,7 +21,8 @@ use rayon::prelude::*;
 use crate::automation_conf::{AutomationConf, AutomationConfError, ConfContext};
 use crate::inventory::{Inventory, InventoryError};
 use crate::value::{Map, Value};
-use crate::vault::{self, VaultError, VaultSecret};
+use crate::vars_file::{self, VarsFileError};
+use crate::vault::VaultSecret;
 use crate::yaml::{self, YamlError};
 
 /// Where an environment declares the environments it layers on.
@@ -73,15 +74,9 @@ pub enum RepoError {
     /// `.automation.conf/config.sh` could not be read.
     #[error(transparent)]
     AutomationConf(#[from] AutomationConfError),
-    /// A vaulted file could not be opened.
+    /// An extra-vars file could not be read, decrypted or parsed.
     #[error(transparent)]
-    Vault(#[from] VaultError),
-    /// A vaulted file must be read but no vault password was given.
-    #[error(
-        "{}: vaulted, and no vault password was given; pass --vault-password-file or set KAYOBE_VAULT_PASSWORD",
-        .0.display()
-    )]
-    NeedsVaultPassword(PathBuf),
+    VarsFile(#[from] VarsFileError),
     /// The inventory has no such host.
     #[error(
         "host `{0}` is not in the inventory; check the name with `kayobe-automation inventory list`"
@@ -244,9 +239,10 @@ impl ConfigRepo {
             .collect()
     }
 
-    /// Reads the inventories as `ansible-inventory` reads them.
-    pub fn inventory(&self) -> Result<Inventory, RepoError> {
-        Ok(Inventory::load(&self.inventories())?)
+    /// Reads the inventories as `ansible-inventory` reads them, decrypting
+    /// vaulted `group_vars`/`host_vars` files with `secret`.
+    pub fn inventory(&self, secret: Option<&VaultSecret>) -> Result<Inventory, RepoError> {
+        Ok(Inventory::load(&self.inventories(), secret)?)
     }
 
     /// The variables of every extra-vars file merged as Ansible merges extra
@@ -256,7 +252,7 @@ impl ConfigRepo {
         let files = self.extra_vars_files()?;
         let documents: Vec<Result<Value, RepoError>> = files
             .par_iter()
-            .map(|path| load_vars_file(path, secret))
+            .map(|path| Ok(vars_file::load(path, secret)?))
             .collect();
         let mut vars = Map::new();
         for document in documents {
@@ -374,27 +370,6 @@ impl ConfigRepo {
         );
         Ok(paths)
     }
-}
-
-/// Reads a variables file, decrypting it first when it is vaulted.
-pub fn load_vars_file(path: &Path, secret: Option<&VaultSecret>) -> Result<Value, RepoError> {
-    let bytes = fs::read(path).map_err(io_error(path))?;
-    if vault::is_vaulted(&bytes) {
-        let Some(secret) = secret else {
-            return Err(RepoError::NeedsVaultPassword(path.to_path_buf()));
-        };
-        let plaintext = vault::view_file(path, secret)?.plaintext;
-        return parse_vars(path, &plaintext);
-    }
-    parse_vars(path, &bytes)
-}
-
-fn parse_vars(path: &Path, bytes: &[u8]) -> Result<Value, RepoError> {
-    let text = std::str::from_utf8(bytes).map_err(|error| RepoError::Io {
-        path: path.to_path_buf(),
-        source: io::Error::new(io::ErrorKind::InvalidData, error),
-    })?;
-    Ok(yaml::parse_data(text, path)?)
 }
 
 /// Whether the file at `path` starts with the ansible-vault header.

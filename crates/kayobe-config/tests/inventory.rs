@@ -7,10 +7,13 @@ use kayobe_config::inventory::Inventory;
 #[test]
 fn example_production_inventory_list() {
     let kayobe = kayobe_automation_tests::example_repo().join("etc/kayobe");
-    let inventory = Inventory::load(&[
-        kayobe.join("inventory"),
-        kayobe.join("environments/production/inventory"),
-    ])
+    let inventory = Inventory::load(
+        &[
+            kayobe.join("inventory"),
+            kayobe.join("environments/production/inventory"),
+        ],
+        None,
+    )
     .expect("the example inventories load");
     insta::assert_json_snapshot!(inventory.to_ansible_list());
 }
@@ -18,10 +21,13 @@ fn example_production_inventory_list() {
 #[test]
 fn example_accessors() {
     let kayobe = kayobe_automation_tests::example_repo().join("etc/kayobe");
-    let inventory = Inventory::load(&[
-        kayobe.join("inventory"),
-        kayobe.join("environments/staging/inventory"),
-    ])
+    let inventory = Inventory::load(
+        &[
+            kayobe.join("inventory"),
+            kayobe.join("environments/staging/inventory"),
+        ],
+        None,
+    )
     .expect("the example inventories load");
     assert_eq!(
         inventory.group_hosts("overcloud").unwrap(),

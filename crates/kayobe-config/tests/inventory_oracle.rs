@@ -42,7 +42,7 @@ fn try_oracle(tool: &Path, sources: &[PathBuf]) -> Result<serde_json::Value, Str
 
 fn assert_same_as_oracle(tool: &Path, sources: &[PathBuf]) {
     let expected = oracle(tool, sources);
-    let actual = Inventory::load(sources)
+    let actual = Inventory::load(sources, None)
         .unwrap_or_else(|e| panic!("loading {sources:?}: {e}"))
         .to_ansible_list();
     pretty_assertions::assert_eq!(actual, expected, "sources {sources:?}");
@@ -496,7 +496,7 @@ proptest! {
         let text = format!("[start]\n{}\n", lines.join("\n"));
         std::fs::write(root.path().join("hosts"), &text).unwrap();
         let sources = [root.path().join("hosts")];
-        let ours = Inventory::load(&sources);
+        let ours = Inventory::load(&sources, None);
         match (ours, try_oracle(&tool, &sources)) {
             (Ok(ours), Ok(expected)) => prop_assert_eq!(ours.to_ansible_list(), expected),
             (Err(_), Err(_)) => {}

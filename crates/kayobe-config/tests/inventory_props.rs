@@ -114,7 +114,7 @@ fn load_error(files: &[(&str, &[u8])]) -> (PathBuf, InventoryError) {
     for (name, text) in files {
         write(&dir, name, text);
     }
-    let error = Inventory::load(std::slice::from_ref(&dir)).unwrap_err();
+    let error = Inventory::load(std::slice::from_ref(&dir), None).unwrap_err();
     (dir, error)
 }
 
@@ -155,7 +155,7 @@ fn malformed_inventories_name_file_line_and_column() {
 fn non_utf8_is_allowed_only_in_comment_lines() {
     let dir = tempfile::tempdir().unwrap();
     write(dir.path(), "hosts", b"# caf\xe9\n[web]\nh1\n");
-    let inventory = Inventory::load(&[dir.path().to_path_buf()]).unwrap();
+    let inventory = Inventory::load(&[dir.path().to_path_buf()], None).unwrap();
     assert_eq!(inventory.group_hosts("web").unwrap(), ["h1"]);
 
     let (_, error) = load_error(&[("hosts", b"[web]\nh\xe91\n")]);
@@ -169,7 +169,7 @@ fn unsupported_and_missing_sources_are_errors() {
         matches!(error, InventoryError::UnsupportedFormat { .. }),
         "{error}"
     );
-    let missing = Inventory::load(&[PathBuf::from("/nonexistent/inventory")]).unwrap_err();
+    let missing = Inventory::load(&[PathBuf::from("/nonexistent/inventory")], None).unwrap_err();
     assert!(
         matches!(missing, InventoryError::SourceNotFound { .. }),
         "{missing}"
@@ -186,7 +186,7 @@ fn ini_that_ansible_reads_as_yaml_is_an_error() {
     // With a header first the YAML reading fails and the INI one is used.
     let dir = tempfile::tempdir().unwrap();
     write(dir.path(), "hosts", b"[web]\nh1 d=\"{'x': 1}\"\n");
-    let inventory = Inventory::load(&[dir.path().to_path_buf()]).unwrap();
+    let inventory = Inventory::load(&[dir.path().to_path_buf()], None).unwrap();
     assert_eq!(inventory.group_hosts("web").unwrap(), ["h1"]);
 }
 
@@ -225,7 +225,7 @@ fn accessors_follow_ansible() {
         b"w: all-file\nz: all-file\n",
     );
     write(dir.path(), "host_vars/l1/main.yml", b"v: 1\n");
-    let inventory = Inventory::load(&[dir.path().to_path_buf()]).unwrap();
+    let inventory = Inventory::load(&[dir.path().to_path_buf()], None).unwrap();
     assert_eq!(inventory.group_hosts("top").unwrap(), ["t1", "m1", "l1"]);
     assert_eq!(inventory.group_hosts("ungrouped").unwrap(), ["lonely"]);
     assert_eq!(inventory.host_groups("l1").unwrap(), ["leaf", "mid", "top"]);

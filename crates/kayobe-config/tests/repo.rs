@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 
 use kayobe_automation_tests::example_repo;
 use kayobe_config::repo::{ConfigRepo, RepoError};
+use kayobe_config::vars_file::VarsFileError;
 use kayobe_config::vault::VaultSecret;
 use kayobe_config::{Value, yaml};
 use pretty_assertions::assert_eq;
@@ -120,7 +121,7 @@ fn extra_vars_merge_layers_and_decrypt_vaulted_files() {
 fn vaulted_extra_vars_need_a_password() {
     let error = open(Some("production")).extra_vars(None).unwrap_err();
     assert!(
-        matches!(&error, RepoError::NeedsVaultPassword(path) if path.ends_with("etc/kayobe/secrets.yml")),
+        matches!(&error, RepoError::VarsFile(VarsFileError::NeedsVaultPassword(path)) if path.ends_with("etc/kayobe/secrets.yml")),
         "{error}"
     );
     assert!(error.to_string().contains("--vault-password-file"));

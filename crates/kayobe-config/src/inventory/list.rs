@@ -8,7 +8,6 @@ use serde_json::{Map as JsonMap, Value as Json, json};
 
 use super::Inventory;
 use super::data::ALL;
-use crate::value::Value;
 
 /// Ansible settings that change what `ansible-inventory --list` prints.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -69,21 +68,6 @@ pub(crate) fn is_internal(name: &str) -> bool {
     INTERNAL_VARS.contains(&name)
 }
 
-/// A value as `ansible-inventory` prints it: like [`Value::to_json`], but
-/// `!unsafe` strings keep their marker (`{"__ansible_unsafe": …}`).
-fn to_list_json(value: &Value) -> Json {
-    match value {
-        Value::Unsafe(text) => json!({ "__ansible_unsafe": text }),
-        Value::List(items) => Json::Array(items.iter().map(to_list_json).collect()),
-        Value::Map(map) => Json::Object(
-            map.iter()
-                .map(|(k, v)| (k.clone(), to_list_json(v)))
-                .collect(),
-        ),
-        other => other.to_json(),
-    }
-}
-
 impl Inventory {
     /// The JSON `ansible-inventory -i … --list` prints for these sources,
     /// with Kayobe's Ansible settings ([`ListSettings::default`]).
@@ -111,7 +95,7 @@ impl Inventory {
             group_layers.entry(groups).or_insert_with(|| {
                 self.group_layer(groups)
                     .iter()
-                    .map(|(k, v)| (k.clone(), to_list_json(v)))
+                    .map(|(k, v)| (k.clone(), v.to_json()))
                     .collect()
             });
         }
@@ -122,7 +106,7 @@ impl Inventory {
                 self.for_each_host_layer(host, |layer| {
                     for (key, value) in layer {
                         if !is_internal(key) {
-                            vars.insert(key.clone(), to_list_json(value));
+                            vars.insert(key.clone(), value.to_json());
                         }
                     }
                 });

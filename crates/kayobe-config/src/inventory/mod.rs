@@ -7,7 +7,7 @@
 //! let inventory = Inventory::load(&[
 //!     PathBuf::from("etc/kayobe/inventory"),
 //!     PathBuf::from("etc/kayobe/environments/production/inventory"),
-//! ])?;
+//! ], None)?;
 //! for host in inventory.group_hosts("controllers").unwrap_or_default() {
 //!     println!("{host}: {:?}", inventory.host_vars(host));
 //! }
@@ -48,7 +48,8 @@ pub use range::{RangeError, expand_hostname_range};
 
 use crate::Location;
 use crate::value::{Map, Value};
-use crate::yaml::YamlError;
+use crate::vars_file::VarsFileError;
+use crate::vault::VaultSecret;
 use data::InventoryData;
 use vars::SourceVars;
 
@@ -67,12 +68,17 @@ pub struct Inventory {
 impl Inventory {
     /// Reads `sources` as repeated `ansible-inventory -i` arguments would:
     /// each a file or a directory, later sources adding to earlier ones.
+    /// Wholly vaulted `group_vars`/`host_vars` files are decrypted with
+    /// `secret` (without one they are an error, as in Ansible).
     ///
     /// # Errors
     /// Any file that cannot be read or parsed, an undefined group referenced
     /// by `[g:vars]` or `[g:children]`, a group loop, and any unsupported
     /// source (YAML/TOML inventory files, missing paths).
-    pub fn load(sources: &[PathBuf]) -> Result<Inventory, InventoryError> {
+    pub fn load(
+        sources: &[PathBuf],
+        secret: Option<&VaultSecret>,
+    ) -> Result<Inventory, InventoryError> {
         let mut data = InventoryData::new();
         for source in sources {
             read_source(&mut data, source, true)?;
@@ -95,6 +101,7 @@ impl Inventory {
                     dir,
                     data.groups.iter().map(|g| g.name.as_str()),
                     data.hosts.iter().map(|h| h.name.as_str()),
+                    secret,
                 )
             })
             .collect::<Result<_, _>>()?;
@@ -327,7 +334,7 @@ fn reads_as_yaml_inventory(text: &str, path: &Path) -> bool {
     if first.is_some_and(|line| line.starts_with('[') && line.ends_with(']')) {
         return false;
     }
-    match vars::parse_data(text, path) {
+    match crate::yaml::parse_data(text, path) {
         Ok(Value::Map(map)) => {
             !map.is_empty()
                 && !map.get("plugin").is_some_and(|plugin| {
@@ -573,26 +580,12 @@ pub enum InventoryError {
         /// The group.
         group: String,
     },
-    /// A `group_vars`/`host_vars` file that is not valid YAML or JSON.
-    #[error("{}: invalid vars file: {source}", path.display())]
-    VarsFile {
-        /// The file.
-        path: PathBuf,
-        /// The YAML error, with its location.
-        source: YamlError,
-    },
+    /// A `group_vars`/`host_vars` file could not be read, decrypted or parsed.
+    #[error(transparent)]
+    VarsFile(#[from] VarsFileError),
     /// A `group_vars`/`host_vars` file whose top level is not a mapping.
     #[error("{}: a vars file must hold a mapping of variable names to values", path.display())]
     VarsNotMapping {
-        /// The file.
-        path: PathBuf,
-    },
-    /// A wholly vaulted `group_vars`/`host_vars` file.
-    #[error(
-        "{}: this vars file is encrypted with ansible-vault: decrypt it or vault single values with `!vault` instead",
-        path.display()
-    )]
-    VaultedVarsFile {
         /// The file.
         path: PathBuf,
     },
@@ -619,13 +612,13 @@ impl InventoryError {
             | E::UndefinedChildGroup { location, .. }
             | E::GroupLoop { location, .. }
             | E::GroupPriority { location, .. } => Some(location),
-            E::VarsFile { source, .. } => source.location(),
+            E::VarsFile(VarsFileError::Yaml(error)) => error.location(),
             E::SourceNotFound { .. }
             | E::Read { .. }
             | E::UnsupportedFormat { .. }
             | E::ReadAsYaml { .. }
             | E::VarsNotMapping { .. }
-            | E::VaultedVarsFile { .. } => None,
+            | E::VarsFile(_) => None,
         }
     }
 }

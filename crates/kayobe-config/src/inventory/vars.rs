@@ -6,7 +6,8 @@ use std::path::{Path, PathBuf};
 
 use super::InventoryError;
 use crate::value::{Map, Value};
-use crate::yaml;
+use crate::vars_file;
+use crate::vault::VaultSecret;
 
 /// The extensions `find_vars_files` tries after the bare name, in order.
 const EXTENSIONS: [&str; 3] = [".yml", ".yaml", ".json"];
@@ -120,27 +121,13 @@ pub(crate) fn python_splitext(name: &str) -> &str {
     }
 }
 
-/// Reads one vars file as Ansible's `DataLoader` does: JSON first (with the
-/// `__ansible_vault`/`__ansible_unsafe` markers Ansible's JSON decoder
-/// understands), then YAML.
-///
-/// Every `group_vars`/`host_vars` read goes through here, so decryption of
-/// wholly vaulted files belongs here too.
-pub(crate) fn load_vars_file(path: &Path) -> Result<Option<Map>, InventoryError> {
-    let text = std::fs::read_to_string(path).map_err(|source| InventoryError::Read {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    if text.starts_with("$ANSIBLE_VAULT;") {
-        return Err(InventoryError::VaultedVarsFile {
-            path: path.to_path_buf(),
-        });
-    }
-    let value = parse_data(&text, path).map_err(|source| InventoryError::VarsFile {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    match value {
+/// Reads one `group_vars`/`host_vars` file; `None` when Ansible would ignore
+/// it (an empty or falsy document).
+fn load_vars_file(
+    path: &Path,
+    secret: Option<&VaultSecret>,
+) -> Result<Option<Map>, InventoryError> {
+    match vars_file::load(path, secret)? {
         Value::Map(map) if map.is_empty() => Ok(None),
         Value::Map(map) => Ok(Some(map)),
         // Ansible ignores empty files (and other falsy documents).
@@ -151,43 +138,6 @@ pub(crate) fn load_vars_file(path: &Path) -> Result<Option<Map>, InventoryError>
         _ => Err(InventoryError::VarsNotMapping {
             path: path.to_path_buf(),
         }),
-    }
-}
-
-/// Text as Ansible's `DataLoader` reads it: JSON first, then YAML.
-pub(crate) fn parse_data(text: &str, path: &Path) -> Result<Value, yaml::YamlError> {
-    match serde_json::from_str::<serde_json::Value>(text) {
-        Ok(json) => Ok(from_ansible_json(&json)),
-        Err(_) => yaml::parse(text, path),
-    }
-}
-
-/// JSON as Ansible's legacy JSON decoder reads it.
-fn from_ansible_json(json: &serde_json::Value) -> Value {
-    if let serde_json::Value::Object(object) = json
-        && object.len() == 1
-    {
-        match object.iter().next() {
-            Some((key, serde_json::Value::String(s))) if key == "__ansible_vault" => {
-                return Value::Vault(s.clone());
-            }
-            Some((key, serde_json::Value::String(s))) if key == "__ansible_unsafe" => {
-                return Value::Unsafe(s.clone());
-            }
-            _ => {}
-        }
-    }
-    match json {
-        serde_json::Value::Array(items) => {
-            Value::List(items.iter().map(from_ansible_json).collect())
-        }
-        serde_json::Value::Object(object) => Value::Map(
-            object
-                .iter()
-                .map(|(k, v)| (k.clone(), from_ansible_json(v)))
-                .collect(),
-        ),
-        other => Value::from_json(other),
     }
 }
 
@@ -205,6 +155,7 @@ impl SourceVars {
         dir: &Path,
         groups: impl Iterator<Item = &'a str>,
         hosts: impl Iterator<Item = &'a str>,
+        secret: Option<&VaultSecret>,
     ) -> Result<Self, InventoryError> {
         let mut vars = SourceVars::default();
         let group_dir = VarsDir::open(dir.join("group_vars"))?;
@@ -223,7 +174,7 @@ impl SourceVars {
         use rayon::prelude::*;
         let loaded: Vec<Option<Map>> = jobs
             .par_iter()
-            .map(|(_, _, path)| load_vars_file(path))
+            .map(|(_, _, path)| load_vars_file(path, secret))
             .collect::<Result<_, _>>()?;
         for ((is_group, name, _), map) in jobs.into_iter().zip(loaded) {
             let Some(map) = map else { continue };
@@ -253,14 +204,5 @@ mod tests {
         assert_eq!(python_splitext(".hidden"), "");
         assert_eq!(python_splitext("..x.y"), ".y");
         assert_eq!(python_splitext("a."), ".");
-    }
-
-    #[test]
-    fn json_markers_become_vault_and_unsafe() {
-        let json = serde_json::json!({"v": {"__ansible_vault": "c"}, "u": {"__ansible_unsafe": "{{ x }}"}});
-        let value = from_ansible_json(&json);
-        let map = value.as_map().unwrap();
-        assert_eq!(map["v"], Value::Vault("c".into()));
-        assert_eq!(map["u"], Value::Unsafe("{{ x }}".into()));
     }
 }
