@@ -18,6 +18,7 @@
 //! | `<p>_tempest_schedule` | cron schedule of Tempest | `0 2 * * *` |
 //! | `<p>_operations` | per operation: `enabled`, `inputs`, `hooks` (`pre_checkout`, `pre_run`, `post`) | all enabled |
 //! | `github_environment_selector` | how a run picks its environment; only `input` | `input` |
+//! | `gitlab_openstack_release` | `OPENSTACK_RELEASE` of GitLab jobs (image tags may use `$OPENSTACK_RELEASE`) | unset |
 //! | `gitlab_openbao_address` | OpenBao address (also the JWT audience) | `http://127.0.0.1:8200` |
 //! | `gitlab_secrets_provider` | `id_tokens` (every tier) or `vault` (GitLab's Premium `secrets:`) | `id_tokens` |
 //!
@@ -316,6 +317,9 @@ pub struct WriterConfig {
     pub openbao_address: String,
     /// How GitLab jobs get secrets.
     pub gitlab_secrets: GitlabSecrets,
+    /// The OpenStack release, given to GitLab jobs as `OPENSTACK_RELEASE`
+    /// (image tags may use it).
+    pub openstack_release: Option<String>,
 }
 
 /// The environment variable name for an input or environment: upper case,
@@ -647,6 +651,10 @@ impl Reader {
             operations: self.operations(platform)?,
             openbao_address: self.string_or("openbao_address", "http://127.0.0.1:8200")?,
             gitlab_secrets,
+            openstack_release: match self.get(&self.var("openstack_release"))? {
+                None | Some(Value::Null) => None,
+                Some(value) => Some(self.string(&self.var("openstack_release"), &value)?),
+            },
         })
     }
 

@@ -1,6 +1,6 @@
 //! Writer config -> files, and the secrets and variables the files reference.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
@@ -612,6 +612,14 @@ fn render_gitlab(config: &WriterConfig, templates: &Templates) -> Result<Rendere
                 }
             }
             if kind == Kind::Tempest {
+                global_variables.push((
+                    "TEMPEST_LOADLIST".to_owned(),
+                    config.tempest_suites[0].clone(),
+                    format!(
+                        "Tempest load list of runs started by hand: one of {}",
+                        config.tempest_suites.join(", ")
+                    ),
+                ));
                 variables.push((
                     "KAYOBE_AUTOMATION_TEMPEST_LOADLIST".to_owned(),
                     format!("${{TEMPEST_LOADLIST:-{}}}", config.tempest_suites[0]),
@@ -675,9 +683,20 @@ fn render_gitlab(config: &WriterConfig, templates: &Templates) -> Result<Rendere
             });
         }
     }
+    if let Some(release) = &config.openstack_release {
+        global_variables.push((
+            "OPENSTACK_RELEASE".to_owned(),
+            release.clone(),
+            "The OpenStack release".to_owned(),
+        ));
+    }
     global_variables.sort();
     global_variables.dedup_by(|a, b| a.0 == b.0);
-    let path = config.output_dir.join(".gitlab-ci.yml");
+    let path = if config.output_dir == Path::new(".") {
+        PathBuf::from(".gitlab-ci.yml")
+    } else {
+        config.output_dir.join(".gitlab-ci.yml")
+    };
     let pipeline = GitlabPipeline {
         stages,
         image: format!(

@@ -3,19 +3,55 @@
 
 #![allow(dead_code)]
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
 
 use kayobe_automation_tests::{example_repo, tool};
 use kayobe_config::repo::ConfigRepo;
 use kayobe_config::vault::VaultSecret;
+use kayobe_config::{Map, Value};
 use workflow_render::{Platform, Rendered, WriterConfig};
+
+/// The example's writer host variables for `platform`, and the files they
+/// come from (highest precedence first) and the repository's environments.
+pub fn example_variables(platform: Platform) -> (Map, Vec<PathBuf>, Vec<String>) {
+    let repo = ConfigRepo::open(&example_repo().join("etc/kayobe"), None).unwrap();
+    let secret = VaultSecret::from_file(&example_repo().join(".vault-password")).unwrap();
+    let inventory = repo.inventory(Some(&secret)).unwrap();
+    let vars = repo
+        .host_variables(&inventory, "localhost", Some(&secret))
+        .unwrap();
+    let group = example_repo()
+        .join("etc/kayobe/inventory/group_vars")
+        .join(platform.writer_group())
+        .join("writer.yml");
+    (vars, vec![group], repo.environments().unwrap())
+}
 
 /// The example's writer config for `platform`, as read from the repository.
 pub fn example_config(platform: Platform) -> WriterConfig {
     let repo = ConfigRepo::open(&example_repo().join("etc/kayobe"), None).unwrap();
     let secret = VaultSecret::from_file(&example_repo().join(".vault-password")).unwrap();
     WriterConfig::from_repo(&repo, platform, Some(&secret)).unwrap()
+}
+
+/// The example's writer config with only `production` (one environment).
+pub fn example_single_config(platform: Platform) -> WriterConfig {
+    let (mut vars, files, environments) = example_variables(platform);
+    vars.insert(
+        format!("{}_kayobe_environments", platform.prefix()),
+        Value::List(vec![Value::from("production")]),
+    );
+    WriterConfig::from_variables(platform, &vars, &files, Some(&environments)).unwrap()
+}
+
+/// Every file of a render, one after another, for a snapshot.
+pub fn concatenated(rendered: &Rendered) -> String {
+    let mut text = String::new();
+    for file in &rendered.files {
+        text.push_str(&format!("### {}\n{}", file.path.display(), file.contents));
+    }
+    text
 }
 
 /// Writes every file of every render under a fresh directory, one
@@ -44,8 +80,8 @@ fn run(command: &mut Command, what: &str) {
     );
 }
 
-/// Runs the validators of `platform` over `files` in as few processes as
-/// possible; skips (with a note) a validator that is not installed.
+/// Runs the validators of `platform` over `files`, one process per
+/// validator; skips (with a note) a validator that is not installed.
 pub fn validate(platform: Platform, files: &[PathBuf]) {
     if files.is_empty() {
         return;
@@ -66,15 +102,12 @@ pub fn validate(platform: Platform, files: &[PathBuf]) {
         return;
     }
     if let Some(actionlint) = tool("actionlint") {
-        // The runner labels are ours (self-hosted); tell actionlint.
-        let config = files[0].parent().unwrap().join("../actionlint-config.yml");
-        std::fs::write(&config, ACTIONLINT_CONFIG).unwrap();
+        let config = tempfile::NamedTempFile::new().unwrap();
+        std::fs::write(config.path(), ACTIONLINT_CONFIG).unwrap();
         run(
             Command::new(actionlint)
                 .arg("-config-file")
-                .arg(&config)
-                .arg("-shellcheck=")
-                .arg("-pyflakes=")
+                .arg(config.path())
                 .args(files),
             "actionlint",
         );
@@ -90,13 +123,6 @@ pub fn validate(platform: Platform, files: &[PathBuf]) {
     }
 }
 
-/// Any label is a self-hosted runner label here.
-const ACTIONLINT_CONFIG: &str = "self-hosted-runner:\n  labels:\n    - '*'\n";
-
-/// The directory a test's files go in, for messages.
-pub fn relative(path: &Path, root: &Path) -> String {
-    path.strip_prefix(root)
-        .unwrap_or(path)
-        .display()
-        .to_string()
-}
+/// Runner labels are the operator's own (self-hosted runners); tell
+/// actionlint which labels are ours so it checks the rest.
+const ACTIONLINT_CONFIG: &str = "self-hosted-runner:\n  labels:\n    - kayobe\n    - openstack\n    - production\n    - staging\n    - 'env-*'\n    - 'label-*'\n";
