@@ -5,6 +5,7 @@
 mod global;
 mod inventory;
 mod vault;
+mod workflows;
 
 use std::io::IsTerminal;
 use std::process::ExitCode;
@@ -31,6 +32,9 @@ enum Command {
     /// View, decrypt, encrypt, rekey and find ansible-vault files.
     #[command(subcommand)]
     Vault(vault::Command),
+    /// Render GitHub workflows or a GitLab pipeline from the writer config.
+    #[command(subcommand)]
+    Workflows(workflows::Command),
 }
 
 fn main() -> ExitCode {
@@ -55,6 +59,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Inventory(command) => inventory::run(&cli.global, command),
         Command::Vault(command) => vault::run(&cli.global, command),
+        Command::Workflows(command) => workflows::run(&cli.global, command),
     };
     match result {
         Ok(code) => code,
