@@ -151,6 +151,20 @@ pub enum ConfigError {
         /// The repeated name.
         name: String,
     },
+    /// Two environments would share secret names.
+    #[error(
+        "{place}: environments `{name}` and `{other}` give the same secret names (`{prefix}_…`): rename one"
+    )]
+    SecretNameClash {
+        /// Where the second one is.
+        place: Place,
+        /// The second environment.
+        name: String,
+        /// The first one.
+        other: String,
+        /// The shared prefix.
+        prefix: String,
+    },
     /// A value is not one of the allowed ones.
     #[error("{place}: `{key}` must be one of {allowed}")]
     NotAllowed {
@@ -391,6 +405,16 @@ impl WriterConfig {
             .iter()
             .find(|settings| settings.operation == operation)
             .expect("every operation has settings")
+    }
+}
+
+/// Whether a vaulted value is inside: it would be written out encrypted.
+fn contains_vault(value: &Value) -> bool {
+    match value {
+        Value::Vault(_) => true,
+        Value::List(items) => items.iter().any(contains_vault),
+        Value::Map(map) => map.values().any(contains_vault),
+        _ => false,
     }
 }
 
@@ -710,6 +734,17 @@ impl Reader {
                     name: name.clone(),
                 });
             }
+            if let Some(other) = environments[..index]
+                .iter()
+                .find(|other| env_var_name(other) == env_var_name(name))
+            {
+                return Err(ConfigError::SecretNameClash {
+                    place: place(),
+                    name: name.clone(),
+                    other: other.clone(),
+                    prefix: env_var_name(name),
+                });
+            }
             if let Some(known) = known_environments {
                 if !known.contains(name) {
                     return Err(ConfigError::UnknownEnvironment {
@@ -1000,18 +1035,19 @@ impl Reader {
             };
             for (index, step) in list.iter().enumerate() {
                 let step_path = hook_path.index(index);
-                let fine = match (platform, step) {
-                    // `${{ }}` in `run:` is how untrusted text gets executed.
-                    (Platform::Github, Value::Map(step)) => {
-                        (step.contains_key("run") ^ step.contains_key("uses"))
-                            && !step
-                                .get("run")
-                                .and_then(Value::as_str)
-                                .is_some_and(|run| run.contains("${{"))
-                    }
-                    (Platform::Gitlab, Value::String(_) | Value::Unsafe(_)) => true,
-                    _ => false,
-                };
+                let fine = !contains_vault(step)
+                    && match (platform, step) {
+                        // `${{ }}` in `run:` is how untrusted text gets executed.
+                        (Platform::Github, Value::Map(step)) => {
+                            (step.contains_key("run") ^ step.contains_key("uses"))
+                                && !step
+                                    .get("run")
+                                    .and_then(Value::as_str)
+                                    .is_some_and(|run| run.contains("${{"))
+                        }
+                        (Platform::Gitlab, Value::String(_) | Value::Unsafe(_)) => true,
+                        _ => false,
+                    };
                 if !fine {
                     return Err(self.wrong(
                         &step_path,
@@ -1019,7 +1055,7 @@ impl Reader {
                             Platform::Github => {
                                 "a step mapping with `run` (no `${{ }}` in it) or `uses`"
                             }
-                            Platform::Gitlab => "a shell line",
+                            Platform::Gitlab => "a shell line (not a vaulted value)",
                         },
                     ));
                 }

@@ -244,7 +244,23 @@ fn job_id(environment: Option<&str>) -> String {
 }
 
 fn to_json_steps(steps: &[kayobe_config::Value]) -> Vec<serde_json::Value> {
-    steps.iter().map(kayobe_config::Value::to_json).collect()
+    steps.iter().map(plain_json).collect()
+}
+
+/// A value as the JSON a workflow holds: `!unsafe` text is just text there
+/// (`Value::to_json` keeps Ansible's marker instead).
+fn plain_json(value: &kayobe_config::Value) -> serde_json::Value {
+    use kayobe_config::Value;
+    match value {
+        Value::Unsafe(text) => serde_json::Value::String(text.clone()),
+        Value::List(items) => serde_json::Value::Array(items.iter().map(plain_json).collect()),
+        Value::Map(map) => serde_json::Value::Object(
+            map.iter()
+                .map(|(key, item)| (key.clone(), plain_json(item)))
+                .collect(),
+        ),
+        other => other.to_json(),
+    }
 }
 
 fn render_github(config: &WriterConfig, templates: &Templates) -> Result<Rendered, RenderError> {
