@@ -19,6 +19,7 @@
 //! | `<p>_operations` | per operation: `enabled`, `inputs`, `hooks` (`pre_checkout`, `pre_run`, `post`) | all enabled |
 //! | `github_environment_selector` | how a run picks its environment; only `input` | `input` |
 //! | `gitlab_openstack_release` | `OPENSTACK_RELEASE` of GitLab jobs (image tags may use `$OPENSTACK_RELEASE`) | unset |
+//! | `gitlab_runbooks` | add the runbooks `overcloud-deploy` and `overcloud-upgrade`: ordered jobs, started by hand once | `false` |
 //! | `gitlab_openbao_address` | OpenBao address (also the JWT audience) | `http://127.0.0.1:8200` |
 //! | `gitlab_secrets_provider` | `id_tokens` (every tier) or `vault` (GitLab's Premium `secrets:`) | `id_tokens` |
 //!
@@ -331,6 +332,9 @@ pub struct WriterConfig {
     pub openbao_address: String,
     /// How GitLab jobs get secrets.
     pub gitlab_secrets: GitlabSecrets,
+    /// Whether GitLab gets the runbooks (ordered jobs for an overcloud
+    /// deploy and an overcloud upgrade).
+    pub runbooks: bool,
     /// The OpenStack release, given to GitLab jobs as `OPENSTACK_RELEASE`
     /// (image tags may use it).
     pub openstack_release: Option<String>,
@@ -650,6 +654,7 @@ impl Reader {
         if tempest_suites.is_empty() {
             tempest_suites.push("default".into());
         }
+        let operations = self.operations(platform)?;
         let secrets_path = self.var("secrets_provider");
         let gitlab_secrets = match self.string_or("secrets_provider", "id_tokens")?.as_str() {
             "id_tokens" => GitlabSecrets::IdTokens,
@@ -672,14 +677,53 @@ impl Reader {
             timeout_minutes: self.int_or("timeout", 720)?,
             tempest_suites,
             tempest_schedule: self.string_or("tempest_schedule", "0 2 * * *")?,
-            operations: self.operations(platform)?,
             openbao_address: self.string_or("openbao_address", "http://127.0.0.1:8200")?,
             gitlab_secrets,
+            runbooks: self.runbooks(platform, &operations)?,
+            operations,
             openstack_release: match self.get(&self.var("openstack_release"))? {
                 None | Some(Value::Null) => None,
                 Some(value) => Some(self.string(&self.var("openstack_release"), &value)?),
             },
         })
+    }
+
+    /// `gitlab_runbooks`: off by default; on, it needs every operation of
+    /// the runbooks enabled.
+    fn runbooks(
+        &self,
+        platform: Platform,
+        operations: &[OperationSettings],
+    ) -> Result<bool, ConfigError> {
+        let path = self.var("runbooks");
+        let enabled = match self.get(&path)? {
+            None | Some(Value::Null) => false,
+            Some(value) => self.bool_value(&path, &value)?,
+        };
+        if enabled && platform == Platform::Github {
+            return Err(ConfigError::NotAllowed {
+                place: self.place(&path),
+                key: path.dotted(),
+                allowed: "`false` (runbooks are GitLab pipelines)",
+            });
+        }
+        if enabled {
+            for (_, steps) in crate::render::RUNBOOKS {
+                for step in *steps {
+                    let disabled = operations
+                        .iter()
+                        .any(|s| s.operation.name() == *step && !s.enabled);
+                    if disabled {
+                        return Err(ConfigError::NotAllowed {
+                            place: self.place(&path),
+                            key: path.dotted(),
+                            allowed: "`false` while an operation a runbook runs is disabled (overcloud host configure, container image pull, service deploy, host package update, service upgrade)",
+                        });
+                    }
+                }
+            }
+        }
+        Ok(enabled)
     }
 
     /// `<p>_image_tag`, else the OpenStack release (Kayobe's default is

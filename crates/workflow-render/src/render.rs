@@ -503,7 +503,7 @@ fn workflow_name(operation: Operation) -> String {
     words.join(" ")
 }
 
-#[derive(Serialize)]
+#[derive(Clone, Serialize)]
 struct GitlabJob {
     id: String,
     stage: &'static str,
@@ -520,6 +520,7 @@ struct GitlabJob {
     post: Vec<String>,
     build: bool,
     resource_group: Option<String>,
+    needs: Vec<String>,
 }
 
 #[derive(Serialize)]
@@ -542,6 +543,65 @@ fn stage(kind: Kind) -> &'static str {
         Kind::Tempest => "test",
         Kind::Kayobe { .. } => "deploy",
     }
+}
+
+/// The runbooks: operations run one after another, started by hand once.
+pub(crate) const RUNBOOKS: &[(&str, &[&str])] = &[
+    (
+        "overcloud-deploy",
+        &[
+            "overcloud-host-configure",
+            "overcloud-container-image-pull",
+            "overcloud-service-deploy",
+        ],
+    ),
+    (
+        "overcloud-upgrade",
+        &[
+            "overcloud-host-package-update",
+            "overcloud-container-image-pull",
+            "overcloud-service-upgrade",
+        ],
+    ),
+];
+
+/// Runbook jobs, copied from the operations' jobs (the config requires
+/// those operations enabled): the first waits for a person, each next one
+/// needs the one before.
+fn runbooks(config: &WriterConfig, jobs: &[GitlabJob]) -> Vec<GitlabJob> {
+    let mut runbook_jobs = Vec::new();
+    for (name, steps) in RUNBOOKS {
+        for environment in job_environments(config) {
+            let mut previous: Option<String> = None;
+            for (index, operation) in steps.iter().enumerate() {
+                let source_id = match environment {
+                    Some(env) => format!("{operation}:{env}"),
+                    None => (*operation).to_owned(),
+                };
+                let Some(source) = jobs.iter().find(|job| job.id == source_id) else {
+                    continue;
+                };
+                let mut job = source.clone();
+                job.id = match environment {
+                    Some(env) => format!("runbook:{name}:{}-{operation}:{env}", index + 1),
+                    None => format!("runbook:{name}:{}-{operation}", index + 1),
+                };
+                job.stage = "runbook";
+                job.rules = vec![(
+                    "$CI_PIPELINE_SOURCE == \"web\"".to_owned(),
+                    if previous.is_none() {
+                        "manual"
+                    } else {
+                        "on_success"
+                    },
+                )];
+                job.needs = previous.iter().cloned().collect();
+                previous = Some(job.id.clone());
+                runbook_jobs.push(job);
+            }
+        }
+    }
+    runbook_jobs
 }
 
 fn shell_lines(steps: &[kayobe_config::Value]) -> Vec<String> {
@@ -696,8 +756,16 @@ fn render_gitlab(config: &WriterConfig, templates: &Templates) -> Result<Rendere
                 build: kind == Kind::BuildImage,
                 resource_group: matches!(kind, Kind::Kayobe { .. } | Kind::Tempest)
                     .then(|| format!("kayobe-automation-{bao_env}")),
+                needs: Vec::new(),
             });
         }
+    }
+    if config.runbooks {
+        let runbook_jobs = runbooks(config, &jobs);
+        if !runbook_jobs.is_empty() {
+            stages.push("runbook");
+        }
+        jobs.extend(runbook_jobs);
     }
     if let Some(release) = &config.openstack_release {
         global_variables.push((

@@ -187,3 +187,15 @@ fn template_errors_name_the_variable() {
         "{error}"
     );
 }
+
+#[test]
+fn runbooks_are_gitlab_only() {
+    let (error, file, _dir) = error_with("github_runbooks: true\n", &[]);
+    assert!(
+        error.to_string().starts_with(&format!(
+            "{}:1:1: `github_runbooks` must be one of `false` (runbooks are GitLab pipelines)",
+            file.display()
+        )),
+        "{error}"
+    );
+}

@@ -104,10 +104,13 @@ fn every_example_file_passes_the_github_validators() {
 fn every_example_file_passes_the_gitlab_schema() {
     let mut vault_keyword = example_config(Platform::Gitlab);
     vault_keyword.gitlab_secrets = workflow_render::GitlabSecrets::VaultKeyword;
+    let mut runbooks = example_single_config(Platform::Gitlab);
+    runbooks.runbooks = true;
     let renders: Vec<_> = [
         example_config(Platform::Gitlab),
         example_single_config(Platform::Gitlab),
         vault_keyword,
+        runbooks,
     ]
     .iter()
     .map(|config| render(config, &Templates::embedded()).unwrap())
@@ -144,4 +147,35 @@ fn no_expression_is_expanded_inside_a_script() {
             assert!(!script.contains("${{"), "{}: {script}", file.path.display());
         }
     }
+}
+
+#[test]
+fn gitlab_runbooks_chain_their_jobs() {
+    let mut config = example_config(Platform::Gitlab);
+    config.runbooks = true;
+    let rendered = render(&config, &Templates::embedded()).unwrap();
+    let pipeline =
+        kayobe_config::yaml::parse(&rendered.files[0].contents, &rendered.files[0].path).unwrap();
+    let Value::Map(pipeline) = pipeline else {
+        panic!("a mapping")
+    };
+    let job = |id: &str| pipeline.get(id).and_then(Value::as_map).unwrap().clone();
+    let first = job("runbook:overcloud-deploy:1-overcloud-host-configure:staging");
+    assert!(first.get("needs").is_none());
+    let rules = format!("{:?}", first.get("rules").unwrap());
+    assert!(rules.contains("manual"), "{rules}");
+    let last = job("runbook:overcloud-upgrade:3-overcloud-service-upgrade:production");
+    assert_eq!(
+        last.get("needs"),
+        Some(&Value::List(vec![Value::from(
+            "runbook:overcloud-upgrade:2-overcloud-container-image-pull:production"
+        )]))
+    );
+    assert_eq!(
+        last.get("resource_group"),
+        Some(&Value::from("kayobe-automation-production"))
+    );
+    // Off by default.
+    let plain = render(&example_config(Platform::Gitlab), &Templates::embedded()).unwrap();
+    assert!(!plain.files[0].contents.contains("runbook"));
 }
