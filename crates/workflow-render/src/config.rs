@@ -1,31 +1,5 @@
-//! The writer config: what to render, read from the writer host's variables.
-//!
-//! The variables are those of the `stackhpc.kayobe_workflows` roles, in the
-//! `github-writer` / `gitlab-writer` group_vars of the config repository
-//! (prefix `github_` or `gitlab_`), evaluated Ansible-style by
-//! `kayobe_config::template::Templar`:
-//!
-//! | variable | meaning | default |
-//! |---|---|---|
-//! | `<p>_output_directory` | where files go, relative to the repository root | `.github/workflows` / `.` |
-//! | `<p>_kayobe_environments` | environments (none: one unnamed environment) | `[]` |
-//! | `github_runs_on` / `gitlab_tags` | runner labels (the environment is added when there are environments) | `[self-hosted]` / `[kayobe]` |
-//! | `github_registry` (`url`, `username`, `share`) / `gitlab_registry` (url), `gitlab_registry_username` | the Kayobe image's registry | required |
-//! | `<p>_image_name`, `<p>_image_tag` | the Kayobe image (GitHub refuses the tag `latest`) | `kayobe`, `openstack_release` else `master` |
-//! | `<p>_kayobe_base_image`, `<p>_kayobe_user_id`, `<p>_kayobe_group_id` | image build arguments | `quay.io/rockylinux/rockylinux:9`, 1000, 1000 |
-//! | `<p>_timeout` | job timeout in minutes | 720 |
-//! | `<p>_tempest_test_suites` | Tempest load lists (a list, or YAML text of one) | `[default]` |
-//! | `<p>_tempest_schedule` | cron schedule of Tempest | `0 2 * * *` |
-//! | `<p>_operations` | per operation: `enabled`, `inputs`, `hooks` (`pre_checkout`, `pre_run`, `post`) | all enabled |
-//! | `github_environment_selector` | how a run picks its environment; only `input` | `input` |
-//! | `gitlab_openstack_release` | `OPENSTACK_RELEASE` of GitLab jobs (image tags may use `$OPENSTACK_RELEASE`) | unset |
-//! | `gitlab_runbooks` | add the runbooks `overcloud-deploy` and `overcloud-upgrade`: ordered jobs, started by hand once | `false` |
-//! | `gitlab_openbao_address` | OpenBao address (also the JWT audience) | `http://127.0.0.1:8200` |
-//! | `gitlab_secrets_provider` | `id_tokens` (every tier) or `vault` (GitLab's Premium `secrets:`) | `id_tokens` |
-//!
-//! Hooks are GitHub steps (mappings) on GitHub and shell lines on GitLab.
-//! Errors name the file and line of the offending key; when the key is not in
-//! a readable file (e.g. it is missing) they name the file it belongs in.
+//! The writer config: what to render, read from the writer host's variables
+//! (the variables are documented on [`WriterConfig`]).
 
 use std::path::{Path, PathBuf};
 
@@ -305,7 +279,35 @@ pub enum GitlabSecrets {
     VaultKeyword,
 }
 
-/// A writer config, validated.
+/// A writer config, validated: what to render, read from the writer host's
+/// variables.
+///
+/// The variables are those of the `stackhpc.kayobe_workflows` roles, in the
+/// `github-writer` / `gitlab-writer` group_vars of the config repository
+/// (prefix `github_` or `gitlab_`), evaluated Ansible-style by
+/// `kayobe_config::template::Templar`:
+///
+/// | variable | meaning | default |
+/// |---|---|---|
+/// | `<p>_output_directory` | where files go, relative to the repository root | `.github/workflows` / `.` |
+/// | `<p>_kayobe_environments` | environments (none: one unnamed environment) | `[]` |
+/// | `github_runs_on` / `gitlab_tags` | runner labels (the environment is added when there are environments) | `[self-hosted]` / `[kayobe]` |
+/// | `github_registry` (`url`, `username`, `share`) / `gitlab_registry` (url), `gitlab_registry_username` | the Kayobe image's registry | required |
+/// | `<p>_image_name`, `<p>_image_tag` | the Kayobe image (GitHub refuses the tag `latest`) | `kayobe`, `openstack_release` else `master` |
+/// | `<p>_kayobe_base_image`, `<p>_kayobe_user_id`, `<p>_kayobe_group_id` | image build arguments | `quay.io/rockylinux/rockylinux:9`, 1000, 1000 |
+/// | `<p>_timeout` | job timeout in minutes | 720 |
+/// | `<p>_tempest_test_suites` | Tempest load lists (a list, or YAML text of one) | `[default]` |
+/// | `<p>_tempest_schedule` | cron schedule of Tempest | `0 2 * * *` |
+/// | `<p>_operations` | per operation: `enabled`, `inputs`, `hooks` (`pre_checkout`, `pre_run`, `post`) | all enabled |
+/// | `github_environment_selector` | how a run picks its environment; only `input` | `input` |
+/// | `gitlab_openstack_release` | `OPENSTACK_RELEASE` of GitLab jobs (image tags may use `$OPENSTACK_RELEASE`) | unset |
+/// | `gitlab_runbooks` | add the runbooks `overcloud-deploy` and `overcloud-upgrade`: ordered jobs, started by hand once | `false` |
+/// | `gitlab_openbao_address` | OpenBao address (also the JWT audience) | `http://127.0.0.1:8200` |
+/// | `gitlab_secrets_provider` | `id_tokens` (every tier) or `vault` (GitLab's Premium `secrets:`) | `id_tokens` |
+///
+/// Hooks are GitHub steps (mappings) on GitHub and shell lines on GitLab.
+/// Errors name the file and line of the offending key; when the key is not in
+/// a readable file (e.g. it is missing) they name the file it belongs in.
 #[derive(Debug, Clone, PartialEq)]
 pub struct WriterConfig {
     /// The platform.

@@ -3,7 +3,7 @@
 //! A writer config ([`WriterConfig`], read from the `github-writer` or
 //! `gitlab-writer` group_vars through `kayobe-config`) goes in; [`render`]
 //! gives the files (GitHub Actions workflows, one per operation, or a GitLab
-//! `.gitlab-ci.yml`) and the secrets and variables they reference; [`write`]
+//! `.gitlab-ci.yml`) and the secrets and variables they reference; [`write()`]
 //! puts them on disk atomically, checks them, or prunes files of disabled
 //! operations.
 //!

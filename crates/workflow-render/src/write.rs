@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use crate::render::Rendered;
 
-/// What [`write`] does.
+/// What [`write()`] does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
     /// Write files that differ; report stale files of disabled operations.
@@ -16,7 +16,7 @@ pub enum Mode {
     Check,
 }
 
-/// What [`write`] found and did. Paths are relative to the repository root.
+/// What [`write()`] found and did. Paths are relative to the repository root.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct WriteReport {
     /// Files written (in `Check` mode: files that would be).
