@@ -42,7 +42,7 @@ struct Comparison {
 fn compare_with_reference_tools(root: &Path, tools_bin: &Path) -> Result<()> {
     Cmd::cargo(root)
         .args(["build", "--release", "-p", "kayobe-automation-cli"])
-        .args(["-p", "kayobe-automation-benches", "--bin", "bench-fixtures"])
+        .args(["-p", "kayobe-automation-benches", "--bins"])
         .run()?;
     let release = root.join("target/release");
     let fixtures = root.join("target/bench-fixtures");
