@@ -11,7 +11,7 @@ use bao_bootstrap::{
     Mode, UnsealKeys, bootstrap,
 };
 use kayobe_config::vault::VaultSecret;
-use support::{BaoServer, get, seal_status};
+use support::BaoServer;
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
@@ -417,4 +417,24 @@ async fn pipelines_log_in_with_a_gitlab_jwt_and_read_their_secret() {
     let (status, body) = login(token_for("43")).await;
     assert!(matches!(status, 400 | 403), "{status} {body}");
     assert!(body["auth"].is_null(), "{body}");
+}
+
+/// `GET /v1/<path>` with `token`: status and JSON body.
+async fn get(addr: &str, token: &str, path: &str) -> (u16, serde_json::Value) {
+    let response = reqwest::Client::new()
+        .get(format!("{addr}/v1/{path}"))
+        .header("X-Vault-Token", token)
+        .send()
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    (
+        status,
+        response.json().await.unwrap_or(serde_json::Value::Null),
+    )
+}
+
+/// `sys/seal-status` without a token.
+async fn seal_status(addr: &str) -> serde_json::Value {
+    get(addr, "", "sys/seal-status").await.1
 }

@@ -2,6 +2,7 @@
 //! libraries. Each subcommand lives in its own module and only parses arguments,
 //! calls the facade and prints; the work happens in the libraries.
 
+mod bao;
 mod global;
 mod inventory;
 mod vault;
@@ -31,6 +32,9 @@ enum Command {
     /// View, decrypt, encrypt, rekey and find ansible-vault files.
     #[command(subcommand)]
     Vault(vault::Command),
+    /// Bootstrap OpenBao as the pipelines' secret store.
+    #[command(subcommand)]
+    Bao(bao::Command),
 }
 
 fn main() -> ExitCode {
@@ -55,6 +59,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Inventory(command) => inventory::run(&cli.global, command),
         Command::Vault(command) => vault::run(&cli.global, command),
+        Command::Bao(command) => bao::run(&cli.global, command),
     };
     match result {
         Ok(code) => code,

@@ -142,23 +142,3 @@ fn free_port() -> u16 {
         .unwrap()
         .port()
 }
-
-/// `GET /v1/<path>` with `token`: status and JSON body.
-pub async fn get(addr: &str, token: &str, path: &str) -> (u16, serde_json::Value) {
-    let response = reqwest::Client::new()
-        .get(format!("{addr}/v1/{path}"))
-        .header("X-Vault-Token", token)
-        .send()
-        .await
-        .unwrap();
-    let status = response.status().as_u16();
-    (
-        status,
-        response.json().await.unwrap_or(serde_json::Value::Null),
-    )
-}
-
-/// `sys/seal-status` without a token.
-pub async fn seal_status(addr: &str) -> serde_json::Value {
-    get(addr, "", "sys/seal-status").await.1
-}
