@@ -27,6 +27,7 @@
 //! token and secret values never appear in logs, errors or `Debug` output.
 
 mod bootstrap;
+pub mod deploy;
 mod keys;
 mod secrets;
 mod server;
