@@ -378,6 +378,8 @@ async fn initialise(
             path: keys_file.path().to_path_buf(),
         });
     }
+    // Keys that cannot be written once the server is initialised are lost.
+    keys_file.check_writable()?;
     let client = vault_client(server, "")?;
     let response = vaultrs::sys::start_initialization(
         &client,

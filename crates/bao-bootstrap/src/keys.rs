@@ -143,6 +143,33 @@ impl KeysFile {
             })
     }
 
+    /// Checks that the keys file can be written (creating its directory),
+    /// without writing it: done before initialising, because keys that
+    /// cannot be written after initialisation are lost for good.
+    pub fn check_writable(&self) -> Result<(), KeysFileError> {
+        let (dir, temporary) = self.temporary_path();
+        create_private_dir(&dir).map_err(|source| self.io("create the directory of", source))?;
+        let _ = std::fs::remove_file(&temporary);
+        write_private(&temporary, b"")
+            .and_then(|()| std::fs::remove_file(&temporary))
+            .map_err(|source| self.io("write", source))
+    }
+
+    /// The directory and the temporary file a write goes through.
+    fn temporary_path(&self) -> (PathBuf, PathBuf) {
+        let dir = match self.path.parent() {
+            Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        let name = self
+            .path
+            .file_name()
+            .map(|name| name.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let temporary = dir.join(format!(".{name}.{}.tmp", std::process::id()));
+        (dir, temporary)
+    }
+
     /// Writes the keys atomically with mode 0600, creating the directory
     /// (mode 0700) if needed.
     pub fn write(&self, keys: &UnsealKeys) -> Result<(), KeysFileError> {
@@ -157,17 +184,10 @@ impl KeysFile {
             })?,
             None => text,
         };
-        let dir = match self.path.parent() {
-            Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
-            _ => PathBuf::from("."),
-        };
+        let (dir, temporary) = self.temporary_path();
         create_private_dir(&dir).map_err(|source| self.io("create the directory of", source))?;
-        let name = self
-            .path
-            .file_name()
-            .map(|name| name.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        let temporary = dir.join(format!(".{name}.{}.tmp", std::process::id()));
+        // A leftover of a run that died mid-write (same process id) is ours.
+        let _ = std::fs::remove_file(&temporary);
         let result = write_private(&temporary, contents.as_bytes())
             .and_then(|()| std::fs::rename(&temporary, &self.path))
             .and_then(|()| sync_dir(&dir));
@@ -286,6 +306,24 @@ mod tests {
             .map(|entry| entry.unwrap().file_name())
             .collect();
         assert_eq!(names, vec![std::ffi::OsString::from("keys.json")]);
+    }
+
+    #[test]
+    fn writability_is_checked_without_writing() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = KeysFile::new(dir.path().join("vault/keys.json"), None);
+        file.check_writable().unwrap();
+        assert!(!file.exists());
+        assert_eq!(
+            std::fs::read_dir(dir.path().join("vault")).unwrap().count(),
+            0
+        );
+        let blocked = KeysFile::new(file.path().join("below-a-missing-file/keys.json"), None);
+        std::fs::write(file.path(), "not a directory").unwrap();
+        assert!(matches!(
+            blocked.check_writable(),
+            Err(KeysFileError::Io { .. })
+        ));
     }
 
     #[test]

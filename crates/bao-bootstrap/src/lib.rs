@@ -22,6 +22,10 @@
 //! [`Mode::SecretsOnly`] does steps 1 (never initialising), 2 and 4 only,
 //! to add environments to a bootstrapped server.
 //!
+//! Before that, [`deploy::deploy`] can run OpenBao in Docker on the runner
+//! host (image built from the static `bao` binary, storage on a named volume,
+//! listening on the loopback interface).
+//!
 //! Talks to the server with vaultrs, and with plain HTTP for
 //! `sys/seal-status` and for reading settings back. Key material, the root
 //! token and secret values never appear in logs, errors or `Debug` output.

@@ -438,3 +438,23 @@ async fn get(addr: &str, token: &str, path: &str) -> (u16, serde_json::Value) {
 async fn seal_status(addr: &str) -> serde_json::Value {
     get(addr, "", "sys/seal-status").await.1
 }
+
+#[tokio::test]
+async fn unwritable_keys_file_stops_before_init() {
+    let Some(server) = BaoServer::start() else {
+        return;
+    };
+    let blocker = server.dir().join("not-a-directory");
+    std::fs::write(&blocker, "").unwrap();
+    let options = BootstrapOptions::new(
+        server.addr(),
+        KeysFile::new(blocker.join("kayobe-automation-keys.json"), None),
+    );
+    let error = bootstrap(&options, &[]).await.unwrap_err();
+    assert!(matches!(error, BootstrapError::KeysFile(_)), "{error}");
+    assert_eq!(
+        seal_status(&server.addr()).await["initialized"],
+        false,
+        "keys that cannot be written must not be made"
+    );
+}
