@@ -19,9 +19,11 @@ use bollard::query_parameters::{
     UploadToContainerOptionsBuilder,
 };
 use futures_util::StreamExt;
+use sha2::{Digest, Sha256};
 
-/// The image the crate builds from the `bao` binary.
-pub const IMAGE: &str = "kayobe-automation/openbao:local";
+/// The repository of the image the crate builds from the `bao` binary; the
+/// tag is the start of the binary's SHA-256, so a new binary gets a new image.
+pub const IMAGE_REPOSITORY: &str = "kayobe-automation/openbao";
 /// The name older deployments gave the container, found too.
 const LEGACY_CONTAINER_NAME: &str = "bao";
 /// Where the storage volume is mounted in the container.
@@ -79,8 +81,10 @@ pub enum DeployError {
         source: std::io::Error,
     },
     /// Building the image failed.
-    #[error("building the OpenBao image {IMAGE} failed: {message}")]
+    #[error("building the OpenBao image {image} failed: {message}")]
     Build {
+        /// The image.
+        image: String,
         /// Docker's message.
         message: String,
     },
@@ -180,9 +184,15 @@ pub async fn deploy(options: &DeployOptions) -> Result<String, DeployError> {
 }
 
 async fn create(docker: &Docker, options: &DeployOptions) -> Result<(), DeployError> {
-    match docker.inspect_image(IMAGE).await {
+    let binary = std::fs::read(&options.bao_binary).map_err(|source| DeployError::Binary {
+        path: options.bao_binary.clone(),
+        source,
+    })?;
+    let digest = hex::encode(Sha256::digest(&binary));
+    let image = format!("{IMAGE_REPOSITORY}:{}", &digest[..16]);
+    match docker.inspect_image(&image).await {
         Ok(_) => {}
-        Err(error) if is_not_found(&error) => build_image(docker, options).await?,
+        Err(error) if is_not_found(&error) => build_image(docker, &image, binary).await?,
         Err(source) => {
             return Err(DeployError::Docker {
                 action: "inspect the OpenBao image",
@@ -191,7 +201,7 @@ async fn create(docker: &Docker, options: &DeployOptions) -> Result<(), DeployEr
         }
     }
     let body = ContainerCreateBody {
-        image: Some(IMAGE.to_owned()),
+        image: Some(image),
         cmd: Some(vec![
             "server".to_owned(),
             "-config=/etc/openbao/config.hcl".to_owned(),
@@ -253,18 +263,14 @@ fn server_config(port: u16) -> String {
     )
 }
 
-async fn build_image(docker: &Docker, options: &DeployOptions) -> Result<(), DeployError> {
-    let binary = std::fs::read(&options.bao_binary).map_err(|source| DeployError::Binary {
-        path: options.bao_binary.clone(),
-        source,
-    })?;
+async fn build_image(docker: &Docker, image: &str, binary: Vec<u8>) -> Result<(), DeployError> {
     let dockerfile = "FROM scratch\nCOPY bao /bin/bao\nENTRYPOINT [\"/bin/bao\"]\n";
     let context = tar_of(&[
         ("Dockerfile", dockerfile.as_bytes(), 0o644),
         ("bao", &binary, 0o755),
     ]);
     drop(binary);
-    let build_options = BuildImageOptionsBuilder::new().t(IMAGE).rm(true).build();
+    let build_options = BuildImageOptionsBuilder::new().t(image).rm(true).build();
     let mut progress = docker.build_image(
         build_options,
         None,
@@ -272,7 +278,10 @@ async fn build_image(docker: &Docker, options: &DeployOptions) -> Result<(), Dep
     );
     while let Some(info) = progress.next().await {
         let info = info.map_err(|source| match source {
-            DockerError::DockerStreamError { error } => DeployError::Build { message: error },
+            DockerError::DockerStreamError { error } => DeployError::Build {
+                image: image.to_owned(),
+                message: error,
+            },
             source => DeployError::Docker {
                 action: "build the OpenBao image",
                 source,
@@ -280,11 +289,12 @@ async fn build_image(docker: &Docker, options: &DeployOptions) -> Result<(), Dep
         })?;
         if let Some(detail) = info.error_detail {
             return Err(DeployError::Build {
+                image: image.to_owned(),
                 message: detail.message.unwrap_or_default(),
             });
         }
     }
-    tracing::info!("built image {IMAGE}");
+    tracing::info!("built image {image}");
     Ok(())
 }
 
