@@ -2,6 +2,7 @@
 //! libraries. Each subcommand lives in its own module and only parses arguments,
 //! calls the facade and prints; the work happens in the libraries.
 
+mod bao;
 mod global;
 mod inventory;
 mod vault;
@@ -35,6 +36,9 @@ enum Command {
     /// Render GitHub workflows or a GitLab pipeline from the writer config.
     #[command(subcommand)]
     Workflows(workflows::Command),
+    /// Bootstrap OpenBao as the pipelines' secret store.
+    #[command(subcommand)]
+    Bao(bao::Command),
 }
 
 fn main() -> ExitCode {
@@ -60,6 +64,7 @@ fn main() -> ExitCode {
         Command::Inventory(command) => inventory::run(&cli.global, command),
         Command::Vault(command) => vault::run(&cli.global, command),
         Command::Workflows(command) => workflows::run(&cli.global, command),
+        Command::Bao(command) => bao::run(&cli.global, command),
     };
     match result {
         Ok(code) => code,

@@ -75,8 +75,9 @@ impl VaultSecret {
         Ok(Self::new(password))
     }
 
-    /// The password bytes.
-    pub(super) fn bytes(&self) -> &[u8] {
+    /// The password bytes, for handing the password on (e.g. to OpenBao as
+    /// a pipeline secret). Never log or print them.
+    pub fn bytes(&self) -> &[u8] {
         &self.password
     }
 }

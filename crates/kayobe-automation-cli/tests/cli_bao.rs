@@ -1,0 +1,368 @@
+//! `kayobe-automation bao bootstrap` end to end: a copy of the example
+//! repository, a real `bao server`, and a stand-in for GitLab's key endpoint.
+
+#[path = "../../bao-bootstrap/tests/support/mod.rs"]
+mod support;
+
+use std::path::Path;
+use std::process::Output;
+
+use kayobe_automation::config::vault::{self, VaultSecret};
+use support::BaoServer;
+use wiremock::matchers::{method, path};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+}
+
+/// The example plus, per environment, the SSH key (inline `!vault`) and the
+/// openrc (a template over the vaulted admin password) it lacks.
+fn example_with_automation_secrets() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    copy_dir(&kayobe_automation_tests::example_repo(), dir.path());
+    let secret = VaultSecret::from_file(&dir.path().join(".vault-password")).unwrap();
+    for environment in ["production", "staging"] {
+        let key = vault::encrypt(
+            format!("-----BEGIN OPENSSH PRIVATE KEY-----\n{environment}-key\n").as_bytes(),
+            &secret,
+            None,
+        )
+        .unwrap();
+        let indented: String = key.lines().map(|line| format!("  {line}\n")).collect();
+        std::fs::write(
+            dir.path()
+                .join(format!("etc/kayobe/environments/{environment}/automation.yml")),
+            format!(
+                "kayobe_automation_ssh_private_key: !vault |\n{indented}\
+                 kayobe_tempest_openrc: \"export OS_PASSWORD={{{{ secrets_os_admin_password }}}}\"\n"
+            ),
+        )
+        .unwrap();
+    }
+    dir
+}
+
+async fn gitlab() -> MockServer {
+    let jwks: serde_json::Value =
+        serde_json::from_str(include_str!("../../bao-bootstrap/tests/fixtures/jwks.json")).unwrap();
+    let gitlab = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/oauth/discovery/keys"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(jwks))
+        .mount(&gitlab)
+        .await;
+    gitlab
+}
+
+async fn ours(repo: &Path, args: &[&str]) -> Output {
+    tokio::process::Command::new(env!("CARGO_BIN_EXE_kayobe-automation"))
+        .current_dir(repo)
+        .env_remove("KAYOBE_CONFIG_PATH")
+        .env_remove("KAYOBE_ENVIRONMENT")
+        .env_remove("KAYOBE_VAULT_PASSWORD")
+        .env_remove("BAO_ADDR")
+        .args(["--config-path", "etc/kayobe"])
+        .args(["--vault-password-file", ".vault-password"])
+        .args(args)
+        .output()
+        .await
+        .expect("run kayobe-automation")
+}
+
+fn text(output: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    )
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn bootstrap_then_rerun_then_add_an_environment() {
+    let Some(server) = BaoServer::start() else {
+        return;
+    };
+    let gitlab = gitlab().await;
+    let repo = example_with_automation_secrets();
+    let keys_file = "etc/kayobe/environments/production/vault/kayobe-automation-keys.json";
+    let addr = server.addr();
+    let gitlab_url = gitlab.uri();
+    let bootstrap_args = [
+        "bao",
+        "bootstrap",
+        "--addr",
+        &addr,
+        "--keys-file",
+        keys_file,
+        "--encrypt-keys-file",
+        "--gitlab-url",
+        &gitlab_url,
+        "--gitlab-project-id",
+        "42",
+    ];
+    let production = ["--environment", "production"];
+    let args = [&production[..], &bootstrap_args].concat();
+
+    let first = ours(repo.path(), &args).await;
+    assert!(first.status.success(), "{}", text(&first));
+    assert_eq!(
+        String::from_utf8_lossy(&first.stdout),
+        "initialised OpenBao and wrote the keys file\n\
+         unsealed OpenBao\n\
+         mounted KV version 1 at kayobe-automation/\n\
+         wrote secret kayobe-automation/production\n\
+         wrote policy kayobe-automation\n\
+         enabled JWT auth at auth/jwt/\n\
+         wrote auth/jwt/config\n\
+         wrote JWT role gitlab\n"
+    );
+
+    let again = ours(repo.path(), &args).await;
+    assert!(again.status.success(), "{}", text(&again));
+    assert_eq!(
+        String::from_utf8_lossy(&again.stdout),
+        format!("OpenBao at {addr} is already bootstrapped: nothing changed\n")
+    );
+
+    let add = ours(
+        repo.path(),
+        &[
+            "bao",
+            "bootstrap",
+            "--addr",
+            &addr,
+            "--keys-file",
+            keys_file,
+            "--encrypt-keys-file",
+            "--add-secrets-only",
+            "--all-environments",
+        ],
+    )
+    .await;
+    assert!(add.status.success(), "{}", text(&add));
+    assert_eq!(
+        String::from_utf8_lossy(&add.stdout),
+        "wrote secret kayobe-automation/staging\n"
+    );
+
+    // The keys file is vaulted with the configuration's password; read the
+    // root token through our own `vault view`, then the secret through `bao`.
+    let view = ours(repo.path(), &["vault", "view", keys_file]).await;
+    assert!(view.status.success(), "{}", text(&view));
+    let keys: serde_json::Value = serde_json::from_slice(&view.stdout).unwrap();
+    let root_token = keys["root_token"].as_str().unwrap();
+    let read = std::process::Command::new(kayobe_automation_tests::tool("bao").unwrap())
+        .args(["read", "-format=json", "kayobe-automation/staging"])
+        .env("BAO_ADDR", &addr)
+        .env("BAO_TOKEN", root_token)
+        .output()
+        .unwrap();
+    assert!(read.status.success(), "{}", text(&read));
+    let secret: serde_json::Value = serde_json::from_slice(&read.stdout).unwrap();
+    assert_eq!(
+        secret["data"]["kayobe_tempest_openrc"],
+        "export OS_PASSWORD=iDnUggAMacjQx2V4KQ4xFWr90XsupAL_"
+    );
+    // Staging's kolla.yml sets its registry and password (an inline `!vault`
+    // value), overriding the base's template over `secrets_registry_password`.
+    assert_eq!(
+        secret["data"]["registry_password"],
+        "MFEKtzxWUOA8WbPeU35GC0UpIN1Ax0or"
+    );
+    assert_eq!(secret["data"]["registry_url"], "192.168.34.5:4000");
+    assert_eq!(
+        secret["data"]["kayobe_automation_ssh_private_key"],
+        "-----BEGIN OPENSSH PRIVATE KEY-----\nstaging-key\n"
+    );
+
+    // Nothing the command printed holds a secret.
+    let password = std::fs::read_to_string(repo.path().join(".vault-password")).unwrap();
+    for output in [&first, &again, &add] {
+        let printed = text(output);
+        assert!(!printed.contains(password.trim()), "{printed}");
+        assert!(!printed.contains(root_token), "{printed}");
+        assert!(!printed.contains("iDnUgg"), "{printed}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn initialised_server_without_keys_file_is_a_clear_error() {
+    let Some(server) = BaoServer::start() else {
+        return;
+    };
+    server.cli(&["operator", "init", "-format=json"]);
+    let repo = example_with_automation_secrets();
+    let addr = server.addr();
+    let output = ours(
+        repo.path(),
+        &[
+            "--environment",
+            "production",
+            "bao",
+            "bootstrap",
+            "--addr",
+            &addr,
+            "--keys-file",
+            "vault/kayobe-automation-keys.json",
+            "--add-secrets-only",
+        ],
+    )
+    .await;
+    assert_eq!(output.status.code(), Some(2), "{}", text(&output));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("is already initialised"), "{stderr}");
+    assert!(
+        stderr.contains("vault/kayobe-automation-keys.json"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("restore the keys file"), "{stderr}");
+    assert!(!repo.path().join("vault").exists());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn jwt_options_are_required_for_a_full_bootstrap() {
+    let repo = example_with_automation_secrets();
+    let output = ours(
+        repo.path(),
+        &[
+            "--environment",
+            "production",
+            "bao",
+            "bootstrap",
+            "--keys-file",
+            "keys.json",
+        ],
+    )
+    .await;
+    assert_eq!(output.status.code(), Some(2), "{}", text(&output));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("--gitlab-url"), "{stderr}");
+}
+
+/// Removes the test's container and volume however the test ends.
+struct RemoveOnDrop(kayobe_automation::bao::deploy::DeployOptions);
+
+impl Drop for RemoveOnDrop {
+    fn drop(&mut self) {
+        let options = self.0.clone();
+        // A fresh runtime on its own thread: drop may run inside the test's.
+        let removed = std::thread::spawn(move || {
+            tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap()
+                .block_on(kayobe_automation::bao::deploy::remove(&options, true))
+        })
+        .join();
+        if !std::thread::panicking() {
+            removed.unwrap().unwrap();
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn deploy_in_docker_then_bootstrap() {
+    let Some(bao) = kayobe_automation_tests::tool("bao") else {
+        return;
+    };
+    if !Path::new("/var/run/docker.sock").exists() {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "CI=true but there is no Docker engine at /var/run/docker.sock"
+        );
+        eprintln!("skipping: no Docker engine");
+        return;
+    }
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let name = format!("kayobe-automation-cli-test-{}-{port}", std::process::id());
+    let mut options = kayobe_automation::bao::deploy::DeployOptions::new(&bao);
+    options.container_name = name.clone();
+    options.volume_name = format!("{name}-data");
+    let _cleanup = RemoveOnDrop(options);
+
+    let gitlab = gitlab().await;
+    let repo = example_with_automation_secrets();
+    let addr = format!("http://127.0.0.1:{port}");
+    let volume = format!("{name}-data");
+    let gitlab_url = gitlab.uri();
+    let args = [
+        "--environment",
+        "production",
+        "bao",
+        "bootstrap",
+        "--deploy",
+        "--container-name",
+        &name,
+        "--volume-name",
+        &volume,
+        "--addr",
+        &addr,
+        "--keys-file",
+        "vault/kayobe-automation-keys.json",
+        "--gitlab-url",
+        &gitlab_url,
+        "--gitlab-project-id",
+        "42",
+    ];
+    // The static binary is found behind the `bao` on PATH.
+    let path = std::env::join_paths(
+        std::iter::once(bao.parent().unwrap().to_path_buf())
+            .chain(std::env::split_paths(&std::env::var_os("PATH").unwrap())),
+    )
+    .unwrap();
+    let output = tokio::process::Command::new(env!("CARGO_BIN_EXE_kayobe-automation"))
+        .current_dir(repo.path())
+        .env("PATH", &path)
+        .env_remove("KAYOBE_CONFIG_PATH")
+        .env_remove("KAYOBE_ENVIRONMENT")
+        .env_remove("BAO_ADDR")
+        .args(["--config-path", "etc/kayobe"])
+        .args(["--vault-password-file", ".vault-password"])
+        .args(args)
+        .output()
+        .await
+        .unwrap();
+    assert!(output.status.success(), "{}", text(&output));
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        stdout.starts_with(&format!(
+            "OpenBao runs in container {name}\ninitialised OpenBao and wrote the keys file\n"
+        )),
+        "{stdout}"
+    );
+    assert!(stdout.ends_with("wrote JWT role gitlab\n"), "{stdout}");
+
+    let again = tokio::process::Command::new(env!("CARGO_BIN_EXE_kayobe-automation"))
+        .current_dir(repo.path())
+        .env("PATH", &path)
+        .env_remove("KAYOBE_CONFIG_PATH")
+        .env_remove("KAYOBE_ENVIRONMENT")
+        .env_remove("BAO_ADDR")
+        .args(["--config-path", "etc/kayobe"])
+        .args(["--vault-password-file", ".vault-password"])
+        .args(args)
+        .output()
+        .await
+        .unwrap();
+    assert!(again.status.success(), "{}", text(&again));
+    assert_eq!(
+        String::from_utf8_lossy(&again.stdout),
+        format!(
+            "OpenBao runs in container {name}\nOpenBao at {addr} is already bootstrapped: nothing changed\n"
+        )
+    );
+}
