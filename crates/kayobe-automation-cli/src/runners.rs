@@ -88,7 +88,7 @@ enum RunnersError {
     Provision(#[from] kayobe_automation::runners::ProvisionError),
     /// Apply failed part way.
     #[error(transparent)]
-    Apply(#[from] kayobe_automation::runners::ApplyError),
+    Apply(#[from] Box<kayobe_automation::runners::ApplyError>),
     /// A platform client could not be made.
     #[error(transparent)]
     Platform(#[from] kayobe_automation::platform::PlatformError),
@@ -121,7 +121,7 @@ pub fn run(global: &Global, command: Command) -> miette::Result<ExitCode> {
         if applying {
             let done = kayobe_automation::runners::apply(&fleet, platform.as_ref(), &options.out)
                 .await
-                .map_err(RunnersError::from)?;
+                .map_err(|error| RunnersError::from(Box::new(error)))?;
             print_steps(&mut stdout, &done, "applied", "nothing to change")?;
         } else {
             let plan = kayobe_automation::runners::plan(&fleet, platform.as_ref(), &options.out)
