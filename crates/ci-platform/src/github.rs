@@ -11,7 +11,7 @@ use octocrab::Octocrab;
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::retry::{Answer, Call, Method, parse_retry_after, send_with_retry};
+use crate::retry::{Answer, Call, Method, error_chain, parse_retry_after, send_with_retry};
 use crate::{
     Platform, PlatformError, PlatformKind, RetryPolicy, RunStatus, Runner, RunnerCredential,
     RunnerSpec, Scope, Secret, TriggerRequest, Triggered, base_url, encode_segment,
@@ -94,7 +94,7 @@ impl GitHub {
                 Method::Patch => self.client._patch(path, body).await,
                 Method::Delete => self.client._delete(path, body).await,
             }
-            .map_err(|error| error.to_string())?;
+            .map_err(|error| error_chain(&error))?;
             let status = response.status().as_u16();
             let retry_after = response
                 .headers()
@@ -105,7 +105,7 @@ impl GitHub {
                 .client
                 .body_to_string(response)
                 .await
-                .map_err(|error| error.to_string())?;
+                .map_err(|error| error_chain(&error))?;
             Ok(Answer {
                 status,
                 retry_after,

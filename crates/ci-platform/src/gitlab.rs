@@ -15,7 +15,7 @@ use serde::Deserialize;
 use serde_json::json;
 use tokio::sync::OnceCell;
 
-use crate::retry::{Answer, Call, Method, parse_retry_after, send_with_retry};
+use crate::retry::{Answer, Call, Method, error_chain, parse_retry_after, send_with_retry};
 use crate::{
     Platform, PlatformError, PlatformKind, RetryPolicy, RunStatus, Runner, RunnerCredential,
     RunnerSpec, Scope, Secret, TriggerRequest, Triggered, base_url, encode_segment,
@@ -57,7 +57,9 @@ impl GitLab {
         let api = format!("{}/api/v4", base_url(instance_url)?);
         let client = Client::builder()
             .user_agent(concat!("kayobe-automation/", env!("CARGO_PKG_VERSION")))
-            .timeout(policy.timeout)
+            // The whole attempt is timed in `retry.rs`; a second, equal
+            // timer here would race it and turn timeouts into transport errors.
+            .connect_timeout(policy.timeout)
             .build()
             .map_err(|error| PlatformError::BaseUrl {
                 url: instance_url.to_owned(),
@@ -101,7 +103,7 @@ impl GitLab {
                 request = request.json(body);
             }
             // reqwest's error text names the URL (no token: it is a header).
-            let response = request.send().await.map_err(|e| e.to_string())?;
+            let response = request.send().await.map_err(|e| error_chain(&e))?;
             let header = |name: &str| {
                 response
                     .headers()
@@ -112,7 +114,7 @@ impl GitLab {
             let status = response.status().as_u16();
             let retry_after = header("retry-after").as_deref().and_then(parse_retry_after);
             let next_page = header("x-next-page").filter(|p| !p.is_empty());
-            let body = response.bytes().await.map_err(|e| e.to_string())?;
+            let body = response.bytes().await.map_err(|e| error_chain(&e))?;
             Ok(Answer {
                 status,
                 retry_after,
@@ -256,7 +258,7 @@ impl Platform for GitLab {
 
     async fn list_runners(&self) -> Result<Vec<Runner>, PlatformError> {
         let mut runners = Vec::new();
-        let mut page = "1".to_owned();
+        let mut page: u64 = 1;
         loop {
             let path = self.project_path(&format!("/runners?per_page={PAGE_SIZE}&page={page}"));
             let (call, answer) = self.expect(Method::Get, &path, None, &[200]).await?;
@@ -267,8 +269,9 @@ impl Platform for GitLab {
                 status: r.status.unwrap_or_default(),
                 labels: Vec::new(),
             }));
-            match answer.next_page {
-                Some(next) if next.parse::<u64>().is_ok() => page = next,
+            // Only forward: a server repeating a page must not loop us forever.
+            match answer.next_page.and_then(|next| next.parse::<u64>().ok()) {
+                Some(next) if next > page => page = next,
                 _ => break,
             }
         }

@@ -145,8 +145,10 @@ where
 {
     let attempts = policy.attempts.max(1);
     let mut delay = policy.base_delay;
-    for number in 1..=attempts {
-        let last = number == attempts;
+    let mut number = 0;
+    loop {
+        number += 1;
+        let last = number >= attempts;
         match tokio::time::timeout(policy.timeout, attempt()).await {
             Err(_elapsed) => {
                 tracing::warn!(
@@ -208,7 +210,18 @@ where
         tokio::time::sleep(delay).await;
         delay = (delay * 2).min(policy.max_delay);
     }
-    unreachable!("the last attempt always returns")
+}
+
+/// An error and its causes on one line (reqwest's own text omits the cause).
+pub(crate) fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
 }
 
 #[cfg(test)]
