@@ -13,6 +13,9 @@
 //! its work. Tokens are held as [`Secret`], whose `Debug` is redacted, and
 //! sent only in headers, so they appear in no URL, log line or error.
 //!
+//! [`sync`] sets a list of secrets and variables in order and, when one
+//! fails, says which were set.
+//!
 //! [`GitHub`] sends its requests through octocrab's HTTP client (rustls);
 //! [`GitLab`] through reqwest (rustls) against the few REST endpoints needed.
 
@@ -22,6 +25,7 @@ mod gitlab;
 mod retry;
 mod seal;
 mod secret;
+mod sync;
 
 use std::collections::BTreeMap;
 
@@ -31,6 +35,7 @@ pub use gitlab::GitLab;
 pub use retry::RetryPolicy;
 pub use seal::seal;
 pub use secret::Secret;
+pub use sync::{ItemKind, SyncError, SyncItem, sync};
 
 /// Which platform a backend talks to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -5,6 +5,7 @@
 mod global;
 mod inventory;
 mod runners;
+mod secrets;
 mod vault;
 
 use std::io::IsTerminal;
@@ -35,6 +36,9 @@ enum Command {
     /// Plan and apply self-hosted CI runners and their host files.
     #[command(subcommand)]
     Runners(runners::Command),
+    /// Set the platform's secrets and variables from the configuration.
+    #[command(subcommand)]
+    Secrets(secrets::Command),
 }
 
 fn main() -> ExitCode {
@@ -60,6 +64,7 @@ fn main() -> ExitCode {
         Command::Inventory(command) => inventory::run(&cli.global, command),
         Command::Vault(command) => vault::run(&cli.global, command),
         Command::Runners(command) => runners::run(&cli.global, command),
+        Command::Secrets(command) => secrets::run(&cli.global, command),
     };
     match result {
         Ok(code) => code,

@@ -34,30 +34,47 @@ pub enum PlatformArg {
 /// Options of `plan` and `apply`.
 #[derive(Debug, clap::Args)]
 pub struct Options {
-    /// Which runners.
-    #[arg(long, value_enum)]
-    platform: PlatformArg,
-    /// The platform's API URL (default: https://api.github.com, or the
-    /// runners' `gitlab_runner_coordinator_url`).
-    #[arg(long, env = "KAYOBE_AUTOMATION_API_URL")]
-    api_url: Option<String>,
-    /// GitHub `OWNER/NAME` (default: the runners' `github_account`/`github_repo`).
-    #[arg(long, env = "GITHUB_REPOSITORY")]
-    repo: Option<String>,
-    /// GitLab project path or id (required for GitLab).
-    #[arg(long, env = "CI_PROJECT_PATH")]
-    project: Option<String>,
+    #[command(flatten)]
+    platform: PlatformOptions,
     /// Where the runner hosts' files are rendered, one directory per host.
     #[arg(long, default_value = "runner-hosts")]
     out: PathBuf,
+}
+
+/// Which platform to call and how: shared with `secrets sync`.
+#[derive(Debug, clap::Args)]
+pub struct PlatformOptions {
+    /// The platform.
+    #[arg(long, value_enum)]
+    pub platform: PlatformArg,
+    /// The platform's API URL (default: https://api.github.com, or the
+    /// runners' `gitlab_runner_coordinator_url`).
+    #[arg(long, env = "KAYOBE_AUTOMATION_API_URL")]
+    pub api_url: Option<String>,
+    /// GitHub `OWNER/NAME` (default: the runners' `github_account`/`github_repo`).
+    #[arg(long, env = "GITHUB_REPOSITORY")]
+    pub repo: Option<String>,
+    /// GitLab project path or id (required for GitLab).
+    #[arg(long, env = "CI_PROJECT_PATH")]
+    pub project: Option<String>,
     /// Seconds one API request may take.
     #[arg(long, default_value_t = 30)]
-    timeout: u64,
+    pub timeout: u64,
+}
+
+impl PlatformOptions {
+    /// The platform kind chosen.
+    pub fn kind(&self) -> PlatformKind {
+        match self.platform {
+            PlatformArg::Github => PlatformKind::GitHub,
+            PlatformArg::Gitlab => PlatformKind::GitLab,
+        }
+    }
 }
 
 /// What stops `runners` before any platform call.
 #[derive(Debug, thiserror::Error, miette::Diagnostic)]
-enum RunnersError {
+pub enum RunnersError {
     /// No token to call the platform with.
     #[error("no {platform} token was given")]
     #[diagnostic(help(
@@ -100,10 +117,7 @@ pub fn run(global: &Global, command: Command) -> miette::Result<ExitCode> {
         Command::Plan(options) => (options, false),
         Command::Apply(options) => (options, true),
     };
-    let kind = match options.platform {
-        PlatformArg::Github => PlatformKind::GitHub,
-        PlatformArg::Gitlab => PlatformKind::GitLab,
-    };
+    let kind = options.platform.kind();
     let secret = global.optional_vault_secret()?;
     let repo = global.repo()?;
     let fleet = kayobe_automation::runners::load(&repo, secret.as_ref(), kind).into_diagnostic()?;
@@ -116,7 +130,7 @@ pub fn run(global: &Global, command: Command) -> miette::Result<ExitCode> {
         .build()
         .into_diagnostic()?;
     runtime.block_on(async {
-        let platform = connect(&fleet, kind, &options)?;
+        let platform = connect(Some(&fleet), &options.platform)?;
         let mut stdout = std::io::stdout().lock();
         if applying {
             let done = kayobe_automation::runners::apply(&fleet, platform.as_ref(), &options.out)
@@ -157,19 +171,21 @@ fn token_from_env(variable: &str) -> Option<Secret> {
         .map(Secret::new)
 }
 
-/// The platform client for the fleet, from flags, environment and config.
-fn connect(
-    fleet: &Fleet,
-    kind: PlatformKind,
-    options: &Options,
+/// The platform client from flags and environment, with defaults from the
+/// runner definitions when there are some.
+pub fn connect(
+    fleet: Option<&Fleet>,
+    options: &PlatformOptions,
 ) -> Result<Box<dyn Platform>, RunnersError> {
+    let kind = options.kind();
+    let hosts = fleet.map(|f| f.hosts.as_slice()).unwrap_or_default();
     let policy = RetryPolicy {
         timeout: Duration::from_secs(options.timeout.max(1)),
         ..RetryPolicy::default()
     };
     match kind {
         PlatformKind::GitHub => {
-            let first = fleet.hosts.iter().find_map(|h| match &h.runners {
+            let first = hosts.iter().find_map(|h| match &h.runners {
                 HostRunners::GitHub(github) => Some(github),
                 HostRunners::GitLab(_) => None,
             });
@@ -204,7 +220,7 @@ fn connect(
                 .api_url
                 .clone()
                 .or_else(|| {
-                    fleet.hosts.iter().find_map(|h| match &h.runners {
+                    hosts.iter().find_map(|h| match &h.runners {
                         HostRunners::GitLab(gitlab) => Some(gitlab.coordinator_url.clone()),
                         HostRunners::GitHub(_) => None,
                     })
