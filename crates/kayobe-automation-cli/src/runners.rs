@@ -122,7 +122,6 @@ pub fn run(global: &Global, command: Command) -> miette::Result<ExitCode> {
     let repo = global.repo()?;
     let fleet = kayobe_automation::runners::load(&repo, secret.as_ref(), kind).into_diagnostic()?;
     for warning in &fleet.warnings {
-        tracing::warn!("{warning}");
         eprintln!("warning: {warning}");
     }
     let runtime = tokio::runtime::Builder::new_current_thread()

@@ -109,15 +109,17 @@ pub enum ProvisionError {
 /// Apply stopped part way: what was done and what failed.
 #[derive(Debug, thiserror::Error)]
 #[error(
-    "runner apply stopped at `{failed}` after {} step(s) were done{}: {source}. Run `runners plan` to see what remains, then apply again",
+    "runner apply stopped {} after {} step(s) were done{}: {source}. Run `runners plan` to see what remains, then apply again",
+    failed.as_ref().map_or("while reading the current state".to_owned(), |step| format!("at `{step}`")),
     done.len(),
     done_list(done)
 )]
 pub struct ApplyError {
     /// The steps completed before the failure.
     pub done: Vec<Step>,
-    /// The step that failed.
-    pub failed: Step,
+    /// The step that failed; `None` when reading the platform's runners or
+    /// the existing host files failed, before any step.
+    pub failed: Option<Step>,
     /// Why it failed.
     pub source: ProvisionError,
 }
@@ -151,24 +153,15 @@ pub async fn apply(
     platform: &dyn Platform,
     out: &Path,
 ) -> Result<Vec<Step>, ApplyError> {
+    let before_any_step = |source| ApplyError {
+        done: Vec::new(),
+        failed: None,
+        source,
+    };
     let mut state = State::read(fleet, platform, out)
         .await
-        .map_err(|source| ApplyError {
-            done: Vec::new(),
-            failed: Step::Register {
-                host: String::new(),
-                runner: "(reading the current state)".into(),
-            },
-            source,
-        })?;
-    let steps = state.steps(fleet, out).map_err(|source| ApplyError {
-        done: Vec::new(),
-        failed: Step::Register {
-            host: String::new(),
-            runner: "(planning)".into(),
-        },
-        source,
-    })?;
+        .map_err(before_any_step)?;
+    let steps = state.steps(fleet, out).map_err(before_any_step)?;
     let mut done = Vec::new();
     for step in steps {
         let result = match &step {
@@ -185,7 +178,7 @@ pub async fn apply(
         if let Err(source) = result {
             return Err(ApplyError {
                 done,
-                failed: step,
+                failed: Some(step),
                 source,
             });
         }

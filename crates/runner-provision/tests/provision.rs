@@ -315,3 +315,34 @@ fn runner_host_in_a_kolla_group_is_warned_about() {
     assert!(fleet.warnings[0].contains("runner host runner01"));
     assert!(fleet.warnings[0].contains("compute"));
 }
+
+#[tokio::test]
+async fn unreachable_platform_fails_before_any_step() {
+    let fleet = fleet(PlatformKind::GitHub);
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(
+            ResponseTemplate::new(401).set_body_json(json!({"message": "Bad credentials"})),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    let github = GitHub::new(
+        &server.uri(),
+        &Secret::new("ghp_x"),
+        "example-org",
+        "kayobe-config",
+        policy(),
+    )
+    .unwrap();
+    let out = tempfile::tempdir().unwrap();
+    let error = apply(&fleet, &github, out.path()).await.unwrap_err();
+    assert_eq!(error.failed, None);
+    let text = error.to_string();
+    assert!(
+        text.contains("stopped while reading the current state after 0 step(s)"),
+        "{text}"
+    );
+    assert!(text.contains("HTTP 401: Bad credentials"), "{text}");
+    assert!(std::fs::read_dir(out.path()).unwrap().next().is_none());
+}
