@@ -346,3 +346,83 @@ async fn unreachable_platform_fails_before_any_step() {
     assert!(text.contains("HTTP 401: Bad credentials"), "{text}");
     assert!(std::fs::read_dir(out.path()).unwrap().next().is_none());
 }
+
+#[tokio::test]
+async fn gitlab_given_token_and_removed_runner() {
+    use runner_provision::{GitLabHost, GitLabRunner, RunnerHost};
+    let fleet = Fleet {
+        platform: PlatformKind::GitLab,
+        hosts: vec![RunnerHost {
+            name: "gl01".into(),
+            runners: HostRunners::GitLab(GitLabHost {
+                coordinator_url: "https://gitlab.example.com".into(),
+                concurrent: 1,
+                runners: vec![GitLabRunner {
+                    name: "shell-runner".into(),
+                    executor: "shell".into(),
+                    docker_image: None,
+                    token: Some(Secret::new("glrt-GIVEN")),
+                    tags: vec![],
+                    env_vars: vec![],
+                    docker_volumes: vec![],
+                    run_untagged: true,
+                    locked: true,
+                    extra_configs: Default::default(),
+                }],
+                registry: None,
+            }),
+        }],
+        warnings: vec![],
+    };
+    let out = tempfile::tempdir().unwrap();
+    // An earlier apply created `old`, which is no longer defined.
+    let config = host_path(out.path(), "gl01", "/etc/gitlab-runner/config.toml");
+    std::fs::create_dir_all(config.parent().unwrap()).unwrap();
+    std::fs::write(
+        &config,
+        "concurrent = 1\n[[runners]]\nname = \"old\"\nid = 77\ntoken = \"glrt-OLD\"\n",
+    )
+    .unwrap();
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/api/v4/projects/5/runners"))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(json!([{"id": 77, "description": "old"}])),
+        )
+        .up_to_n_times(1)
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/api/v4/projects/5/runners"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!([])))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("DELETE"))
+        .and(path("/api/v4/runners/77"))
+        .respond_with(ResponseTemplate::new(204))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let gitlab = GitLab::new(&server.uri(), &Secret::new("glpat-x"), "5", policy()).unwrap();
+    let done = apply(&fleet, &gitlab, out.path()).await.unwrap();
+    let text: Vec<String> = done.iter().map(Step::to_string).collect();
+    assert_eq!(
+        text,
+        [
+            "delete runner old (id 77) of gl01",
+            "write gl01:/etc/gitlab-runner/config.toml",
+        ]
+    );
+    let written: toml::Table = std::fs::read_to_string(&config).unwrap().parse().unwrap();
+    let runners = written["runners"].as_array().unwrap();
+    assert_eq!(runners.len(), 1);
+    assert_eq!(runners[0]["token"].as_str(), Some("glrt-GIVEN"));
+    assert_eq!(runners[0]["executor"].as_str(), Some("shell"));
+    assert!(runners[0].get("docker").is_none());
+    assert_eq!(
+        apply(&fleet, &gitlab, out.path()).await.unwrap(),
+        Vec::<Step>::new()
+    );
+}
