@@ -276,3 +276,31 @@ fn to_toml(value: &Value) -> Option<toml::Value> {
         ),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn docker_auth_is_base64_user_colon_password() {
+        let file = docker_auth(&RegistryAuth {
+            registry: "reg:4000".into(),
+            username: "kolla".into(),
+            password: Secret::new("pw"),
+        });
+        assert_eq!(file.path, DOCKER_AUTH);
+        assert_eq!(file.mode, 0o600);
+        let json: serde_json::Value = serde_json::from_str(file.contents()).unwrap();
+        assert_eq!(json["auths"]["reg:4000"]["auth"], "a29sbGE6cHc=");
+        assert!(!format!("{file:?}").contains("a29sbGE6cHc="));
+    }
+
+    #[test]
+    fn unreadable_config_toml_holds_no_runners() {
+        assert!(read_gitlab_config("not [toml").is_empty());
+        assert!(read_gitlab_config("concurrent = 1").is_empty());
+        let tokens = read_gitlab_config("[[runners]]\nname = \"a\"\ntoken = \"t\"\nid = -1\n");
+        assert_eq!(tokens["a"].id, None);
+        assert_eq!(tokens["a"].token.expose(), "t");
+    }
+}
