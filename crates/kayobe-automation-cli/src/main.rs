@@ -7,6 +7,7 @@ mod inventory;
 mod runners;
 mod secrets;
 mod vault;
+mod workflows;
 
 use std::io::IsTerminal;
 use std::process::ExitCode;
@@ -33,6 +34,9 @@ enum Command {
     /// View, decrypt, encrypt, rekey and find ansible-vault files.
     #[command(subcommand)]
     Vault(vault::Command),
+    /// Render GitHub workflows or a GitLab pipeline from the writer config.
+    #[command(subcommand)]
+    Workflows(workflows::Command),
     /// Plan and apply self-hosted CI runners and their host files.
     #[command(subcommand)]
     Runners(runners::Command),
@@ -63,6 +67,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Inventory(command) => inventory::run(&cli.global, command),
         Command::Vault(command) => vault::run(&cli.global, command),
+        Command::Workflows(command) => workflows::run(&cli.global, command),
         Command::Runners(command) => runners::run(&cli.global, command),
         Command::Secrets(command) => secrets::run(&cli.global, command),
     };

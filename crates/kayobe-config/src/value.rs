@@ -1,5 +1,7 @@
 //! The value model: what a YAML, JSON or INI variable is once Ansible has read it.
 
+use std::fmt::Write as _;
+
 use indexmap::IndexMap;
 
 /// A mapping that keeps the order its keys were read in.
@@ -116,6 +118,58 @@ pub fn map_to_json(map: &Map) -> serde_json::Value {
     serde_json::Value::Object(map.iter().map(|(k, v)| (k.clone(), v.to_json())).collect())
 }
 
+/// Python's `repr(float)`: shortest round-trip digits, positional notation
+/// from 1e-4 up to 1e16 and exponent notation outside it.
+pub(crate) fn python_float_repr(f: f64) -> String {
+    if f.is_nan() {
+        return "nan".into();
+    }
+    if f.is_infinite() {
+        return if f > 0.0 { "inf" } else { "-inf" }.into();
+    }
+    // Shortest round-trip digits and decimal exponent, e.g. "-1.25e-7".
+    let sci = format!("{f:e}");
+    let (mantissa, exponent) = sci.split_once('e').unwrap_or((&sci, "0"));
+    let exponent: i32 = exponent.parse().unwrap_or(0);
+    let (negative, mantissa) = match mantissa.strip_prefix('-') {
+        Some(m) => (true, m),
+        None => (false, mantissa),
+    };
+    let digits: String = mantissa.chars().filter(char::is_ascii_digit).collect();
+    let mut out = String::new();
+    if negative {
+        out.push('-');
+    }
+    if (-4..16).contains(&exponent) {
+        let point = exponent + 1; // digits before the decimal point
+        if point <= 0 {
+            out.push_str("0.");
+            out.extend(std::iter::repeat_n('0', (-point) as usize));
+            out.push_str(&digits);
+        } else {
+            let point = point as usize;
+            if digits.len() <= point {
+                out.push_str(&digits);
+                out.extend(std::iter::repeat_n('0', point - digits.len()));
+                out.push_str(".0");
+            } else {
+                out.push_str(&digits[..point]);
+                out.push('.');
+                out.push_str(&digits[point..]);
+            }
+        }
+    } else {
+        out.push_str(&digits[..1]);
+        if digits.len() > 1 {
+            out.push('.');
+            out.push_str(&digits[1..]);
+        }
+        let sign = if exponent < 0 { '-' } else { '+' };
+        let _ = write!(out, "e{sign}{:02}", exponent.unsigned_abs());
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -138,6 +192,23 @@ mod tests {
                 "inf": null,
             })
         );
+    }
+
+    #[test]
+    fn floats_print_as_python_repr() {
+        for (f, want) in [
+            (1.5, "1.5"),
+            (1.0, "1.0"),
+            (1e16, "1e+16"),
+            (1.5e16, "1.5e+16"),
+            (1e15, "1000000000000000.0"),
+            (0.0001, "0.0001"),
+            (1e-5, "1e-05"),
+            (-0.0, "-0.0"),
+            (f64::NEG_INFINITY, "-inf"),
+        ] {
+            assert_eq!(python_float_repr(f), want);
+        }
     }
 
     #[test]

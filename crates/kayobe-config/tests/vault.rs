@@ -299,7 +299,9 @@ fn inline_vault_values_decrypt_with_yaml_indentation_removed_or_not() {
         let decrypted = vault::decrypt_value(&Value::Vault(value), &secret(), &at).unwrap();
         assert_eq!(decrypted.plaintext, b"registry-password");
     }
-    let broken = text.replacen("\n3", "\n#", 1);
+    // Break the first line of the body (the line after the header).
+    let body = text.find('\n').unwrap() + 1;
+    let broken = format!("{}#{}", &text[..body], &text[body + 1..]);
     match vault::decrypt_value(&Value::Vault(broken), &secret(), &at) {
         Err(VaultError::Malformed { location, .. }) => {
             assert_eq!(location, Location::new("etc/kayobe/kolla.yml", 6, 11))

@@ -13,6 +13,11 @@ use super::{AutomationConfError, ConfValue, Variable};
 
 type Result<T> = std::result::Result<T, AutomationConfError>;
 
+/// The largest value a variable may hold. Settings are paths and short
+/// words; a variable that doubles itself line after line would otherwise
+/// grow without bound.
+pub(super) const MAX_VALUE_BYTES: usize = 64 * 1024;
+
 /// A piece of an expanded word.
 struct Segment {
     text: String,
@@ -120,6 +125,16 @@ impl Evaluator<'_> {
             }
         };
         let location = location_of(self.line_starts, self.origin, assignment.at);
+        let size = match &value {
+            ConfValue::Scalar(s) => s.len(),
+            ConfValue::Array(items) => items.iter().map(String::len).sum(),
+        };
+        if size > MAX_VALUE_BYTES {
+            return Err(AutomationConfError::ValueTooLarge {
+                location,
+                name: assignment.name.clone(),
+            });
+        }
         self.vars
             .insert(assignment.name.clone(), Variable { value, location });
         Ok(())

@@ -93,6 +93,16 @@ pub enum AutomationConfError {
         /// What is wrong.
         message: String,
     },
+    /// A value grew beyond what a setting can sensibly hold.
+    #[error(
+        "{location}: the value of {name} grows beyond 64 KiB; config.sh settings are paths and short words: check for a variable that keeps appending itself"
+    )]
+    ValueTooLarge {
+        /// The assignment that made it too large.
+        location: Location,
+        /// The variable.
+        name: String,
+    },
     /// A variable that must hold a number does not.
     #[error(
         "{}: {name} must be a non-negative integer, not `{value}`",

@@ -676,28 +676,29 @@ impl<'a> Parser<'a> {
     }
 
     fn parse_cond_or(&mut self) -> Result<CondExpr> {
-        let mut left = self.parse_cond_and()?;
-        loop {
-            self.skip_cond_space();
-            if !self.starts_with("||") {
-                return Ok(left);
-            }
-            self.pos += 2;
-            let right = self.parse_cond_and()?;
-            left = CondExpr::Or(Box::new(left), Box::new(right));
-        }
+        self.parse_cond_chain("||", Self::parse_cond_and, CondExpr::Or)
     }
 
     fn parse_cond_and(&mut self) -> Result<CondExpr> {
-        let mut left = self.parse_cond_not()?;
+        self.parse_cond_chain("&&", Self::parse_cond_not, CondExpr::And)
+    }
+
+    /// `operand (operator operand)*`, folded to the left.
+    fn parse_cond_chain(
+        &mut self,
+        operator: &str,
+        operand: fn(&mut Self) -> Result<CondExpr>,
+        join: fn(Box<CondExpr>, Box<CondExpr>) -> CondExpr,
+    ) -> Result<CondExpr> {
+        let mut left = operand(self)?;
         loop {
             self.skip_cond_space();
-            if !self.starts_with("&&") {
+            if !self.starts_with(operator) {
                 return Ok(left);
             }
-            self.pos += 2;
-            let right = self.parse_cond_not()?;
-            left = CondExpr::And(Box::new(left), Box::new(right));
+            self.pos += operator.len();
+            let right = operand(self)?;
+            left = join(Box::new(left), Box::new(right));
         }
     }
 

@@ -371,3 +371,14 @@ fn patterns_on_the_right_of_double_bracket_comparisons() {
     assert!(!matches("anything", "\"$P\""));
     assert!(matches("[x", "[x"));
 }
+
+#[test]
+fn a_value_that_keeps_doubling_is_refused_at_its_line() {
+    let text = "A=xxxxxxxxxxxxxxxx\n".to_owned() + &"A=$A$A\n".repeat(20);
+    let message = error(&text);
+    // 16 bytes doubled 12 times is 64 KiB; the 13th doubling is refused.
+    assert!(
+        message.starts_with("config.sh:14:1: the value of A grows beyond 64 KiB"),
+        "{message}"
+    );
+}

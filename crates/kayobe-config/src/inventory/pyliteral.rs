@@ -5,7 +5,7 @@
 //! string. Tuples and sets become lists, complex numbers and `...` their
 //! Python `str()`, bytes their UTF-8 text, as Ansible coerces them.
 
-use crate::value::{Map, Value};
+use crate::value::{Map, Value, python_float_repr};
 
 /// Python's tokenizer refuses deeper nesting of brackets.
 const MAX_DEPTH: usize = 199;
@@ -67,7 +67,7 @@ impl Literal {
         match self.into_value() {
             Value::String(s) => s,
             Value::Int(i) => i.to_string(),
-            Value::Float(f) => float_repr(f),
+            Value::Float(f) => python_float_repr(f),
             Value::Bool(b) => b.to_string(),
             Value::Null => "null".to_owned(),
             other => format!("{:?}", other.to_json()),
@@ -612,35 +612,10 @@ fn int_value(value: Option<u128>) -> Literal {
     }
 }
 
-/// Python's `repr(float)`: shortest round-trip digits, exponent notation
-/// below 1e-4 and from 1e16.
-fn float_repr(f: f64) -> String {
-    if f.is_nan() {
-        return "nan".to_owned();
-    }
-    if f.is_infinite() {
-        return if f > 0.0 { "inf" } else { "-inf" }.to_owned();
-    }
-    let sci = format!("{f:e}");
-    let (mantissa, exponent) = sci.split_once('e').unwrap_or((&sci, "0"));
-    let exponent: i32 = exponent.parse().unwrap_or(0);
-    if (-4..16).contains(&exponent) {
-        let plain = format!("{f}");
-        if plain.contains('.') {
-            plain
-        } else {
-            format!("{plain}.0")
-        }
-    } else {
-        let sign = if exponent < 0 { '-' } else { '+' };
-        format!("{mantissa}e{sign}{:02}", exponent.abs())
-    }
-}
-
 /// Python's `str(complex)`.
 fn complex_str(re: f64, im: f64) -> String {
     let part = |f: f64| {
-        let repr = float_repr(f);
+        let repr = python_float_repr(f);
         repr.strip_suffix(".0").map(str::to_owned).unwrap_or(repr)
     };
     let imag = part(im);

@@ -1,0 +1,157 @@
+//! `kayobe-automation workflows render` on a copy of the example repository:
+//! writing, `--check`, `--prune`, `--list-secrets`, and a bad writer config.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use kayobe_automation_tests::example_repo;
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+}
+
+/// A copy of the example repository to write into.
+fn example_copy() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    copy_dir(&example_repo(), dir.path());
+    dir
+}
+
+fn ours(repo: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_kayobe-automation"))
+        .current_dir(repo)
+        .env_remove("KAYOBE_CONFIG_PATH")
+        .env_remove("KAYOBE_ENVIRONMENT")
+        .env_remove("KAYOBE_VAULT_PASSWORD")
+        .arg("--vault-password-file")
+        .arg(repo.join(".vault-password"))
+        .args(["workflows", "render"])
+        .args(args)
+        .output()
+        .expect("run kayobe-automation")
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+#[test]
+fn render_check_and_prune_github() {
+    let repo = example_copy();
+    let workflows = repo.path().join(".github/workflows");
+
+    let check = ours(repo.path(), &["--platform", "github", "--check"]);
+    assert_eq!(check.status.code(), Some(1), "{}", stdout(&check));
+    assert!(!workflows.exists(), "--check writes nothing");
+
+    let first = ours(repo.path(), &["--platform", "github"]);
+    assert!(first.status.success(), "{first:?}");
+    assert_eq!(
+        stdout(&first)
+            .lines()
+            .filter(|l| l.starts_with("wrote: "))
+            .count(),
+        22
+    );
+    assert!(workflows.join("run-overcloud-service-deploy.yml").is_file());
+
+    let check = ours(repo.path(), &["--platform", "github", "--check"]);
+    assert_eq!(check.status.code(), Some(0), "{}", stdout(&check));
+
+    // Disable an operation in the writer config: its file goes stale.
+    let writer = repo
+        .path()
+        .join("etc/kayobe/inventory/group_vars/github-writer/writer.yml");
+    let mut text = std::fs::read_to_string(&writer).unwrap();
+    text.push_str("github_operations:\n  seed-vm-provision: false\n");
+    std::fs::write(&writer, text).unwrap();
+    let check = ours(repo.path(), &["--platform", "github", "--check"]);
+    assert_eq!(check.status.code(), Some(1));
+    assert!(stdout(&check).contains("stale (its operation is disabled; --prune removes it): .github/workflows/run-seed-vm-provision.yml"));
+    let prune = ours(repo.path(), &["--platform", "github", "--prune"]);
+    assert!(prune.status.success());
+    assert!(!workflows.join("run-seed-vm-provision.yml").exists());
+    let check = ours(repo.path(), &["--platform", "github", "--check"]);
+    assert_eq!(check.status.code(), Some(0), "{}", stdout(&check));
+}
+
+#[test]
+fn gitlab_pipeline_goes_to_the_repository_root() {
+    let repo = example_copy();
+    let output = ours(repo.path(), &["--platform", "gitlab"]);
+    assert!(output.status.success(), "{output:?}");
+    assert_eq!(stdout(&output), "wrote: .gitlab-ci.yml\n");
+    assert!(repo.path().join(".gitlab-ci.yml").is_file());
+}
+
+#[test]
+fn out_directory_replaces_the_configured_one() {
+    let repo = example_copy();
+    let out = tempfile::tempdir().unwrap();
+    let output = ours(
+        repo.path(),
+        &[
+            "--platform",
+            "github",
+            "--out",
+            out.path().to_str().unwrap(),
+        ],
+    );
+    assert!(output.status.success(), "{output:?}");
+    assert!(out.path().join("run-tempest.yml").is_file());
+    assert!(!repo.path().join(".github").exists());
+}
+
+#[test]
+fn list_secrets_prints_names_not_values() {
+    let repo = example_copy();
+    let output = ours(repo.path(), &["--platform", "github", "--list-secrets"]);
+    assert!(output.status.success(), "{output:?}");
+    let text = stdout(&output);
+    assert!(
+        text.contains("secret\tPRODUCTION_KAYOBE_VAULT_PASSWORD\tproduction\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("secret\tSTAGING_TEMPEST_OPENRC\tstaging\n"),
+        "{text}"
+    );
+    // The shared registry: one set, with the known values of variables.
+    assert!(
+        text.contains("variable\tREGISTRY_URL\t-\t192.168.33.5:4000\n"),
+        "{text}"
+    );
+    assert!(text.contains("secret\tREGISTRY_PASSWORD\t-\n"), "{text}");
+    assert!(!repo.path().join(".github").exists());
+}
+
+#[test]
+fn bad_writer_config_is_located_and_nothing_is_written() {
+    let repo = example_copy();
+    let writer = repo
+        .path()
+        .join("etc/kayobe/inventory/group_vars/github-writer/writer.yml");
+    let mut text = std::fs::read_to_string(&writer).unwrap();
+    let line = text.lines().count() + 2;
+    text.push_str("github_operations:\n  overcloud-deploy: false\n");
+    std::fs::write(&writer, text).unwrap();
+    let output = ours(repo.path(), &["--platform", "github"]);
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains(&format!(
+            "writer.yml:{line}:3: unknown operation `overcloud-deploy`"
+        )),
+        "{stderr}"
+    );
+    assert!(!repo.path().join(".github").exists());
+}

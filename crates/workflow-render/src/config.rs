@@ -1,0 +1,1125 @@
+//! The writer config: what to render, read from the writer host's variables
+//! (the variables are documented on [`WriterConfig`]).
+
+use std::path::{Path, PathBuf};
+
+use kayobe_config::repo::{ConfigRepo, RepoError};
+use kayobe_config::template::{Templar, TemplateError};
+use kayobe_config::vault::VaultSecret;
+use kayobe_config::{Map, Value};
+
+use crate::locate::{Locator, Place, Step};
+use crate::operation::{self, Operation};
+
+/// The CI platform to render for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Platform {
+    /// GitHub Actions workflows.
+    Github,
+    /// A GitLab CI pipeline.
+    Gitlab,
+}
+
+impl Platform {
+    /// The variable prefix of its writer config.
+    pub fn prefix(self) -> &'static str {
+        match self {
+            Platform::Github => "github",
+            Platform::Gitlab => "gitlab",
+        }
+    }
+
+    /// The inventory group whose host holds its writer config.
+    pub fn writer_group(self) -> &'static str {
+        match self {
+            Platform::Github => "github-writer",
+            Platform::Gitlab => "gitlab-writer",
+        }
+    }
+}
+
+/// Why a writer config could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The repository could not be read.
+    #[error(transparent)]
+    Repo(Box<RepoError>),
+    /// The inventory has no writer host.
+    #[error(
+        "the inventory has no host in group `{group}`: add the host that holds the writer config (usually `localhost`) to `[{group}]` in the inventory"
+    )]
+    NoWriterHost {
+        /// The group looked at.
+        group: &'static str,
+    },
+    /// A variable's Jinja could not be evaluated.
+    #[error("{place}: `{key}` cannot be evaluated: {source}")]
+    Template {
+        /// Where the variable is.
+        place: Place,
+        /// The variable.
+        key: String,
+        /// Why.
+        source: Box<TemplateError>,
+    },
+    /// A value has the wrong shape.
+    #[error("{place}: `{key}` must be {expected}")]
+    WrongType {
+        /// Where it is.
+        place: Place,
+        /// The key, dotted from the variable.
+        key: String,
+        /// What it must be.
+        expected: &'static str,
+    },
+    /// The registry is not configured.
+    #[error(
+        "{place}: no registry for the Kayobe image: set `{key}` in the writer config (the registry the Kayobe image is pushed to and pulled from)"
+    )]
+    MissingRegistry {
+        /// The file it belongs in.
+        place: Place,
+        /// The variable to set.
+        key: String,
+    },
+    /// An operation name is not one kayobe automation knows.
+    #[error("{place}: unknown operation `{name}` in `{key}`; the operations are: {known}")]
+    UnknownOperation {
+        /// Where it is.
+        place: Place,
+        /// The variable.
+        key: String,
+        /// The unknown name.
+        name: String,
+        /// The known names.
+        known: String,
+    },
+    /// An environment name cannot name secrets and jobs.
+    #[error(
+        "{place}: environment name `{name}` is not usable: it must start with a letter and hold only letters, digits, `-`, `_` and `.` (it becomes part of secret names)"
+    )]
+    BadEnvironmentName {
+        /// Where it is.
+        place: Place,
+        /// The name.
+        name: String,
+    },
+    /// An environment is not in the repository.
+    #[error(
+        "{place}: environment `{name}` is not in the repository (etc/kayobe/environments); the environments are: {available}"
+    )]
+    UnknownEnvironment {
+        /// Where it is.
+        place: Place,
+        /// The name.
+        name: String,
+        /// The environments that exist.
+        available: String,
+    },
+    /// A name is given twice.
+    #[error("{place}: `{name}` is listed twice in `{key}`")]
+    Duplicate {
+        /// Where the second one is.
+        place: Place,
+        /// The variable.
+        key: String,
+        /// The repeated name.
+        name: String,
+    },
+    /// Two environments would share secret names.
+    #[error(
+        "{place}: environments `{name}` and `{other}` give the same secret names (`{prefix}_…`): rename one"
+    )]
+    SecretNameClash {
+        /// Where the second one is.
+        place: Place,
+        /// The second environment.
+        name: String,
+        /// The first one.
+        other: String,
+        /// The shared prefix.
+        prefix: String,
+    },
+    /// A value is not one of the allowed ones.
+    #[error("{place}: `{key}` must be one of {allowed}")]
+    NotAllowed {
+        /// Where it is.
+        place: Place,
+        /// The key.
+        key: String,
+        /// The allowed values.
+        allowed: &'static str,
+    },
+    /// An extra input clashes with a built-in one.
+    #[error(
+        "{place}: extra input `{name}` of `{operation}` clashes with a built-in input or another input's environment variable; rename it"
+    )]
+    InputClash {
+        /// Where it is.
+        place: Place,
+        /// The operation.
+        operation: Operation,
+        /// The input.
+        name: String,
+    },
+}
+
+impl From<RepoError> for ConfigError {
+    fn from(error: RepoError) -> Self {
+        ConfigError::Repo(Box::new(error))
+    }
+}
+
+/// The Kayobe image's registry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Registry {
+    /// Host (and optional path) of the registry, e.g. `ghcr.io/example`.
+    pub url: String,
+    /// The user to log in as, if the registry needs one.
+    pub username: Option<String>,
+    /// One registry (and one set of credentials) for every environment.
+    pub share: bool,
+}
+
+/// The Kayobe image and how it is built.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Image {
+    /// Image name inside the registry.
+    pub name: String,
+    /// Image tag.
+    pub tag: String,
+    /// The Dockerfile's base image build argument.
+    pub base_image: String,
+    /// `KAYOBE_USER_UID` build argument.
+    pub user_id: i64,
+    /// `KAYOBE_USER_GID` build argument.
+    pub group_id: i64,
+}
+
+/// The type of a dispatch input.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InputType {
+    /// Free text.
+    String,
+    /// A checkbox.
+    Boolean,
+    /// A number.
+    Number,
+    /// One of `options`.
+    Choice,
+}
+
+impl InputType {
+    /// The GitHub name of the type.
+    pub fn name(self) -> &'static str {
+        match self {
+            InputType::String => "string",
+            InputType::Boolean => "boolean",
+            InputType::Number => "number",
+            InputType::Choice => "choice",
+        }
+    }
+}
+
+/// An extra input of an operation, passed to its script as an environment
+/// variable (the name upper-cased, `-` as `_`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExtraInput {
+    /// The input's name.
+    pub name: String,
+    /// Shown to whoever runs the workflow.
+    pub description: String,
+    /// Whether it must be given.
+    pub required: bool,
+    /// Its default value.
+    pub default: Option<String>,
+    /// Its type.
+    pub input_type: InputType,
+    /// The choices of a `Choice` input.
+    pub options: Vec<String>,
+}
+
+impl ExtraInput {
+    /// The environment variable the script sees.
+    pub fn env_name(&self) -> String {
+        env_var_name(&self.name)
+    }
+}
+
+/// Extra steps of an operation: GitHub step mappings, or GitLab shell lines.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Hooks {
+    /// Before the checkout.
+    pub pre_checkout: Vec<Value>,
+    /// After the checkout, before the operation runs.
+    pub pre_run: Vec<Value>,
+    /// After the operation (GitLab: `after_script`).
+    pub post: Vec<Value>,
+}
+
+/// How one operation is rendered.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OperationSettings {
+    /// The operation.
+    pub operation: Operation,
+    /// Whether it is rendered at all.
+    pub enabled: bool,
+    /// Extra dispatch inputs.
+    pub inputs: Vec<ExtraInput>,
+    /// Extra steps.
+    pub hooks: Hooks,
+}
+
+/// How GitLab jobs get their secrets from OpenBao.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GitlabSecrets {
+    /// An `id_tokens` JWT and a login in the job's script: works on every tier.
+    IdTokens,
+    /// GitLab's `secrets: vault:` keyword (Premium).
+    VaultKeyword,
+}
+
+/// A writer config, validated: what to render, read from the writer host's
+/// variables.
+///
+/// The variables are those of the `stackhpc.kayobe_workflows` roles, in the
+/// `github-writer` / `gitlab-writer` group_vars of the config repository
+/// (prefix `github_` or `gitlab_`), evaluated Ansible-style by
+/// `kayobe_config::template::Templar`:
+///
+/// | variable | meaning | default |
+/// |---|---|---|
+/// | `<p>_output_directory` | where files go, relative to the repository root | `.github/workflows` / `.` |
+/// | `<p>_kayobe_environments` | environments (none: one unnamed environment) | `[]` |
+/// | `github_runs_on` / `gitlab_tags` | runner labels (the environment is added when there are environments) | `[self-hosted]` / `[kayobe]` |
+/// | `github_registry` (`url`, `username`, `share`) / `gitlab_registry` (url), `gitlab_registry_username` | the Kayobe image's registry | required |
+/// | `<p>_image_name`, `<p>_image_tag` | the Kayobe image (GitHub refuses the tag `latest`) | `kayobe`, `openstack_release` else `master` |
+/// | `<p>_kayobe_base_image`, `<p>_kayobe_user_id`, `<p>_kayobe_group_id` | image build arguments | `quay.io/rockylinux/rockylinux:9`, 1000, 1000 |
+/// | `<p>_timeout` | job timeout in minutes | 720 |
+/// | `<p>_tempest_test_suites` | Tempest load lists (a list, or YAML text of one) | `[default]` |
+/// | `<p>_tempest_schedule` | cron schedule of Tempest | `0 2 * * *` |
+/// | `<p>_operations` | per operation: `enabled`, `inputs`, `hooks` (`pre_checkout`, `pre_run`, `post`) | all enabled |
+/// | `github_environment_selector` | how a run picks its environment; only `input` | `input` |
+/// | `gitlab_openstack_release` | `OPENSTACK_RELEASE` of GitLab jobs (image tags may use `$OPENSTACK_RELEASE`) | unset |
+/// | `gitlab_runbooks` | add the runbooks `overcloud-deploy` and `overcloud-upgrade`: ordered jobs, started by hand once | `false` |
+/// | `gitlab_openbao_address` | OpenBao address (also the JWT audience) | `http://127.0.0.1:8200` |
+/// | `gitlab_secrets_provider` | `id_tokens` (every tier) or `vault` (GitLab's Premium `secrets:`) | `id_tokens` |
+///
+/// Hooks are GitHub steps (mappings) on GitHub and shell lines on GitLab.
+/// Errors name the file and line of the offending key; when the key is not in
+/// a readable file (e.g. it is missing) they name the file it belongs in.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WriterConfig {
+    /// The platform.
+    pub platform: Platform,
+    /// Output directory, relative to the repository root.
+    pub output_dir: PathBuf,
+    /// The environments; empty for one unnamed environment.
+    pub environments: Vec<String>,
+    /// Runner labels (GitHub `runs-on`) or tags (GitLab `tags`).
+    pub runner_labels: Vec<String>,
+    /// The Kayobe image's registry.
+    pub registry: Registry,
+    /// The Kayobe image.
+    pub image: Image,
+    /// Job timeout in minutes.
+    pub timeout_minutes: i64,
+    /// Tempest load lists to choose from; the first is the scheduled one.
+    pub tempest_suites: Vec<String>,
+    /// Cron schedule of Tempest.
+    pub tempest_schedule: String,
+    /// Every operation's settings, in rendering order.
+    pub operations: Vec<OperationSettings>,
+    /// OpenBao's address (GitLab).
+    pub openbao_address: String,
+    /// How GitLab jobs get secrets.
+    pub gitlab_secrets: GitlabSecrets,
+    /// Whether GitLab gets the runbooks (ordered jobs for an overcloud
+    /// deploy and an overcloud upgrade).
+    pub runbooks: bool,
+    /// The OpenStack release, given to GitLab jobs as `OPENSTACK_RELEASE`
+    /// (image tags may use it).
+    pub openstack_release: Option<String>,
+}
+
+/// The environment variable name for an input or environment: upper case,
+/// `-` and `.` as `_`.
+pub(crate) fn env_var_name(name: &str) -> String {
+    name.chars()
+        .map(|c| match c {
+            '-' | '.' => '_',
+            c => c.to_ascii_uppercase(),
+        })
+        .collect()
+}
+
+impl WriterConfig {
+    /// Reads the writer config of `platform` from the repository: the
+    /// variables of the first host of the writer group, layered as Kayobe
+    /// layers them and evaluated Ansible-style. Environments are checked
+    /// against the repository's.
+    ///
+    /// # Errors
+    /// [`ConfigError`] naming the file and line of what is wrong.
+    pub fn from_repo(
+        repo: &ConfigRepo,
+        platform: Platform,
+        secret: Option<&VaultSecret>,
+    ) -> Result<WriterConfig, ConfigError> {
+        let inventory = repo.inventory(secret)?;
+        let group = platform.writer_group();
+        let host = inventory
+            .group_hosts(group)
+            .and_then(|hosts| hosts.first().map(|h| h.to_string()))
+            .ok_or(ConfigError::NoWriterHost { group })?;
+        let vars = repo.host_variables(&inventory, &host, secret)?;
+        let mut files = repo.extra_vars_files()?;
+        files.reverse();
+        for inventory_dir in repo.inventories().iter().rev() {
+            files.extend(vars_files(&inventory_dir.join("host_vars").join(&host)));
+            files.extend(vars_files(&inventory_dir.join("group_vars").join(group)));
+            files.extend(vars_files(&inventory_dir.join("group_vars").join("all")));
+        }
+        let environments = repo.environments()?;
+        WriterConfig::from_variables(platform, &vars, &files, Some(&environments))
+    }
+
+    /// Reads the writer config from already layered variables. `files` are
+    /// where the variables may be defined, highest precedence first (for
+    /// error positions); `known_environments`, when given, are the only
+    /// environments allowed.
+    ///
+    /// # Errors
+    /// [`ConfigError`] naming where the offending value is.
+    pub fn from_variables(
+        platform: Platform,
+        vars: &Map,
+        files: &[PathBuf],
+        known_environments: Option<&[String]>,
+    ) -> Result<WriterConfig, ConfigError> {
+        let reader = Reader {
+            templar: Templar::new(vars),
+            locator: Locator::new(files.to_vec(), platform.writer_group()),
+            prefix: platform.prefix(),
+        };
+        reader.config(platform, known_environments)
+    }
+
+    /// The settings of `operation`.
+    pub fn operation(&self, operation: Operation) -> &OperationSettings {
+        self.operations
+            .iter()
+            .find(|settings| settings.operation == operation)
+            .expect("every operation has settings")
+    }
+}
+
+/// Whether a vaulted value is inside: it would be written out encrypted.
+fn contains_vault(value: &Value) -> bool {
+    match value {
+        Value::Vault(_) => true,
+        Value::List(items) => items.iter().any(contains_vault),
+        Value::Map(map) => map.values().any(contains_vault),
+        _ => false,
+    }
+}
+
+/// A file or the files of a directory of vars, as Ansible finds them.
+fn vars_files(base: &Path) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    if base.is_dir() {
+        if let Ok(entries) = std::fs::read_dir(base) {
+            let mut entries: Vec<PathBuf> = entries.flatten().map(|e| e.path()).collect();
+            entries.sort();
+            entries.reverse();
+            found.extend(entries.into_iter().filter(|p| p.is_file()));
+        }
+    }
+    for extension in ["yml", "yaml", "json"] {
+        let file = base.with_extension(extension);
+        if file.is_file() {
+            found.push(file);
+        }
+    }
+    if base.is_file() {
+        found.push(base.to_path_buf());
+    }
+    found
+}
+
+struct Reader {
+    templar: Templar,
+    locator: Locator,
+    prefix: &'static str,
+}
+
+/// A path into a variable: its name then keys and indexes.
+#[derive(Clone)]
+struct KeyPath(Vec<Step>);
+
+impl KeyPath {
+    fn key(&self, key: &str) -> KeyPath {
+        let mut steps = self.0.clone();
+        steps.push(Step::Key(key.into()));
+        KeyPath(steps)
+    }
+
+    fn index(&self, index: usize) -> KeyPath {
+        let mut steps = self.0.clone();
+        steps.push(Step::Index(index));
+        KeyPath(steps)
+    }
+
+    fn dotted(&self) -> String {
+        let mut text = String::new();
+        for step in &self.0 {
+            match step {
+                Step::Key(key) if text.is_empty() => text.push_str(key),
+                Step::Key(key) => {
+                    text.push('.');
+                    text.push_str(key);
+                }
+                Step::Index(index) => text.push_str(&format!("[{index}]")),
+            }
+        }
+        text
+    }
+}
+
+fn valid_environment_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars.next().is_some_and(|c| c.is_ascii_alphabetic())
+        && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+}
+
+fn valid_input_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_'))
+}
+
+impl Reader {
+    fn var(&self, name: &str) -> KeyPath {
+        KeyPath(vec![Step::Key(format!("{}_{name}", self.prefix))])
+    }
+
+    fn place(&self, path: &KeyPath) -> Place {
+        self.locator.place(&path.0)
+    }
+
+    fn wrong(&self, path: &KeyPath, expected: &'static str) -> ConfigError {
+        ConfigError::WrongType {
+            place: self.place(path),
+            key: path.dotted(),
+            expected,
+        }
+    }
+
+    /// The evaluated variable named by the first step of `path`.
+    fn get(&self, path: &KeyPath) -> Result<Option<Value>, ConfigError> {
+        let Some(Step::Key(name)) = path.0.first() else {
+            unreachable!("a key path starts with a variable name")
+        };
+        if !self.templar.contains(name) {
+            return Ok(None);
+        }
+        self.templar
+            .variable(name)
+            .map_err(|source| ConfigError::Template {
+                place: self.place(path),
+                key: name.clone(),
+                source: Box::new(source),
+            })
+    }
+
+    fn string(&self, path: &KeyPath, value: &Value) -> Result<String, ConfigError> {
+        match value {
+            Value::String(text) | Value::Unsafe(text) => Ok(text.clone()),
+            Value::Int(number) => Ok(number.to_string()),
+            Value::Float(number) => Ok(number.to_string()),
+            Value::Bool(flag) => Ok(flag.to_string()),
+            _ => Err(self.wrong(path, "a string")),
+        }
+    }
+
+    fn string_or(&self, name: &str, default: &str) -> Result<String, ConfigError> {
+        let path = self.var(name);
+        match self.get(&path)? {
+            None | Some(Value::Null) => Ok(default.to_owned()),
+            Some(value) => {
+                let text = self.string(&path, &value)?;
+                if text.trim().is_empty() {
+                    return Err(self.wrong(&path, "a non-empty string"));
+                }
+                Ok(text)
+            }
+        }
+    }
+
+    fn int_or(&self, name: &str, default: i64) -> Result<i64, ConfigError> {
+        let path = self.var(name);
+        match self.get(&path)? {
+            None | Some(Value::Null) => Ok(default),
+            Some(Value::Int(number)) if number > 0 => Ok(number),
+            Some(Value::String(text)) if text.trim().parse::<i64>().is_ok_and(|n| n > 0) => {
+                Ok(text.trim().parse().expect("checked"))
+            }
+            Some(_) => Err(self.wrong(&path, "a positive integer")),
+        }
+    }
+
+    fn bool_value(&self, path: &KeyPath, value: &Value) -> Result<bool, ConfigError> {
+        match value {
+            Value::Bool(flag) => Ok(*flag),
+            Value::String(text) => match text.to_ascii_lowercase().as_str() {
+                "yes" | "true" | "on" | "1" => Ok(true),
+                "no" | "false" | "off" | "0" => Ok(false),
+                _ => Err(self.wrong(path, "a boolean")),
+            },
+            _ => Err(self.wrong(path, "a boolean")),
+        }
+    }
+
+    /// A list of strings; a string is YAML text of a list (as the roles'
+    /// `|` block variables are) or a single item.
+    fn strings(&self, path: &KeyPath, value: &Value) -> Result<Vec<String>, ConfigError> {
+        let items = match value {
+            Value::Null => return Ok(Vec::new()),
+            Value::List(items) => items.clone(),
+            Value::String(text) if text.contains('\n') || text.trim_start().starts_with('-') => {
+                match kayobe_config::yaml::parse(text, Path::new("inline")) {
+                    Ok(Value::List(items)) => items,
+                    _ => return Err(self.wrong(path, "a list of strings")),
+                }
+            }
+            Value::String(_) | Value::Unsafe(_) => vec![value.clone()],
+            _ => return Err(self.wrong(path, "a list of strings")),
+        };
+        items
+            .iter()
+            .enumerate()
+            .map(|(index, item)| self.string(&path.index(index), item))
+            .collect()
+    }
+
+    fn config(
+        &self,
+        platform: Platform,
+        known_environments: Option<&[String]>,
+    ) -> Result<WriterConfig, ConfigError> {
+        let default_output = match platform {
+            Platform::Github => ".github/workflows",
+            Platform::Gitlab => ".",
+        };
+        let output_dir = PathBuf::from(self.string_or("output_directory", default_output)?);
+        let environments = self.environments(known_environments)?;
+        let labels_var = match platform {
+            Platform::Github => "runs_on",
+            Platform::Gitlab => "tags",
+        };
+        let labels_path = self.var(labels_var);
+        let runner_labels = match self.get(&labels_path)? {
+            None | Some(Value::Null) => vec![match platform {
+                Platform::Github => "self-hosted".to_owned(),
+                Platform::Gitlab => "kayobe".to_owned(),
+            }],
+            Some(value) => self.strings(&labels_path, &value)?,
+        };
+        if runner_labels.iter().any(|label| label.trim().is_empty()) {
+            return Err(self.wrong(&labels_path, "a list of non-empty labels"));
+        }
+        if platform == Platform::Github {
+            let selector = self.string_or("environment_selector", "input")?;
+            if selector != "input" {
+                return Err(ConfigError::NotAllowed {
+                    place: self.place(&self.var("environment_selector")),
+                    key: "github_environment_selector".into(),
+                    allowed: "`input`",
+                });
+            }
+        }
+        let registry = self.registry(platform)?;
+        let image = Image {
+            name: self.string_or("image_name", "kayobe")?,
+            tag: self.image_tag(platform)?,
+            base_image: self.string_or("kayobe_base_image", "quay.io/rockylinux/rockylinux:9")?,
+            user_id: self.int_or("kayobe_user_id", 1000)?,
+            group_id: self.int_or("kayobe_group_id", 1000)?,
+        };
+        let suites_path = self.var("tempest_test_suites");
+        let mut tempest_suites = match self.get(&suites_path)? {
+            None | Some(Value::Null) => Vec::new(),
+            Some(value) => self.strings(&suites_path, &value)?,
+        };
+        if tempest_suites.is_empty() {
+            tempest_suites.push("default".into());
+        }
+        let operations = self.operations(platform)?;
+        let secrets_path = self.var("secrets_provider");
+        let gitlab_secrets = match self.string_or("secrets_provider", "id_tokens")?.as_str() {
+            "id_tokens" => GitlabSecrets::IdTokens,
+            "vault" => GitlabSecrets::VaultKeyword,
+            _ => {
+                return Err(ConfigError::NotAllowed {
+                    place: self.place(&secrets_path),
+                    key: secrets_path.dotted(),
+                    allowed: "`id_tokens` or `vault`",
+                });
+            }
+        };
+        Ok(WriterConfig {
+            platform,
+            output_dir,
+            environments,
+            runner_labels,
+            registry,
+            image,
+            timeout_minutes: self.int_or("timeout", 720)?,
+            tempest_suites,
+            tempest_schedule: self.string_or("tempest_schedule", "0 2 * * *")?,
+            openbao_address: self.string_or("openbao_address", "http://127.0.0.1:8200")?,
+            gitlab_secrets,
+            runbooks: self.runbooks(platform, &operations)?,
+            operations,
+            openstack_release: match self.get(&self.var("openstack_release"))? {
+                None | Some(Value::Null) => None,
+                Some(value) => Some(self.string(&self.var("openstack_release"), &value)?),
+            },
+        })
+    }
+
+    /// `gitlab_runbooks`: off by default; on, it needs every operation of
+    /// the runbooks enabled.
+    fn runbooks(
+        &self,
+        platform: Platform,
+        operations: &[OperationSettings],
+    ) -> Result<bool, ConfigError> {
+        let path = self.var("runbooks");
+        let enabled = match self.get(&path)? {
+            None | Some(Value::Null) => false,
+            Some(value) => self.bool_value(&path, &value)?,
+        };
+        if enabled && platform == Platform::Github {
+            return Err(ConfigError::NotAllowed {
+                place: self.place(&path),
+                key: path.dotted(),
+                allowed: "`false` (runbooks are GitLab pipelines)",
+            });
+        }
+        if enabled {
+            for (_, steps) in crate::render::RUNBOOKS {
+                for step in *steps {
+                    let disabled = operations
+                        .iter()
+                        .any(|s| s.operation.name() == *step && !s.enabled);
+                    if disabled {
+                        return Err(ConfigError::NotAllowed {
+                            place: self.place(&path),
+                            key: path.dotted(),
+                            allowed: "`false` while an operation a runbook runs is disabled (overcloud host configure, container image pull, service deploy, host package update, service upgrade)",
+                        });
+                    }
+                }
+            }
+        }
+        Ok(enabled)
+    }
+
+    /// `<p>_image_tag`, else the OpenStack release (Kayobe's default is
+    /// `master`). GitHub refuses `latest`: an image that moves under a
+    /// workflow is what zizmor's `unpinned-images` audit flags.
+    fn image_tag(&self, platform: Platform) -> Result<String, ConfigError> {
+        let path = self.var("image_tag");
+        let tag = match self.get(&path)? {
+            Some(value) if value != Value::Null => self.string(&path, &value)?,
+            _ => {
+                let release = KeyPath(vec![Step::Key("openstack_release".into())]);
+                match self.get(&release)? {
+                    Some(value) if value != Value::Null => self.string(&release, &value)?,
+                    _ => "master".to_owned(),
+                }
+            }
+        };
+        if tag.trim().is_empty() || tag.contains(char::is_whitespace) {
+            return Err(self.wrong(&path, "an image tag without spaces"));
+        }
+        if platform == Platform::Github && tag == "latest" {
+            return Err(ConfigError::NotAllowed {
+                place: self.place(&path),
+                key: path.dotted(),
+                allowed: "a pinned tag (not `latest`: a moving image is an unpinned dependency)",
+            });
+        }
+        Ok(tag)
+    }
+
+    fn environments(
+        &self,
+        known_environments: Option<&[String]>,
+    ) -> Result<Vec<String>, ConfigError> {
+        let path = self.var("kayobe_environments");
+        let environments = match self.get(&path)? {
+            None => Vec::new(),
+            Some(value) => self.strings(&path, &value)?,
+        };
+        for (index, name) in environments.iter().enumerate() {
+            let place = || self.place(&path.index(index));
+            if !valid_environment_name(name) {
+                return Err(ConfigError::BadEnvironmentName {
+                    place: place(),
+                    name: name.clone(),
+                });
+            }
+            if environments[..index].contains(name) {
+                return Err(ConfigError::Duplicate {
+                    place: place(),
+                    key: path.dotted(),
+                    name: name.clone(),
+                });
+            }
+            if let Some(other) = environments[..index]
+                .iter()
+                .find(|other| env_var_name(other) == env_var_name(name))
+            {
+                return Err(ConfigError::SecretNameClash {
+                    place: place(),
+                    name: name.clone(),
+                    other: other.clone(),
+                    prefix: env_var_name(name),
+                });
+            }
+            if let Some(known) = known_environments {
+                if !known.contains(name) {
+                    return Err(ConfigError::UnknownEnvironment {
+                        place: place(),
+                        name: name.clone(),
+                        available: known.join(", "),
+                    });
+                }
+            }
+        }
+        Ok(environments)
+    }
+
+    fn registry(&self, platform: Platform) -> Result<Registry, ConfigError> {
+        let path = self.var("registry");
+        let missing = || ConfigError::MissingRegistry {
+            place: self.place(&path),
+            key: match platform {
+                Platform::Github => "github_registry.url".into(),
+                Platform::Gitlab => "gitlab_registry".into(),
+            },
+        };
+        let value = self.get(&path)?.ok_or_else(missing)?;
+        let (url, username, share) = match (platform, &value) {
+            (Platform::Github, Value::Map(map)) => {
+                let url = match map.get("url") {
+                    None | Some(Value::Null) => return Err(missing()),
+                    Some(url) => self.string(&path.key("url"), url)?,
+                };
+                let username = match map.get("username") {
+                    None | Some(Value::Null) => None,
+                    Some(user) => Some(self.string(&path.key("username"), user)?),
+                };
+                let share = match map.get("share") {
+                    None | Some(Value::Null) => false,
+                    Some(flag) => self.bool_value(&path.key("share"), flag)?,
+                };
+                for key in map.keys() {
+                    if !matches!(key.as_str(), "url" | "username" | "share" | "password") {
+                        return Err(ConfigError::NotAllowed {
+                            place: self.place(&path.key(key)),
+                            key: path.key(key).dotted(),
+                            allowed: "a key of `url`, `username`, `share`",
+                        });
+                    }
+                }
+                (url, username, share)
+            }
+            (Platform::Github, Value::Null) | (Platform::Gitlab, Value::Null) => {
+                return Err(missing());
+            }
+            (Platform::Github, _) => {
+                return Err(self.wrong(&path, "a mapping with `url`, `username`, `share`"));
+            }
+            (Platform::Gitlab, value) => {
+                let url = self.string(&path, value)?;
+                let user_path = self.var("registry_username");
+                let username = match self.get(&user_path)? {
+                    None | Some(Value::Null) => None,
+                    Some(user) => Some(self.string(&user_path, &user)?),
+                };
+                (url, username, true)
+            }
+        };
+        let url = url.trim().trim_end_matches('/').to_owned();
+        if url.is_empty() {
+            return Err(missing());
+        }
+        if url.contains(char::is_whitespace) || url.contains("://") {
+            return Err(self.wrong(&path, "a registry host and path, without scheme or spaces"));
+        }
+        Ok(Registry {
+            url,
+            username,
+            share,
+        })
+    }
+
+    fn operations(&self, platform: Platform) -> Result<Vec<OperationSettings>, ConfigError> {
+        let path = self.var("operations");
+        let mut settings: Vec<OperationSettings> = Operation::all()
+            .map(|operation| OperationSettings {
+                operation,
+                enabled: true,
+                inputs: Vec::new(),
+                hooks: Hooks::default(),
+            })
+            .collect();
+        let map = match self.get(&path)? {
+            None | Some(Value::Null) => return Ok(settings),
+            Some(Value::Map(map)) => map,
+            Some(_) => return Err(self.wrong(&path, "a mapping of operation name to settings")),
+        };
+        for (name, value) in &map {
+            let op_path = path.key(name);
+            let operation =
+                Operation::from_name(name).ok_or_else(|| ConfigError::UnknownOperation {
+                    place: self.place(&op_path),
+                    key: path.dotted(),
+                    name: name.clone(),
+                    known: operation::names(),
+                })?;
+            let target = &mut settings[Operation::all()
+                .position(|o| o == operation)
+                .expect("every operation")];
+            match value {
+                Value::Null => {}
+                Value::Bool(enabled) => target.enabled = *enabled,
+                Value::Map(fields) => self.operation_fields(platform, &op_path, fields, target)?,
+                _ => {
+                    return Err(self.wrong(
+                        &op_path,
+                        "a boolean or a mapping of `enabled`, `inputs`, `hooks`",
+                    ));
+                }
+            }
+        }
+        Ok(settings)
+    }
+
+    fn operation_fields(
+        &self,
+        platform: Platform,
+        path: &KeyPath,
+        fields: &Map,
+        target: &mut OperationSettings,
+    ) -> Result<(), ConfigError> {
+        for (key, value) in fields {
+            let field_path = path.key(key);
+            match key.as_str() {
+                "enabled" => target.enabled = self.bool_value(&field_path, value)?,
+                "inputs" => {
+                    target.inputs = self.inputs(&field_path, value, target.operation)?;
+                }
+                "hooks" => target.hooks = self.hooks(platform, &field_path, value)?,
+                _ => {
+                    return Err(ConfigError::NotAllowed {
+                        place: self.place(&field_path),
+                        key: field_path.dotted(),
+                        allowed: "a key of `enabled`, `inputs`, `hooks`",
+                    });
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn inputs(
+        &self,
+        path: &KeyPath,
+        value: &Value,
+        operation: Operation,
+    ) -> Result<Vec<ExtraInput>, ConfigError> {
+        let Value::Map(map) = value else {
+            return Err(self.wrong(path, "a mapping of input name to settings"));
+        };
+        let mut reserved: Vec<String> = [
+            "environment",
+            "kayobeLimit",
+            "kayobeTags",
+            "kollaLimit",
+            "kollaTags",
+            "testSuite",
+        ]
+        .iter()
+        .map(|name| env_var_name(name))
+        .collect();
+        reserved.extend(
+            [
+                "KAYOBE_ENVIRONMENT",
+                "KAYOBE_LIMIT",
+                "KAYOBE_TAGS",
+                "KOLLA_LIMIT",
+                "KOLLA_TAGS",
+                "KAYOBE_VAULT_PASSWORD",
+                "KAYOBE_AUTOMATION_SSH_PRIVATE_KEY",
+                "TEMPEST_OPENRC",
+                "KAYOBE_AUTOMATION_TEMPEST_LOADLIST",
+                "REGISTRY_PASSWORD",
+                "PATH",
+                "HOME",
+            ]
+            .map(String::from),
+        );
+        let mut inputs = Vec::new();
+        for (name, settings) in map {
+            let input_path = path.key(name);
+            if !valid_input_name(name) {
+                return Err(self.wrong(
+                    &input_path,
+                    "named with a letter or `_`, then letters, digits, `-` or `_`",
+                ));
+            }
+            let env_name = env_var_name(name);
+            if reserved.contains(&env_name) || env_name.starts_with("GITHUB_") {
+                return Err(ConfigError::InputClash {
+                    place: self.place(&input_path),
+                    operation,
+                    name: name.clone(),
+                });
+            }
+            reserved.push(env_name);
+            let fields = match settings {
+                Value::Null => Map::new(),
+                Value::Map(fields) => fields.clone(),
+                _ => return Err(self.wrong(&input_path, "a mapping")),
+            };
+            let mut input = ExtraInput {
+                name: name.clone(),
+                description: name.clone(),
+                required: false,
+                default: None,
+                input_type: InputType::String,
+                options: Vec::new(),
+            };
+            for (key, value) in &fields {
+                let field = input_path.key(key);
+                match key.as_str() {
+                    "description" => input.description = self.string(&field, value)?,
+                    "required" => input.required = self.bool_value(&field, value)?,
+                    "default" => input.default = Some(self.string(&field, value)?),
+                    "options" => input.options = self.strings(&field, value)?,
+                    "type" => {
+                        input.input_type = match self.string(&field, value)?.as_str() {
+                            "string" => InputType::String,
+                            "boolean" => InputType::Boolean,
+                            "number" => InputType::Number,
+                            "choice" => InputType::Choice,
+                            _ => {
+                                return Err(ConfigError::NotAllowed {
+                                    place: self.place(&field),
+                                    key: field.dotted(),
+                                    allowed: "`string`, `boolean`, `number` or `choice`",
+                                });
+                            }
+                        }
+                    }
+                    _ => {
+                        return Err(ConfigError::NotAllowed {
+                            place: self.place(&field),
+                            key: field.dotted(),
+                            allowed: "a key of `description`, `required`, `default`, `type`, `options`",
+                        });
+                    }
+                }
+            }
+            if input.input_type == InputType::Choice && input.options.is_empty() {
+                return Err(self.wrong(&input_path.key("options"), "a non-empty list for a choice"));
+            }
+            if input.input_type != InputType::Choice && !input.options.is_empty() {
+                return Err(self.wrong(&input_path.key("type"), "`choice` when options are given"));
+            }
+            if let Some(default) = &input.default {
+                let fits = match input.input_type {
+                    InputType::String => true,
+                    InputType::Boolean => matches!(default.as_str(), "true" | "false"),
+                    InputType::Number => default.parse::<f64>().is_ok(),
+                    InputType::Choice => input.options.contains(default),
+                };
+                if !fits {
+                    return Err(self.wrong(
+                        &input_path.key("default"),
+                        "a value of the input's type (one of `options` for a choice)",
+                    ));
+                }
+            }
+            inputs.push(input);
+        }
+        Ok(inputs)
+    }
+
+    fn hooks(
+        &self,
+        platform: Platform,
+        path: &KeyPath,
+        value: &Value,
+    ) -> Result<Hooks, ConfigError> {
+        let Value::Map(map) = value else {
+            return Err(self.wrong(path, "a mapping of `pre_checkout`, `pre_run`, `post`"));
+        };
+        let mut hooks = Hooks::default();
+        for (key, steps) in map {
+            let hook_path = path.key(key);
+            let list = match steps {
+                Value::Null => Vec::new(),
+                Value::List(list) => list.clone(),
+                _ => return Err(self.wrong(&hook_path, "a list of steps")),
+            };
+            for (index, step) in list.iter().enumerate() {
+                let step_path = hook_path.index(index);
+                let fine = !contains_vault(step)
+                    && match (platform, step) {
+                        // `${{ }}` in `run:` is how untrusted text gets executed.
+                        (Platform::Github, Value::Map(step)) => {
+                            (step.contains_key("run") ^ step.contains_key("uses"))
+                                && !step
+                                    .get("run")
+                                    .and_then(Value::as_str)
+                                    .is_some_and(|run| run.contains("${{"))
+                        }
+                        (Platform::Gitlab, Value::String(_) | Value::Unsafe(_)) => true,
+                        _ => false,
+                    };
+                if !fine {
+                    return Err(self.wrong(
+                        &step_path,
+                        match platform {
+                            Platform::Github => {
+                                "a step mapping with `run` (no `${{ }}` in it) or `uses`"
+                            }
+                            Platform::Gitlab => "a shell line (not a vaulted value)",
+                        },
+                    ));
+                }
+            }
+            let slot = match key.as_str() {
+                "pre_checkout" => &mut hooks.pre_checkout,
+                "pre_run" => &mut hooks.pre_run,
+                "post" => &mut hooks.post,
+                _ => {
+                    return Err(ConfigError::NotAllowed {
+                        place: self.place(&hook_path),
+                        key: hook_path.dotted(),
+                        allowed: "a key of `pre_checkout`, `pre_run`, `post`",
+                    });
+                }
+            };
+            *slot = list;
+        }
+        Ok(hooks)
+    }
+}

@@ -1,0 +1,181 @@
+//! The example repository's writer configs, rendered: snapshots, the secrets
+//! they reference, and every file through the platform's validators.
+
+mod support;
+
+use kayobe_config::Value;
+use workflow_render::{Platform, Reference, ReferenceKind, Templates, render};
+
+use support::{concatenated, example_config, example_single_config, validate, write_all};
+
+#[test]
+fn github_multi_environment() {
+    let rendered = render(&example_config(Platform::Github), &Templates::embedded()).unwrap();
+    assert_eq!(rendered.files.len(), 22);
+    insta::assert_snapshot!(concatenated(&rendered));
+    insta::assert_json_snapshot!(rendered.references);
+}
+
+#[test]
+fn github_single_environment() {
+    let rendered = render(
+        &example_single_config(Platform::Github),
+        &Templates::embedded(),
+    )
+    .unwrap();
+    insta::assert_snapshot!(concatenated(&rendered));
+    // One environment: the SPEC's unprefixed names.
+    let secrets: Vec<&str> = rendered
+        .references
+        .iter()
+        .map(|reference| reference.name.as_str())
+        .collect();
+    assert_eq!(
+        secrets,
+        [
+            "KAYOBE_AUTOMATION_SSH_PRIVATE_KEY",
+            "KAYOBE_VAULT_PASSWORD",
+            "REGISTRY_PASSWORD",
+            "REGISTRY_URL",
+            "REGISTRY_USERNAME",
+            "TEMPEST_OPENRC"
+        ]
+    );
+}
+
+#[test]
+fn github_per_environment_registry() {
+    let mut config = example_config(Platform::Github);
+    config.registry.share = false;
+    let rendered = render(&config, &Templates::embedded()).unwrap();
+    let url = Reference {
+        name: "STAGING_REGISTRY_URL".into(),
+        kind: ReferenceKind::Variable,
+        environment: Some("staging".into()),
+        value: Some(config.registry.url.clone()),
+    };
+    assert!(rendered.references.contains(&url));
+    assert!(
+        rendered
+            .references
+            .iter()
+            .all(|reference| reference.environment.is_some())
+    );
+    let build = &rendered.files[0];
+    assert!(
+        build
+            .contents
+            .contains("secrets.PRODUCTION_REGISTRY_PASSWORD")
+    );
+}
+
+#[test]
+fn gitlab_multi_environment() {
+    let rendered = render(&example_config(Platform::Gitlab), &Templates::embedded()).unwrap();
+    assert_eq!(rendered.files.len(), 1);
+    insta::assert_snapshot!(concatenated(&rendered));
+    insta::assert_json_snapshot!(rendered.references);
+}
+
+#[test]
+fn gitlab_single_environment() {
+    let rendered = render(
+        &example_single_config(Platform::Gitlab),
+        &Templates::embedded(),
+    )
+    .unwrap();
+    insta::assert_snapshot!(concatenated(&rendered));
+}
+
+#[test]
+fn every_example_file_passes_the_github_validators() {
+    let renders: Vec<_> = [
+        example_config(Platform::Github),
+        example_single_config(Platform::Github),
+    ]
+    .iter()
+    .map(|config| render(config, &Templates::embedded()).unwrap())
+    .collect();
+    let (_dir, files) = write_all(&renders);
+    validate(Platform::Github, &files);
+}
+
+#[test]
+fn every_example_file_passes_the_gitlab_schema() {
+    let mut vault_keyword = example_config(Platform::Gitlab);
+    vault_keyword.gitlab_secrets = workflow_render::GitlabSecrets::VaultKeyword;
+    let mut runbooks = example_single_config(Platform::Gitlab);
+    runbooks.runbooks = true;
+    let renders: Vec<_> = [
+        example_config(Platform::Gitlab),
+        example_single_config(Platform::Gitlab),
+        vault_keyword,
+        runbooks,
+    ]
+    .iter()
+    .map(|config| render(config, &Templates::embedded()).unwrap())
+    .collect();
+    let (_dir, files) = write_all(&renders);
+    validate(Platform::Gitlab, &files);
+}
+
+/// Every `run:` in a parsed workflow.
+fn scripts(value: &Value, found: &mut Vec<String>) {
+    match value {
+        Value::Map(map) => {
+            for (key, item) in map {
+                match (key.as_str(), item) {
+                    ("run", Value::String(script)) => found.push(script.clone()),
+                    _ => scripts(item, found),
+                }
+            }
+        }
+        Value::List(items) => items.iter().for_each(|item| scripts(item, found)),
+        _ => {}
+    }
+}
+
+#[test]
+fn no_expression_is_expanded_inside_a_script() {
+    let rendered = render(&example_config(Platform::Github), &Templates::embedded()).unwrap();
+    for file in &rendered.files {
+        let workflow = kayobe_config::yaml::parse(&file.contents, &file.path).unwrap();
+        let mut found = Vec::new();
+        scripts(&workflow, &mut found);
+        assert!(!found.is_empty());
+        for script in found {
+            assert!(!script.contains("${{"), "{}: {script}", file.path.display());
+        }
+    }
+}
+
+#[test]
+fn gitlab_runbooks_chain_their_jobs() {
+    let mut config = example_config(Platform::Gitlab);
+    config.runbooks = true;
+    let rendered = render(&config, &Templates::embedded()).unwrap();
+    let pipeline =
+        kayobe_config::yaml::parse(&rendered.files[0].contents, &rendered.files[0].path).unwrap();
+    let Value::Map(pipeline) = pipeline else {
+        panic!("a mapping")
+    };
+    let job = |id: &str| pipeline.get(id).and_then(Value::as_map).unwrap().clone();
+    let first = job("runbook:overcloud-deploy:1-overcloud-host-configure:staging");
+    assert!(first.get("needs").is_none());
+    let rules = format!("{:?}", first.get("rules").unwrap());
+    assert!(rules.contains("manual"), "{rules}");
+    let last = job("runbook:overcloud-upgrade:3-overcloud-service-upgrade:production");
+    assert_eq!(
+        last.get("needs"),
+        Some(&Value::List(vec![Value::from(
+            "runbook:overcloud-upgrade:2-overcloud-container-image-pull:production"
+        )]))
+    );
+    assert_eq!(
+        last.get("resource_group"),
+        Some(&Value::from("kayobe-automation-production"))
+    );
+    // Off by default.
+    let plain = render(&example_config(Platform::Gitlab), &Templates::embedded()).unwrap();
+    assert!(!plain.files[0].contents.contains("runbook"));
+}
