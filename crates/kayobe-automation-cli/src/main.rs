@@ -5,6 +5,8 @@
 mod bao;
 mod global;
 mod inventory;
+mod runners;
+mod secrets;
 mod vault;
 mod workflows;
 
@@ -39,6 +41,12 @@ enum Command {
     /// Bootstrap OpenBao as the pipelines' secret store.
     #[command(subcommand)]
     Bao(bao::Command),
+    /// Plan and apply self-hosted CI runners and their host files.
+    #[command(subcommand)]
+    Runners(runners::Command),
+    /// Set the platform's secrets and variables from the configuration.
+    #[command(subcommand)]
+    Secrets(secrets::Command),
 }
 
 fn main() -> ExitCode {
@@ -65,6 +73,8 @@ fn main() -> ExitCode {
         Command::Vault(command) => vault::run(&cli.global, command),
         Command::Workflows(command) => workflows::run(&cli.global, command),
         Command::Bao(command) => bao::run(&cli.global, command),
+        Command::Runners(command) => runners::run(&cli.global, command),
+        Command::Secrets(command) => secrets::run(&cli.global, command),
     };
     match result {
         Ok(code) => code,

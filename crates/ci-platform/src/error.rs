@@ -1,0 +1,103 @@
+//! What can go wrong talking to a platform. No variant carries a token.
+
+use std::time::Duration;
+
+/// An error from a platform call. Each names the platform, the method and
+/// the API path (never the token) and says what to do.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum PlatformError {
+    /// The platform answered with an error status.
+    #[error(
+        "{platform} {method} {path} failed with HTTP {status}: {message}; check the token's permissions and the repository/project name"
+    )]
+    Status {
+        /// `GitHub` or `GitLab`.
+        platform: &'static str,
+        /// The HTTP method.
+        method: String,
+        /// The API path called (without query).
+        path: String,
+        /// The HTTP status code.
+        status: u16,
+        /// The platform's message, shortened.
+        message: String,
+    },
+    /// The platform kept answering 429 or 5xx until the attempts ran out, or
+    /// asked to wait longer than the retry policy allows.
+    #[error(
+        "{platform} {method} {path} still failed with HTTP {status} after {attempts} attempt(s); the platform is rate limiting or unavailable, try again later"
+    )]
+    GaveUp {
+        /// `GitHub` or `GitLab`.
+        platform: &'static str,
+        /// The HTTP method.
+        method: String,
+        /// The API path called.
+        path: String,
+        /// The last HTTP status.
+        status: u16,
+        /// Attempts made.
+        attempts: u32,
+    },
+    /// No answer came in time.
+    #[error(
+        "{platform} {method} {path} got no answer within {timeout:?} ({attempts} attempt(s)); check the API URL and the network, or raise the timeout"
+    )]
+    Timeout {
+        /// `GitHub` or `GitLab`.
+        platform: &'static str,
+        /// The HTTP method.
+        method: String,
+        /// The API path called.
+        path: String,
+        /// The per-request timeout.
+        timeout: Duration,
+        /// Attempts made.
+        attempts: u32,
+    },
+    /// The request could not be sent (DNS, connection refused, TLS).
+    #[error(
+        "{platform} {method} {path} could not be sent: {reason}; check the API URL and the network"
+    )]
+    Transport {
+        /// `GitHub` or `GitLab`.
+        platform: &'static str,
+        /// The HTTP method.
+        method: String,
+        /// The API path called.
+        path: String,
+        /// The transport error's text (it holds no header, so no token).
+        reason: String,
+    },
+    /// The answer was not the JSON the API documents.
+    #[error(
+        "{platform} {method} {path} answered with unexpected JSON: {reason}; check that the API URL points at the {platform} REST API"
+    )]
+    Decode {
+        /// `GitHub` or `GitLab`.
+        platform: &'static str,
+        /// The HTTP method.
+        method: String,
+        /// The API path called.
+        path: String,
+        /// What did not match.
+        reason: String,
+    },
+    /// The repository's public key for secrets is not a base64 32-byte key.
+    #[error(
+        "GitHub's public key for secrets at {path} is not a base64 X25519 key; check the API URL points at GitHub"
+    )]
+    PublicKey {
+        /// The key's API path.
+        path: String,
+    },
+    /// The base URL cannot be used.
+    #[error("the API URL `{url}` is not an http(s) URL: {reason}")]
+    BaseUrl {
+        /// The URL given.
+        url: String,
+        /// Why it is refused.
+        reason: String,
+    },
+}

@@ -1,0 +1,301 @@
+//! The GitHub backend: REST calls sent through octocrab's HTTP client.
+//!
+//! Octocrab gives the authenticated, rustls-backed client and the base URL
+//! handling (GitHub Enterprise's `/api/v3` prefix is kept); the calls are
+//! made raw so that one retry loop (`retry.rs`) sees every status and
+//! `Retry-After` header. Octocrab itself sends `X-GitHub-Api-Version`.
+
+use async_trait::async_trait;
+use http::header::ACCEPT;
+use octocrab::Octocrab;
+use serde::Deserialize;
+use serde_json::json;
+
+use crate::retry::{Answer, Call, Method, error_chain, parse_retry_after, send_with_retry};
+use crate::{
+    Platform, PlatformError, PlatformKind, RetryPolicy, RunStatus, Runner, RunnerCredential,
+    RunnerSpec, Scope, Secret, TriggerRequest, Triggered, base_url, encode_segment,
+};
+
+const PLATFORM: &str = "GitHub";
+/// Runners per page: the API's maximum, so large fleets need few pages.
+const PAGE_SIZE: usize = 100;
+
+/// One GitHub repository's API.
+pub struct GitHub {
+    client: Octocrab,
+    owner: String,
+    repo: String,
+    policy: RetryPolicy,
+}
+
+impl std::fmt::Debug for GitHub {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GitHub")
+            .field("owner", &self.owner)
+            .field("repo", &self.repo)
+            .field("token", &"<redacted>")
+            .finish_non_exhaustive()
+    }
+}
+
+impl GitHub {
+    /// A client for `owner/repo` at `api_url` (`https://api.github.com`, or
+    /// `https://HOST/api/v3` for GitHub Enterprise), authenticated by `token`.
+    /// Must be called inside a Tokio runtime.
+    pub fn new(
+        api_url: &str,
+        token: &Secret,
+        owner: &str,
+        repo: &str,
+        policy: RetryPolicy,
+    ) -> Result<Self, PlatformError> {
+        let base = base_url(api_url)?;
+        let refuse = |reason: String| PlatformError::BaseUrl {
+            url: api_url.to_owned(),
+            reason,
+        };
+        let client = Octocrab::builder()
+            .base_uri(base.as_str())
+            .map_err(|error| refuse(error.to_string()))?
+            .personal_token(token.expose().to_owned())
+            .add_header(ACCEPT, "application/vnd.github+json".to_owned())
+            .build()
+            .map_err(|error| refuse(error.to_string()))?;
+        Ok(Self {
+            client,
+            owner: owner.to_owned(),
+            repo: repo.to_owned(),
+            policy,
+        })
+    }
+
+    fn repo_path(&self, rest: &str) -> String {
+        format!(
+            "/repos/{}/{}{rest}",
+            encode_segment(&self.owner),
+            encode_segment(&self.repo)
+        )
+    }
+
+    /// Sends one call (with retries) and returns the answer, whatever its status.
+    async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&serde_json::Value>,
+    ) -> Result<(Call, Answer), PlatformError> {
+        let call = Call::new(PLATFORM, method, path);
+        let answer = send_with_retry(&self.policy, &call, || async {
+            let response = match method {
+                Method::Get => self.client._get(path).await,
+                Method::Post => self.client._post(path, body).await,
+                Method::Put => self.client._put(path, body).await,
+                Method::Patch => self.client._patch(path, body).await,
+                Method::Delete => self.client._delete(path, body).await,
+            }
+            .map_err(|error| error_chain(&error))?;
+            let status = response.status().as_u16();
+            let retry_after = response
+                .headers()
+                .get(http::header::RETRY_AFTER)
+                .and_then(|v| v.to_str().ok())
+                .and_then(parse_retry_after);
+            let body = self
+                .client
+                .body_to_string(response)
+                .await
+                .map_err(|error| error_chain(&error))?;
+            Ok(Answer {
+                status,
+                retry_after,
+                next_page: None,
+                body: body.into_bytes(),
+            })
+        })
+        .await?;
+        Ok((call, answer))
+    }
+
+    /// Sends and accepts only `expected` statuses.
+    async fn expect(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&serde_json::Value>,
+        expected: &[u16],
+    ) -> Result<(Call, Answer), PlatformError> {
+        let (call, answer) = self.send(method, path, body).await?;
+        if expected.contains(&answer.status) {
+            Ok((call, answer))
+        } else {
+            Err(call.status_error(&answer))
+        }
+    }
+
+    fn scoped(&self, scope: &Scope, kind: &str) -> String {
+        match scope {
+            Scope::Repository => self.repo_path(&format!("/actions/{kind}")),
+            Scope::Environment(name) => {
+                self.repo_path(&format!("/environments/{}/{kind}", encode_segment(name)))
+            }
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct RegistrationToken {
+    token: String,
+    expires_at: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct RunnerPage {
+    total_count: usize,
+    runners: Vec<RunnerJson>,
+}
+
+#[derive(Deserialize)]
+struct RunnerJson {
+    id: u64,
+    name: String,
+    status: String,
+    #[serde(default)]
+    labels: Vec<LabelJson>,
+}
+
+#[derive(Deserialize)]
+struct LabelJson {
+    name: String,
+}
+
+#[derive(Deserialize)]
+struct PublicKeyJson {
+    key_id: String,
+    key: String,
+}
+
+#[derive(Deserialize)]
+struct RunJson {
+    id: u64,
+    status: String,
+    conclusion: Option<String>,
+    html_url: Option<String>,
+}
+
+#[async_trait]
+impl Platform for GitHub {
+    fn kind(&self) -> PlatformKind {
+        PlatformKind::GitHub
+    }
+
+    async fn runner_credential(
+        &self,
+        _spec: &RunnerSpec,
+    ) -> Result<RunnerCredential, PlatformError> {
+        let path = self.repo_path("/actions/runners/registration-token");
+        let (call, answer) = self.expect(Method::Post, &path, None, &[201]).await?;
+        let token: RegistrationToken = answer.json(&call)?;
+        Ok(RunnerCredential::Registration {
+            token: Secret::new(token.token),
+            expires_at: token.expires_at,
+        })
+    }
+
+    async fn list_runners(&self) -> Result<Vec<Runner>, PlatformError> {
+        let mut runners = Vec::new();
+        for page in 1.. {
+            let path = self.repo_path(&format!(
+                "/actions/runners?per_page={PAGE_SIZE}&page={page}"
+            ));
+            let (call, answer) = self.expect(Method::Get, &path, None, &[200]).await?;
+            let listed: RunnerPage = answer.json(&call)?;
+            let empty = listed.runners.is_empty();
+            runners.extend(listed.runners.into_iter().map(|r| Runner {
+                id: r.id,
+                name: r.name,
+                status: r.status,
+                labels: r.labels.into_iter().map(|l| l.name).collect(),
+            }));
+            if empty || runners.len() >= listed.total_count {
+                break;
+            }
+        }
+        Ok(runners)
+    }
+
+    async fn delete_runner(&self, id: u64) -> Result<(), PlatformError> {
+        let path = self.repo_path(&format!("/actions/runners/{id}"));
+        self.expect(Method::Delete, &path, None, &[204]).await?;
+        Ok(())
+    }
+
+    async fn set_secret(
+        &self,
+        scope: &Scope,
+        name: &str,
+        value: &Secret,
+    ) -> Result<(), PlatformError> {
+        let key_path = format!("{}/public-key", self.scoped(scope, "secrets"));
+        let (call, answer) = self.expect(Method::Get, &key_path, None, &[200]).await?;
+        let key: PublicKeyJson = answer.json(&call)?;
+        let encrypted = crate::seal(&key.key, value.expose().as_bytes()).ok_or_else(|| {
+            PlatformError::PublicKey {
+                path: call.path.clone(),
+            }
+        })?;
+        let path = format!("{}/{}", self.scoped(scope, "secrets"), encode_segment(name));
+        let body = json!({"encrypted_value": encrypted, "key_id": key.key_id});
+        self.expect(Method::Put, &path, Some(&body), &[201, 204])
+            .await?;
+        Ok(())
+    }
+
+    async fn set_variable(
+        &self,
+        scope: &Scope,
+        name: &str,
+        value: &str,
+    ) -> Result<(), PlatformError> {
+        let collection = self.scoped(scope, "variables");
+        let path = format!("{collection}/{}", encode_segment(name));
+        let body = json!({"name": name, "value": value});
+        let (call, answer) = self.send(Method::Patch, &path, Some(&body)).await?;
+        match answer.status {
+            204 => Ok(()),
+            // Not there yet: create it.
+            404 => {
+                self.expect(Method::Post, &collection, Some(&body), &[201])
+                    .await?;
+                Ok(())
+            }
+            _ => Err(call.status_error(&answer)),
+        }
+    }
+
+    async fn trigger(&self, request: &TriggerRequest) -> Result<Triggered, PlatformError> {
+        let path = self.repo_path(&format!(
+            "/actions/workflows/{}/dispatches",
+            encode_segment(&request.workflow)
+        ));
+        let body = json!({"ref": request.git_ref, "inputs": request.inputs});
+        self.expect(Method::Post, &path, Some(&body), &[204])
+            .await?;
+        Ok(Triggered {
+            run_id: None,
+            url: None,
+        })
+    }
+
+    async fn run_status(&self, run_id: u64) -> Result<RunStatus, PlatformError> {
+        let path = self.repo_path(&format!("/actions/runs/{run_id}"));
+        let (call, answer) = self.expect(Method::Get, &path, None, &[200]).await?;
+        let run: RunJson = answer.json(&call)?;
+        Ok(RunStatus {
+            id: run.id,
+            status: run.status,
+            conclusion: run.conclusion,
+            url: run.html_url,
+        })
+    }
+}

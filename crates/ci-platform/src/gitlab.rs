@@ -1,0 +1,333 @@
+//! The GitLab backend: the handful of REST v4 endpoints needed, through
+//! reqwest (rustls).
+//!
+//! Why not the `gitlab` crate (0.1905, read before choosing): its async
+//! client calls the API while it is being built, to check the token, so it
+//! fails before any operation and every mock must serve that call; it takes a
+//! host, not a base URL, so a GitLab under a sub-path cannot be reached; it
+//! has no 429/`Retry-After` handling to combine with ours; and it needs
+//! reqwest 0.13 with `blocking` plus graphql_client, a second HTTP stack
+//! version for seven REST calls.
+
+use async_trait::async_trait;
+use reqwest::Client;
+use serde::Deserialize;
+use serde_json::json;
+use tokio::sync::OnceCell;
+
+use crate::retry::{Answer, Call, Method, error_chain, parse_retry_after, send_with_retry};
+use crate::{
+    Platform, PlatformError, PlatformKind, RetryPolicy, RunStatus, Runner, RunnerCredential,
+    RunnerSpec, Scope, Secret, TriggerRequest, Triggered, base_url, encode_segment,
+};
+
+const PLATFORM: &str = "GitLab";
+const PAGE_SIZE: usize = 100;
+
+/// One GitLab project's API.
+pub struct GitLab {
+    client: Client,
+    api: String,
+    token: Secret,
+    project: String,
+    project_id: OnceCell<u64>,
+    policy: RetryPolicy,
+}
+
+impl std::fmt::Debug for GitLab {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GitLab")
+            .field("api", &self.api)
+            .field("project", &self.project)
+            .field("token", &self.token)
+            .finish_non_exhaustive()
+    }
+}
+
+impl GitLab {
+    /// A client for `project` (a numeric id or a `group/name` path) on the
+    /// GitLab instance at `instance_url` (e.g. `https://gitlab.com`; the API
+    /// is under `/api/v4`), authenticated by `token`.
+    pub fn new(
+        instance_url: &str,
+        token: &Secret,
+        project: &str,
+        policy: RetryPolicy,
+    ) -> Result<Self, PlatformError> {
+        let api = format!("{}/api/v4", base_url(instance_url)?);
+        let client = Client::builder()
+            .user_agent(concat!("kayobe-automation/", env!("CARGO_PKG_VERSION")))
+            // The whole attempt is timed in `retry.rs`; a second, equal
+            // timer here would race it and turn timeouts into transport errors.
+            .connect_timeout(policy.timeout)
+            .build()
+            .map_err(|error| PlatformError::BaseUrl {
+                url: instance_url.to_owned(),
+                reason: error.to_string(),
+            })?;
+        Ok(Self {
+            client,
+            api,
+            token: token.clone(),
+            project: project.to_owned(),
+            project_id: OnceCell::new(),
+            policy,
+        })
+    }
+
+    fn project_path(&self, rest: &str) -> String {
+        format!("/projects/{}{rest}", encode_segment(&self.project))
+    }
+
+    async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&serde_json::Value>,
+    ) -> Result<(Call, Answer), PlatformError> {
+        let call = Call::new(PLATFORM, method, path);
+        let url = format!("{}{path}", self.api);
+        let answer = send_with_retry(&self.policy, &call, || async {
+            let method = match method {
+                Method::Get => reqwest::Method::GET,
+                Method::Post => reqwest::Method::POST,
+                Method::Put => reqwest::Method::PUT,
+                Method::Patch => reqwest::Method::PATCH,
+                Method::Delete => reqwest::Method::DELETE,
+            };
+            let mut request = self
+                .client
+                .request(method, &url)
+                .header("PRIVATE-TOKEN", self.token.expose());
+            if let Some(body) = body {
+                request = request.json(body);
+            }
+            // reqwest's error text names the URL (no token: it is a header).
+            let response = request.send().await.map_err(|e| error_chain(&e))?;
+            let header = |name: &str| {
+                response
+                    .headers()
+                    .get(name)
+                    .and_then(|v| v.to_str().ok())
+                    .map(str::to_owned)
+            };
+            let status = response.status().as_u16();
+            let retry_after = header("retry-after").as_deref().and_then(parse_retry_after);
+            let next_page = header("x-next-page").filter(|p| !p.is_empty());
+            let body = response.bytes().await.map_err(|e| error_chain(&e))?;
+            Ok(Answer {
+                status,
+                retry_after,
+                next_page,
+                body: body.to_vec(),
+            })
+        })
+        .await?;
+        Ok((call, answer))
+    }
+
+    async fn expect(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&serde_json::Value>,
+        expected: &[u16],
+    ) -> Result<(Call, Answer), PlatformError> {
+        let (call, answer) = self.send(method, path, body).await?;
+        if expected.contains(&answer.status) {
+            Ok((call, answer))
+        } else {
+            Err(call.status_error(&answer))
+        }
+    }
+
+    /// The project's numeric id (runner creation needs it), looked up once.
+    async fn project_id(&self) -> Result<u64, PlatformError> {
+        if let Ok(id) = self.project.parse::<u64>() {
+            return Ok(id);
+        }
+        self.project_id
+            .get_or_try_init(|| async {
+                #[derive(Deserialize)]
+                struct Project {
+                    id: u64,
+                }
+                let (call, answer) = self
+                    .expect(Method::Get, &self.project_path(""), None, &[200])
+                    .await?;
+                Ok(answer.json::<Project>(&call)?.id)
+            })
+            .await
+            .copied()
+    }
+
+    /// Creates or updates a project variable.
+    async fn put_variable(
+        &self,
+        scope: &Scope,
+        name: &str,
+        value: &str,
+        secret: bool,
+    ) -> Result<(), PlatformError> {
+        let environment = match scope {
+            Scope::Repository => "*",
+            Scope::Environment(name) => name.as_str(),
+        };
+        let mut body = json!({
+            "value": value,
+            "masked": secret,
+            "protected": secret,
+            "environment_scope": environment,
+        });
+        let mut path = self.project_path(&format!("/variables/{}", encode_segment(name)));
+        if let Scope::Environment(env) = scope {
+            path.push_str(&format!(
+                "?filter%5Benvironment_scope%5D={}",
+                encode_segment(env)
+            ));
+        }
+        let (call, answer) = self.send(Method::Put, &path, Some(&body)).await?;
+        match answer.status {
+            200 => Ok(()),
+            404 => {
+                body["key"] = json!(name);
+                self.expect(
+                    Method::Post,
+                    &self.project_path("/variables"),
+                    Some(&body),
+                    &[201],
+                )
+                .await?;
+                Ok(())
+            }
+            _ => Err(call.status_error(&answer)),
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct CreatedRunner {
+    id: u64,
+    token: String,
+}
+
+#[derive(Deserialize)]
+struct RunnerJson {
+    id: u64,
+    #[serde(default)]
+    description: Option<String>,
+    #[serde(default)]
+    status: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct PipelineJson {
+    id: u64,
+    status: String,
+    web_url: Option<String>,
+}
+
+#[async_trait]
+impl Platform for GitLab {
+    fn kind(&self) -> PlatformKind {
+        PlatformKind::GitLab
+    }
+
+    async fn runner_credential(
+        &self,
+        spec: &RunnerSpec,
+    ) -> Result<RunnerCredential, PlatformError> {
+        let project_id = self.project_id().await?;
+        let body = json!({
+            "runner_type": "project_type",
+            "project_id": project_id,
+            "description": spec.name,
+            "tag_list": spec.tags.join(","),
+            "run_untagged": spec.run_untagged,
+            "locked": spec.locked,
+        });
+        let (call, answer) = self
+            .expect(Method::Post, "/user/runners", Some(&body), &[201])
+            .await?;
+        let created: CreatedRunner = answer.json(&call)?;
+        Ok(RunnerCredential::Authentication {
+            id: created.id,
+            token: Secret::new(created.token),
+        })
+    }
+
+    async fn list_runners(&self) -> Result<Vec<Runner>, PlatformError> {
+        let mut runners = Vec::new();
+        let mut page: u64 = 1;
+        loop {
+            let path = self.project_path(&format!("/runners?per_page={PAGE_SIZE}&page={page}"));
+            let (call, answer) = self.expect(Method::Get, &path, None, &[200]).await?;
+            let listed: Vec<RunnerJson> = answer.json(&call)?;
+            runners.extend(listed.into_iter().map(|r| Runner {
+                id: r.id,
+                name: r.description.unwrap_or_default(),
+                status: r.status.unwrap_or_default(),
+                labels: Vec::new(),
+            }));
+            // Only forward: a server repeating a page must not loop us forever.
+            match answer.next_page.and_then(|next| next.parse::<u64>().ok()) {
+                Some(next) if next > page => page = next,
+                _ => break,
+            }
+        }
+        Ok(runners)
+    }
+
+    async fn delete_runner(&self, id: u64) -> Result<(), PlatformError> {
+        self.expect(Method::Delete, &format!("/runners/{id}"), None, &[204])
+            .await?;
+        Ok(())
+    }
+
+    async fn set_secret(
+        &self,
+        scope: &Scope,
+        name: &str,
+        value: &Secret,
+    ) -> Result<(), PlatformError> {
+        self.put_variable(scope, name, value.expose(), true).await
+    }
+
+    async fn set_variable(
+        &self,
+        scope: &Scope,
+        name: &str,
+        value: &str,
+    ) -> Result<(), PlatformError> {
+        self.put_variable(scope, name, value, false).await
+    }
+
+    async fn trigger(&self, request: &TriggerRequest) -> Result<Triggered, PlatformError> {
+        let body = json!({"ref": request.git_ref, "inputs": request.inputs});
+        let (call, answer) = self
+            .expect(
+                Method::Post,
+                &self.project_path("/pipeline"),
+                Some(&body),
+                &[201],
+            )
+            .await?;
+        let pipeline: PipelineJson = answer.json(&call)?;
+        Ok(Triggered {
+            run_id: Some(pipeline.id),
+            url: pipeline.web_url,
+        })
+    }
+
+    async fn run_status(&self, run_id: u64) -> Result<RunStatus, PlatformError> {
+        let path = self.project_path(&format!("/pipelines/{run_id}"));
+        let (call, answer) = self.expect(Method::Get, &path, None, &[200]).await?;
+        let pipeline: PipelineJson = answer.json(&call)?;
+        Ok(RunStatus {
+            id: pipeline.id,
+            status: pipeline.status,
+            conclusion: None,
+            url: pipeline.web_url,
+        })
+    }
+}

@@ -1,0 +1,237 @@
+//! Retries with backoff on 429 and 5xx, honouring `Retry-After`, and a
+//! timeout on every attempt: one loop shared by both backends.
+
+use std::future::Future;
+use std::time::Duration;
+
+use crate::PlatformError;
+
+/// How often and how long to try a call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RetryPolicy {
+    /// Attempts in all (at least 1).
+    pub attempts: u32,
+    /// The first backoff; it doubles with each retry.
+    pub base_delay: Duration,
+    /// The longest wait between attempts, including a `Retry-After` the
+    /// platform asks for; a longer request gives up instead of hanging.
+    pub max_delay: Duration,
+    /// The time one attempt may take.
+    pub timeout: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        Self {
+            attempts: 4,
+            base_delay: Duration::from_millis(500),
+            max_delay: Duration::from_secs(60),
+            timeout: Duration::from_secs(30),
+        }
+    }
+}
+
+/// An HTTP method, as both backends need it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Method {
+    Get,
+    Post,
+    Put,
+    Patch,
+    Delete,
+}
+
+impl Method {
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            Method::Get => "GET",
+            Method::Post => "POST",
+            Method::Put => "PUT",
+            Method::Patch => "PATCH",
+            Method::Delete => "DELETE",
+        }
+    }
+
+    /// Whether repeating the call after a timeout cannot do the work twice.
+    fn idempotent(self) -> bool {
+        !matches!(self, Method::Post)
+    }
+}
+
+/// One answer, read whole.
+#[derive(Debug)]
+pub(crate) struct Answer {
+    pub status: u16,
+    pub retry_after: Option<Duration>,
+    pub next_page: Option<String>,
+    pub body: Vec<u8>,
+}
+
+impl Answer {
+    /// The answer's JSON as `T`, or a `Decode` error naming the call.
+    pub(crate) fn json<T: serde::de::DeserializeOwned>(
+        &self,
+        call: &Call,
+    ) -> Result<T, PlatformError> {
+        serde_json::from_slice(&self.body).map_err(|error| PlatformError::Decode {
+            platform: call.platform,
+            method: call.method.as_str().to_owned(),
+            path: call.path.clone(),
+            reason: error.to_string(),
+        })
+    }
+}
+
+/// What is being called, for errors and logs.
+#[derive(Debug, Clone)]
+pub(crate) struct Call {
+    pub platform: &'static str,
+    pub method: Method,
+    /// The API path without its query.
+    pub path: String,
+}
+
+impl Call {
+    /// Describes a call to `path`; the query is left out of errors.
+    pub(crate) fn new(platform: &'static str, method: Method, path: &str) -> Self {
+        let path = path.split('?').next().unwrap_or(path).to_owned();
+        Self {
+            platform,
+            method,
+            path,
+        }
+    }
+
+    /// An error for an unexpected status, with the platform's `message`.
+    pub(crate) fn status_error(&self, answer: &Answer) -> PlatformError {
+        let message = serde_json::from_slice::<serde_json::Value>(&answer.body)
+            .ok()
+            .and_then(|v| match v.get("message") {
+                Some(serde_json::Value::String(text)) => Some(text.clone()),
+                Some(other) => Some(other.to_string()),
+                None => None,
+            })
+            .unwrap_or_else(|| String::from_utf8_lossy(&answer.body).into_owned());
+        let message: String = message.chars().take(300).collect();
+        PlatformError::Status {
+            platform: self.platform,
+            method: self.method.as_str().to_owned(),
+            path: self.path.clone(),
+            status: answer.status,
+            message: if message.is_empty() {
+                "(no message)".to_owned()
+            } else {
+                message
+            },
+        }
+    }
+}
+
+/// Reads a `Retry-After` header: seconds, or an HTTP date (then the wait is
+/// unknown here and the backoff is used).
+pub(crate) fn parse_retry_after(value: &str) -> Option<Duration> {
+    value.trim().parse::<u64>().ok().map(Duration::from_secs)
+}
+
+/// Sends `attempt()` until it gives a non-retryable answer, following `policy`.
+pub(crate) async fn send_with_retry<F, Fut>(
+    policy: &RetryPolicy,
+    call: &Call,
+    mut attempt: F,
+) -> Result<Answer, PlatformError>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<Answer, String>>,
+{
+    let attempts = policy.attempts.max(1);
+    let mut delay = policy.base_delay;
+    let mut number = 0;
+    loop {
+        number += 1;
+        let last = number >= attempts;
+        match tokio::time::timeout(policy.timeout, attempt()).await {
+            Err(_elapsed) => {
+                tracing::warn!(
+                    platform = call.platform,
+                    method = call.method.as_str(),
+                    path = call.path.as_str(),
+                    attempt = number,
+                    "no answer within {:?}",
+                    policy.timeout
+                );
+                if last || !call.method.idempotent() {
+                    return Err(PlatformError::Timeout {
+                        platform: call.platform,
+                        method: call.method.as_str().to_owned(),
+                        path: call.path.clone(),
+                        timeout: policy.timeout,
+                        attempts: number,
+                    });
+                }
+            }
+            Ok(Err(reason)) => {
+                if last || !call.method.idempotent() {
+                    return Err(PlatformError::Transport {
+                        platform: call.platform,
+                        method: call.method.as_str().to_owned(),
+                        path: call.path.clone(),
+                        reason,
+                    });
+                }
+            }
+            Ok(Ok(answer)) => {
+                let retryable = answer.status == 429 || (500..600).contains(&answer.status);
+                if !retryable {
+                    return Ok(answer);
+                }
+                let wait = answer.retry_after.unwrap_or(delay);
+                tracing::warn!(
+                    platform = call.platform,
+                    method = call.method.as_str(),
+                    path = call.path.as_str(),
+                    status = answer.status,
+                    attempt = number,
+                    "retrying in {wait:?}"
+                );
+                if last || wait > policy.max_delay {
+                    return Err(PlatformError::GaveUp {
+                        platform: call.platform,
+                        method: call.method.as_str().to_owned(),
+                        path: call.path.clone(),
+                        status: answer.status,
+                        attempts: number,
+                    });
+                }
+                tokio::time::sleep(wait).await;
+                delay = (delay * 2).min(policy.max_delay);
+                continue;
+            }
+        }
+        tokio::time::sleep(delay).await;
+        delay = (delay * 2).min(policy.max_delay);
+    }
+}
+
+/// An error and its causes on one line (reqwest's own text omits the cause).
+pub(crate) fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_retry_after;
+    use std::time::Duration;
+
+    #[test]
+    fn retry_after_in_seconds() {
+        assert_eq!(parse_retry_after(" 3 "), Some(Duration::from_secs(3)));
+        assert_eq!(parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT"), None);
+    }
+}
