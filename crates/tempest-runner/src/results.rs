@@ -162,6 +162,11 @@ impl<R: Read> ResultReader<R> {
         self.packets.offset()
     }
 
+    /// Bytes skipped so far as text between packets.
+    pub fn text_bytes(&self) -> u64 {
+        self.packets.text_bytes()
+    }
+
     fn next_result(&mut self) -> Option<Result<TestResult, SubunitError>> {
         while !self.ended {
             let packet = match self.packets.next_packet() {

@@ -37,6 +37,10 @@ pub struct ReportOutcome {
     /// Why the stream could not be read to its end, if it could not; the
     /// summary and reports hold every result read before it.
     pub stream_error: Option<SubunitError>,
+    /// Bytes skipped as text between packets: a test's own prints (with
+    /// `python -m subunit.run`), a damaged packet signature, or a stream
+    /// that is not subunit v2 at all.
+    pub text_bytes: u64,
 }
 
 /// Writing a report failed.
@@ -69,7 +73,8 @@ pub fn report_stream(source: impl Read, paths: &ReportPaths) -> Result<ReportOut
         .transpose()?;
     let mut summary = Summary::default();
     let mut stream_error = None;
-    for item in ResultReader::new(source) {
+    let mut results = ResultReader::new(source);
+    for item in results.by_ref() {
         let result = match item {
             Ok(result) => result,
             Err(error) => {
@@ -104,6 +109,7 @@ pub fn report_stream(source: impl Read, paths: &ReportPaths) -> Result<ReportOut
     Ok(ReportOutcome {
         summary,
         stream_error,
+        text_bytes: results.text_bytes(),
     })
 }
 

@@ -9,10 +9,13 @@
 //! python-subunit's `subunit/v2.py` reads and writes.
 //!
 //! [`PacketReader`] reads one packet at a time into a reused buffer, so a
-//! stream of any size is read in constant memory. Differences from
-//! python-subunit: bytes between packets that are not a packet signature are
-//! an error here (python-subunit only passes them through when asked to), and
-//! a version other than 2 is an error (python-subunit ignores the version).
+//! stream of any size is read in constant memory. Bytes between packets
+//! that do not start one (a test's own prints when run by `python -m
+//! subunit.run`) are skipped, as python-subunit's filters do, and counted
+//! ([`PacketReader::text_bytes`]) so a damaged signature is never silent.
+//! Differences from python-subunit: a version other than 2 is an error
+//! (python-subunit ignores the version), and bytes after a packet's last
+//! field are an error (python-subunit ignores them).
 
 mod read;
 mod write;

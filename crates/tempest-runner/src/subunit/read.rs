@@ -30,14 +30,6 @@ pub enum SubunitErrorKind {
         /// How many bytes of the packet are missing.
         missing: usize,
     },
-    /// A byte other than the packet signature where a packet should start.
-    #[error(
-        "expected a subunit v2 packet (signature byte 0xb3) but found byte 0x{byte:02x}: the stream is corrupt or not subunit v2 (convert v1 streams with subunit-1to2)"
-    )]
-    NotAPacket {
-        /// The byte found.
-        byte: u8,
-    },
     /// The packet's version nibble is not 2.
     #[error("packet version {version} is not subunit v2")]
     Version {
@@ -91,6 +83,8 @@ pub struct PacketReader<R> {
     offset: u64,
     buffer: Vec<u8>,
     failed: bool,
+    text_bytes: u64,
+    utf8_continuations: u8,
 }
 
 impl<R: Read> PacketReader<R> {
@@ -101,12 +95,20 @@ impl<R: Read> PacketReader<R> {
             offset: 0,
             buffer: Vec::with_capacity(4096),
             failed: false,
+            text_bytes: 0,
+            utf8_continuations: 0,
         }
     }
 
     /// Bytes consumed so far.
     pub fn offset(&self) -> u64 {
         self.offset
+    }
+
+    /// Bytes skipped so far that were not part of a packet: text written
+    /// between packets (see the module documentation).
+    pub fn text_bytes(&self) -> u64 {
+        self.text_bytes
     }
 
     /// The next packet, `Ok(None)` at the end of the stream. After an error
@@ -141,23 +143,34 @@ impl<R: Read> PacketReader<R> {
     /// Reads one whole packet into the buffer; `false` at a clean end.
     fn read_packet(&mut self) -> Result<bool, SubunitError> {
         self.buffer.clear();
-        let packet_offset = self.offset;
+        // Skip text written between packets (a test's own prints, when run
+        // by `python -m subunit.run`), as python-subunit does: up to a
+        // signature byte that is not inside a UTF-8 character.
+        let mut packet_offset = self.offset;
+        loop {
+            if self.fill(1, packet_offset)? == 0 {
+                return Ok(false);
+            }
+            let byte = self.buffer[0];
+            if byte == SIGNATURE && self.utf8_continuations == 0 {
+                break;
+            }
+            self.text_bytes += 1;
+            self.utf8_continuations = match byte {
+                0x80..=0xBF if self.utf8_continuations > 0 => self.utf8_continuations - 1,
+                0xC0..=0xDF => 1,
+                0xE0..=0xEF => 2,
+                0xF0..=0xF7 => 3,
+                _ => 0,
+            };
+            self.buffer.clear();
+            packet_offset = self.offset;
+        }
         let error = |offset: u64, kind| SubunitError {
             offset,
             packet_offset,
             kind,
         };
-        if self.fill(1, 1)? == 0 {
-            return Ok(false);
-        }
-        if self.buffer[0] != SIGNATURE {
-            return Err(error(
-                packet_offset,
-                SubunitErrorKind::NotAPacket {
-                    byte: self.buffer[0],
-                },
-            ));
-        }
         // Flags (2 bytes) and the length's first byte, which tells its size.
         self.fill_exact(3, packet_offset)?;
         let length_size = match self.buffer[3] & 0xC0 {

@@ -68,13 +68,19 @@ fn encode(packets: &[OwnedPacket]) -> Vec<u8> {
 
 /// Every packet read, and the error that stopped reading, if any.
 fn decode(bytes: &[u8]) -> (Vec<OwnedPacket>, Option<SubunitError>) {
+    let (packets, error, _) = decode_counting_text(bytes);
+    (packets, error)
+}
+
+/// As `decode`, also giving the bytes skipped as text.
+fn decode_counting_text(bytes: &[u8]) -> (Vec<OwnedPacket>, Option<SubunitError>, u64) {
     let mut reader = PacketReader::new(bytes);
     let mut packets = Vec::new();
     loop {
         match reader.next_packet() {
             Ok(Some(packet)) => packets.push(OwnedPacket::from_packet(&packet)),
-            Ok(None) => return (packets, None),
-            Err(error) => return (packets, Some(error)),
+            Ok(None) => return (packets, None, reader.text_bytes()),
+            Err(error) => return (packets, Some(error), reader.text_bytes()),
         }
     }
 }
@@ -158,7 +164,7 @@ proptest! {
     }
 
     #[test]
-    fn a_changed_byte_is_an_error_in_its_packet(
+    fn a_changed_byte_is_never_silent(
         packets in proptest::collection::vec(packet(), 1..6),
         at in any::<prop::sample::Index>(),
         flip in 1u8..=255,
@@ -166,9 +172,28 @@ proptest! {
         let mut bytes = encode(&packets);
         let at = at.index(bytes.len());
         bytes[at] ^= flip;
-        let (_, error) = decode(&bytes);
-        let error = error.expect("a changed byte is detected");
-        prop_assert!(error.packet_offset <= at as u64, "{error} for byte {at}");
+        let (read, error, text) = decode_counting_text(&bytes);
+        match error {
+            // A changed signature turns the packet into skipped text.
+            None => prop_assert!(text > 0 && read.len() < packets.len()),
+            Some(error) => prop_assert!(error.packet_offset <= at as u64, "{error} for byte {at}"),
+        }
+    }
+
+    #[test]
+    fn text_between_packets_is_skipped_and_counted(
+        packets in proptest::collection::vec(packet(), 1..6),
+        text in "[^\u{b3}]{0,40}",
+    ) {
+        let mut bytes = Vec::new();
+        for packet in &packets {
+            bytes.extend_from_slice(text.as_bytes());
+            write_packet(&mut bytes, &packet.borrow()).unwrap();
+        }
+        let (read, error, skipped) = decode_counting_text(&bytes);
+        prop_assert!(error.is_none(), "{error:?}");
+        prop_assert_eq!(read, packets.clone());
+        prop_assert_eq!(skipped, (text.len() * packets.len()) as u64);
     }
 }
 
@@ -205,25 +230,29 @@ fn python_packet() -> Vec<u8> {
 }
 
 #[test]
-fn rejects_bytes_that_are_not_a_packet() {
+fn text_and_cut_packets() {
     let (packets, error) = decode(b"\xb3");
     assert!(packets.is_empty());
     let error = error.unwrap();
     assert!(matches!(error.kind, SubunitErrorKind::Truncated { .. }));
     assert_eq!(error.offset, 1);
+    assert!(error.to_string().starts_with("byte offset 1 "), "{error}");
 
-    let mut bytes = encode(&[OwnedPacket::from_packet(&Packet {
-        test_id: Some("t"),
-        status: Status::Success,
-        ..Packet::default()
-    })]);
-    let len = bytes.len();
-    bytes.extend_from_slice(b"text\n");
-    let (packets, error) = decode(&bytes);
+    // 0xB3 inside a UTF-8 character ("³" is C2 B3) is text, not a packet.
+    let mut bytes = "x³ printed\n".as_bytes().to_vec();
+    write_packet(
+        &mut bytes,
+        &Packet {
+            test_id: Some("t"),
+            status: Status::Success,
+            ..Packet::default()
+        },
+    )
+    .unwrap();
+    let (packets, error, text) = decode_counting_text(&bytes);
+    assert!(error.is_none(), "{error:?}");
     assert_eq!(packets.len(), 1);
-    let error = error.unwrap();
-    assert_eq!(error.offset, len as u64);
-    assert!(error.to_string().contains("found byte 0x74"), "{error}");
+    assert_eq!(text, "x³ printed\n".len() as u64);
 }
 
 #[test]
