@@ -8,8 +8,17 @@ fn at(seconds: u32) -> Option<Timestamp> {
     Some(Timestamp { seconds, nanos: 0 })
 }
 
-/// A stream: `(id, route, status, time, file)` per packet.
-fn stream(events: &[(&str, Option<&str>, Status, u32, Option<(&str, &str)>)]) -> Vec<u8> {
+/// One packet: test id, route code, status, time, file (name, content).
+type Event<'a> = (
+    &'a str,
+    Option<&'a str>,
+    Status,
+    u32,
+    Option<(&'a str, &'a str)>,
+);
+
+/// A stream of these packets.
+fn stream(events: &[Event<'_>]) -> Vec<u8> {
     let mut bytes = Vec::new();
     for (id, route, status, time, file) in events {
         write_packet(
