@@ -4,6 +4,7 @@
 
 mod global;
 mod inventory;
+mod tempest;
 mod vault;
 
 use std::io::IsTerminal;
@@ -31,6 +32,9 @@ enum Command {
     /// View, decrypt, encrypt, rekey and find ansible-vault files.
     #[command(subcommand)]
     Vault(vault::Command),
+    /// Report Tempest's subunit v2 results.
+    #[command(subcommand)]
+    Tempest(tempest::Command),
 }
 
 fn main() -> ExitCode {
@@ -55,6 +59,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Inventory(command) => inventory::run(&cli.global, command),
         Command::Vault(command) => vault::run(&cli.global, command),
+        Command::Tempest(command) => tempest::run(command),
     };
     match result {
         Ok(code) => code,
