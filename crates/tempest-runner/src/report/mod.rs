@@ -145,6 +145,13 @@ fn join_spools(
         writer.write_all(footer)?;
         writer.flush()?;
     }
+    // Temporary files are private (0600); a report is for everyone to read.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        out.as_file()
+            .set_permissions(std::fs::Permissions::from_mode(0o644))?;
+    }
     out.persist(path).map_err(|error| error.error)?;
     Ok(())
 }

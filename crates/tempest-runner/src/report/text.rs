@@ -5,6 +5,12 @@ use std::fmt::Write;
 /// Appends `text` escaped for XML element content or a double-quoted
 /// attribute; characters XML 1.0 forbids are dropped.
 pub(crate) fn push_xml(out: &mut String, text: &str, attribute: bool) {
+    // Most text (test ids) needs no escaping: copy it whole.
+    let plain = |b: &u8| !matches!(b, b'&' | b'<' | b'>' | b'"' | 0..=0x1F | 0xEF);
+    if text.bytes().all(|b| plain(&b)) {
+        out.push_str(text);
+        return;
+    }
     for c in text.chars() {
         match c {
             '&' => out.push_str("&amp;"),
@@ -23,6 +29,13 @@ pub(crate) fn push_xml(out: &mut String, text: &str, attribute: bool) {
 
 /// Appends `text` escaped for HTML content and attributes; NUL becomes U+FFFD.
 pub(crate) fn push_html(out: &mut String, text: &str) {
+    if !text
+        .bytes()
+        .any(|b| matches!(b, b'&' | b'<' | b'>' | b'"' | b'\'' | 0))
+    {
+        out.push_str(text);
+        return;
+    }
     for c in text.chars() {
         match c {
             '&' => out.push_str("&amp;"),
