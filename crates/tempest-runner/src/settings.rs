@@ -6,11 +6,13 @@
 //! - the load list (test ids, one a line; blank lines and `#` lines are
 //!   ignored). The load list `default` may be absent, meaning all tests; any
 //!   other named load list must exist.
-//! - the skip list (stestr's exclude-list format: a regex, then an optional
-//!   `# reason`). Its default name is the load list's, and such a default may
-//!   be absent; a skip list named otherwise must exist. Each regex is
-//!   compiled (Rust `regex` syntax: no look-around or backreferences) and a
-//!   bad one is an error at its file, line and column.
+//! - the skip list, one entry a line, in either of the two formats in use:
+//!   stestr's exclude list (`REGEX # reason`) or rally's YAML mapping
+//!   (`REGEX: "reason"`, the quotes optional, `REGEX:` for no reason). Its
+//!   default name is the load list's, and such a default may be absent; a
+//!   skip list named otherwise must exist. Each regex is compiled (Rust
+//!   `regex` syntax: no look-around or backreferences) and a bad one is an
+//!   error at its file, line and column.
 //! - the pre-provisioned accounts file and the tempest.conf overrides file,
 //!   when named, must exist.
 
@@ -215,10 +217,7 @@ fn read_load_list(path: &Path) -> Result<LoadList, SettingsError> {
 fn read_skip_list(path: &Path) -> Result<SkipList, SettingsError> {
     let mut entries = Vec::new();
     for (number, line) in lines(path, "skip list")? {
-        let (pattern, reason) = match line.split_once('#') {
-            Some((pattern, reason)) => (pattern, Some(reason.replace('#', "").trim().to_owned())),
-            None => (line.as_str(), None),
-        };
+        let (pattern, reason) = split_skip_line(&line);
         let leading = pattern.len() - pattern.trim_start().len();
         let pattern = pattern.trim();
         if pattern.is_empty() {
@@ -241,6 +240,41 @@ fn read_skip_list(path: &Path) -> Result<SkipList, SettingsError> {
         path: path.to_path_buf(),
         entries,
     })
+}
+
+/// Splits a skip list line into its regex (with the leading blanks, for
+/// columns) and reason.
+fn split_skip_line(line: &str) -> (&str, Option<String>) {
+    let unquote = |text: &str| {
+        let text = text.trim();
+        for quote in ['"', '\''] {
+            if let Some(inner) = text
+                .strip_prefix(quote)
+                .and_then(|rest| rest.strip_suffix(quote))
+            {
+                return inner.to_owned();
+            }
+        }
+        text.to_owned()
+    };
+    if !line.trim_start().starts_with('#') {
+        // rally's YAML form: `REGEX: reason` or `REGEX:`.
+        if let Some(pattern) = line.trim_end().strip_suffix(':') {
+            return (pattern, None);
+        }
+        if let Some((pattern, reason)) = line.split_once(": ") {
+            let reason = reason.trim();
+            if reason.starts_with(['"', '\'']) || !pattern.contains('#') {
+                return (pattern, Some(unquote(reason)));
+            }
+        }
+    }
+    // stestr's form: `REGEX # reason` (every `#` after the first dropped, as
+    // stestr joins the parts).
+    match line.split_once('#') {
+        Some((pattern, reason)) => (pattern, Some(reason.replace('#', "").trim().to_owned())),
+        None => (line, None),
+    }
 }
 
 /// The last line of the regex crate's multi-line message (the reason).
@@ -341,6 +375,40 @@ mod tests {
         assert_eq!(entry.reason, None);
         assert_eq!((entry.location.line, entry.location.column), (4, 3));
         assert!(skips.matching("tempest.api.network").is_none());
+    }
+
+    #[test]
+    fn rally_yaml_skip_lists_read_too() {
+        assert_eq!(
+            split_skip_line("tempest.api.x.*: \"No shared storage\""),
+            ("tempest.api.x.*", Some("No shared storage".to_owned()))
+        );
+        assert_eq!(
+            split_skip_line("tempest.api.y: 'quoted'"),
+            ("tempest.api.y", Some("quoted".to_owned()))
+        );
+        assert_eq!(split_skip_line("tempest.api.z:"), ("tempest.api.z", None));
+        assert_eq!(
+            split_skip_line("  tempest.api.w # why: because"),
+            ("  tempest.api.w ", Some("why: because".to_owned()))
+        );
+        // The example repository's production skip list.
+        let example = kayobe_automation_tests::example_repo()
+            .join(".automation.conf/tempest/skip-lists/production");
+        let skips = read_skip_list(&example).unwrap();
+        assert_eq!(skips.entries.len(), 2);
+        let entry = skips
+            .matching("tempest.api.compute.admin.test_live_migration.LiveMigrationTest.test_x")
+            .unwrap();
+        assert_eq!(
+            entry.reason.as_deref(),
+            Some("No shared storage between production compute nodes")
+        );
+        assert!(
+            skips
+                .matching("tempest.scenario.test_network_v6.Test.t")
+                .is_some()
+        );
     }
 
     #[test]
