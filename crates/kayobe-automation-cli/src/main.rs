@@ -32,7 +32,7 @@ enum Command {
     /// View, decrypt, encrypt, rekey and find ansible-vault files.
     #[command(subcommand)]
     Vault(vault::Command),
-    /// Report Tempest's subunit v2 results.
+    /// Run Tempest and report its subunit v2 results.
     #[command(subcommand)]
     Tempest(tempest::Command),
 }
@@ -59,7 +59,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Inventory(command) => inventory::run(&cli.global, command),
         Command::Vault(command) => vault::run(&cli.global, command),
-        Command::Tempest(command) => tempest::run(command),
+        Command::Tempest(command) => tempest::run(&cli.global, command),
     };
     match result {
         Ok(code) => code,

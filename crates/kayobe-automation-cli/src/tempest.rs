@@ -5,8 +5,14 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use kayobe_automation::tempest::run::{self, Openrc, RunError, RunOptions};
 use kayobe_automation::tempest::subunit::SubunitError;
-use kayobe_automation::tempest::{ReportError, ReportPaths, report_stream};
+use kayobe_automation::tempest::{
+    ReportError, ReportPaths, SettingsError, TempestPlan, report_stream,
+};
+use miette::IntoDiagnostic;
+
+use crate::global::Global;
 
 /// The `tempest` subcommands.
 #[derive(Debug, clap::Subcommand)]
@@ -24,6 +30,25 @@ pub enum Command {
         /// Write a self-contained HTML report here.
         #[arg(long)]
         html: Option<PathBuf>,
+    },
+    /// Run Tempest in the rally container (the image must be present
+    /// locally) with the environment's settings from
+    /// `.automation.conf/config.sh`; the stream and reports go to the output
+    /// directory. Exits 0 when every test passed, 1 otherwise.
+    Run {
+        /// The openrc file (else the content of `TEMPEST_OPENRC`).
+        #[arg(long)]
+        openrc_file: Option<PathBuf>,
+        /// The image (else `KAYOBE_AUTOMATION_RALLY_IMAGE`:`…_TAG`).
+        #[arg(long)]
+        image: Option<String>,
+        /// The output directory (else `KAYOBE_AUTOMATION_TEMPEST_OUTPUT_DIR`,
+        /// default `tempest-artifacts/`).
+        #[arg(long)]
+        output_dir: Option<PathBuf>,
+        /// The command run in the container.
+        #[arg(last = true, default_values_t = ["rally-verify-wrapper.sh".to_owned()])]
+        command: Vec<String>,
     },
 }
 
@@ -50,6 +75,36 @@ enum TempestCommandError {
     #[error(transparent)]
     #[diagnostic(help("check that the report's directory is writable and the disk is not full"))]
     Report(#[from] ReportError),
+    /// The Tempest settings name a missing or wrong file.
+    #[error(transparent)]
+    #[diagnostic(help("the Tempest files live in .automation.conf/tempest/"))]
+    Settings(#[from] SettingsError),
+    /// No openrc was given.
+    #[error("no openrc was given")]
+    #[diagnostic(help("pass `--openrc-file FILE`, or set TEMPEST_OPENRC to the openrc's content"))]
+    NoOpenrc,
+    /// The openrc file could not be read.
+    #[error("cannot read the openrc file {}: {source}", path.display())]
+    #[diagnostic(help("check the path given to `--openrc-file`"))]
+    Openrc {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    /// No image was configured.
+    #[error("no rally image is configured")]
+    #[diagnostic(help(
+        "pass `--image`, or set KAYOBE_AUTOMATION_RALLY_IMAGE (and KAYOBE_AUTOMATION_RALLY_TAG) in .automation.conf/config.sh"
+    ))]
+    NoImage,
+    /// The run failed.
+    #[error(transparent)]
+    #[diagnostic(help("the container's output above says what it did"))]
+    Run(#[from] RunError),
+    /// The async runtime could not start.
+    #[error("cannot start the async runtime: {0}")]
+    #[diagnostic(help("the system is short of threads or file descriptors"))]
+    Runtime(#[source] std::io::Error),
     /// Writing to standard output failed.
     #[error("cannot write to standard output: {0}")]
     #[diagnostic(help("check where standard output goes (a closed pipe or a full disk)"))]
@@ -57,14 +112,89 @@ enum TempestCommandError {
 }
 
 /// Runs a `tempest` subcommand.
-pub fn run(command: Command) -> miette::Result<ExitCode> {
+pub fn run(global: &Global, command: Command) -> miette::Result<ExitCode> {
     match command {
         Command::Report {
             stream,
             junit,
             html,
         } => Ok(report(stream, ReportPaths { junit, html })?),
+        Command::Run {
+            openrc_file,
+            image,
+            output_dir,
+            command,
+        } => {
+            let conf = global.repo()?.automation_conf().into_diagnostic()?;
+            let plan = TempestPlan::load(&conf.tempest().into_diagnostic()?)
+                .map_err(TempestCommandError::from)?;
+            let rally = conf.rally().into_diagnostic()?;
+            let image = match (image, rally.image) {
+                (Some(image), _) => image,
+                (None, Some(image)) => match rally.tag {
+                    Some(tag) => format!("{image}:{tag}"),
+                    None => image,
+                },
+                (None, None) => return Err(TempestCommandError::NoImage.into()),
+            };
+            let openrc = match openrc_file {
+                Some(path) => Openrc::new(
+                    std::fs::read_to_string(&path)
+                        .map_err(|source| TempestCommandError::Openrc { path, source })?,
+                ),
+                None => match std::env::var("TEMPEST_OPENRC") {
+                    Ok(text) if !text.is_empty() => Openrc::new(text),
+                    _ => return Err(TempestCommandError::NoOpenrc.into()),
+                },
+            };
+            let options = RunOptions {
+                image,
+                command,
+                output_dir: output_dir.unwrap_or_else(|| plan.output_dir.clone()),
+            };
+            Ok(run_container(&plan, &openrc, &options)?)
+        }
     }
+}
+
+fn run_container(
+    plan: &TempestPlan,
+    openrc: &Openrc,
+    options: &RunOptions,
+) -> Result<ExitCode, TempestCommandError> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(TempestCommandError::Runtime)?;
+    let outcome = runtime.block_on(async {
+        let docker = run::connect_docker().await?;
+        // The container's output goes to standard error, line by line, so
+        // standard output holds only the summary.
+        run::run_tempest(&docker, plan, openrc, options, |line| eprintln!("{line}")).await
+    })?;
+    let mut stdout = std::io::stdout().lock();
+    write!(stdout, "{}", outcome.report.summary)
+        .and_then(|()| {
+            writeln!(
+                stdout,
+                "Artefacts: {} (container exit code {})",
+                options.output_dir.display(),
+                outcome.exit_code
+            )
+        })
+        .and_then(|()| stdout.flush())
+        .map_err(TempestCommandError::Stdout)?;
+    if let Some(error) = outcome.report.stream_error {
+        return Err(TempestCommandError::Stream {
+            path: outcome.stream,
+            error,
+        });
+    }
+    Ok(if outcome.is_success() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
 }
 
 fn report(stream: PathBuf, paths: ReportPaths) -> Result<ExitCode, TempestCommandError> {

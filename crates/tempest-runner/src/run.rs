@@ -146,6 +146,21 @@ impl RunOutcome {
     }
 }
 
+/// Connects to the local Docker engine (`DOCKER_HOST`, else the default
+/// socket) at the API version both sides speak.
+pub async fn connect_docker() -> Result<Docker, RunError> {
+    let error = |source| RunError::Docker {
+        action: "connect to the Docker engine",
+        image: String::new(),
+        source,
+    };
+    Docker::connect_with_local_defaults()
+        .map_err(error)?
+        .negotiate_version()
+        .await
+        .map_err(error)
+}
+
 /// The environment the container gets: paths and counts, never a secret.
 fn environment(plan: &TempestPlan) -> Vec<String> {
     let mut env = vec![
