@@ -255,7 +255,8 @@ fn fold(
             }),
         }
     }
-    if let Some(tags) = packet.tags {
+    // Writers repeat the same tags on every packet: replace only on change.
+    if let Some(tags) = packet.tags.filter(|tags| *tags != entry.result.tags) {
         entry.result.tags = tags.into_iter().map(str::to_owned).collect();
     }
     let outcome = match packet.status {
