@@ -69,6 +69,7 @@ pub fn run(root: &Path) -> Result<PathBuf> {
     }
 
     install_busybox(root, &bin)?;
+    install_chromium(root)?;
 
     let stamp_path = venv.join(STAMP);
     let stamp = fs::read_to_string(&stamp_path).ok();
@@ -133,6 +134,19 @@ fn install_busybox(root: &Path, bin: &Path) -> Result<()> {
         .map_err(io(format!("copying busybox to {}", target.display())))?;
     println!("busybox installed in {}", bin.display());
     Ok(())
+}
+
+/// Installs Debian's `chromium` unless present: the HTML report tests open
+/// reports in headless Chromium.
+fn install_chromium(root: &Path) -> Result<()> {
+    if Path::new("/usr/bin/chromium").is_file() {
+        return Ok(());
+    }
+    Cmd::new("apt-get", root).arg("update").run()?;
+    Cmd::new("apt-get", root)
+        .args(["install", "-y", "--no-install-recommends", "chromium"])
+        .env("DEBIAN_FRONTEND", "noninteractive")
+        .run()
 }
 
 /// Whether pip must run: the venv was installed from another requirement list

@@ -55,6 +55,9 @@ const SCRIPT: &str = r#"
     });
     document.getElementById('shown').textContent=shown+' shown';
   }
+  // A link may preset the search: report.html#q=TEXT.
+  var hash=decodeURIComponent(location.hash.slice(1));
+  if(hash.indexOf('q=')===0){search.value=hash.slice(2);}
   search.addEventListener('input',apply);
   boxes.forEach(function(b){b.addEventListener('change',apply);});
   apply();
