@@ -90,6 +90,15 @@ pub struct RunOptions {
 /// Running Tempest failed.
 #[derive(Debug, thiserror::Error)]
 pub enum RunError {
+    /// The Docker engine could not be reached.
+    #[error(
+        "cannot connect to the Docker engine: {source}; check that Docker runs and DOCKER_HOST (or /var/run/docker.sock) points at it"
+    )]
+    Connect {
+        /// Docker's error.
+        #[source]
+        source: bollard::errors::Error,
+    },
     /// A Docker call failed.
     #[error("cannot {action}: {source}; check that Docker runs and the image {image} is present")]
     Docker {
@@ -149,11 +158,7 @@ impl RunOutcome {
 /// Connects to the local Docker engine (`DOCKER_HOST`, else the default
 /// socket) at the API version both sides speak.
 pub async fn connect_docker() -> Result<Docker, RunError> {
-    let error = |source| RunError::Docker {
-        action: "connect to the Docker engine",
-        image: String::new(),
-        source,
-    };
+    let error = |source| RunError::Connect { source };
     Docker::connect_with_local_defaults()
         .map_err(error)?
         .negotiate_version()
