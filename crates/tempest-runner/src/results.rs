@@ -125,6 +125,33 @@ impl TestResult {
     }
 }
 
+/// A word-at-a-time multiply-rotate hasher (FxHash's scheme) for the
+/// open-test map: every packet looks its test up, and SipHash over ~150-byte
+/// Tempest ids cost a third of the read time. The keys come from the stream
+/// being reported on, a local file, so flooding resistance is not needed.
+#[derive(Default, Clone, Copy)]
+struct IdHasher(u64);
+
+impl std::hash::Hasher for IdHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        const SEED: u64 = 0x51_7c_c1_b7_27_22_0a_95;
+        let mut chunks = bytes.chunks_exact(8);
+        for chunk in &mut chunks {
+            let word = u64::from_le_bytes(chunk.try_into().unwrap_or([0; 8]));
+            self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(SEED);
+        }
+        for &byte in chunks.remainder() {
+            self.0 = (self.0.rotate_left(5) ^ u64::from(byte)).wrapping_mul(SEED);
+        }
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+type IdMap<V> = HashMap<String, V, std::hash::BuildHasherDefault<IdHasher>>;
+
 /// An open group of events for one test.
 struct Pending {
     result: TestResult,
@@ -139,7 +166,7 @@ struct Pending {
 /// read before the error are all delivered.
 pub struct ResultReader<R> {
     packets: PacketReader<R>,
-    pending: HashMap<String, Pending>,
+    pending: IdMap<Pending>,
     key: String,
     ended: bool,
     unfinished: Option<std::vec::IntoIter<(String, Pending)>>,
@@ -150,7 +177,7 @@ impl<R: Read> ResultReader<R> {
     pub fn new(source: R) -> Self {
         ResultReader {
             packets: PacketReader::new(source),
-            pending: HashMap::new(),
+            pending: IdMap::default(),
             key: String::new(),
             ended: false,
             unfinished: None,
@@ -205,11 +232,7 @@ impl<R: Read> Iterator for ResultReader<R> {
 }
 
 /// Applies one packet; returns the result it completes, if any.
-fn fold(
-    pending: &mut HashMap<String, Pending>,
-    key: &mut String,
-    packet: Packet<'_>,
-) -> Option<TestResult> {
+fn fold(pending: &mut IdMap<Pending>, key: &mut String, packet: Packet<'_>) -> Option<TestResult> {
     if packet.status == Status::Exists {
         return None;
     }

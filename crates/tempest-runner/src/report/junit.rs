@@ -38,8 +38,9 @@ impl JunitWriter {
         push_xml(out, classname, true);
         out.push_str("\" name=\"");
         push_xml(out, name, true);
-        let seconds = result.duration().unwrap_or_default().as_secs_f64();
-        let _ = write!(out, "\" time=\"{seconds:.3}\"");
+        // Integer arithmetic: float formatting was a fifth of the JUnit cost.
+        let millis = (result.duration().unwrap_or_default().as_nanos() + 500_000) / 1_000_000;
+        let _ = write!(out, "\" time=\"{}.{:03}\"", millis / 1000, millis % 1000);
         let element = match result.outcome {
             Outcome::Success | Outcome::ExpectedFailure => None,
             Outcome::Failure => Some(("failure", "testtools.testresult.real._StringException")),
