@@ -1,6 +1,7 @@
 //! `cargo xtask bench`: the criterion benchmarks of `benches/`, then the same
 //! work done whole-process by our CLI and by the reference tool, side by side
 //! in one run (the machines are noisy: only ratios measured together mean much).
+//! For Tempest reports it also prints each side's peak memory.
 
 use std::ffi::OsString;
 use std::path::Path;
@@ -147,7 +148,157 @@ fn compare_with_reference_tools(root: &Path, tools_bin: &Path) -> Result<()> {
             },
         );
     }
+    compare_tempest_reports(&ours, tools_bin, &fixtures.join("tempest"))
+}
+
+/// The Tempest streams `bench-fixtures` writes (`<tests>.subunit`).
+const TEMPEST_STREAMS: [usize; 2] = [20_000, 200_000];
+/// The peak memory the issue allows our `tempest report`, whatever the stream's size.
+const TEMPEST_MEMORY_TARGET_MIB: f64 = 64.0;
+
+/// `tempest report STREAM --junit F` against `subunit2junitxml`, on each
+/// generated stream: median wall time of ours over [`RUNS`] runs against one
+/// run of the reference (tens of seconds on the large stream), and the peak
+/// memory (max RSS) of each, through GNU time when it is installed.
+fn compare_tempest_reports(ours: &Path, tools_bin: &Path, streams: &Path) -> Result<()> {
+    let gnu_time = Path::new("/usr/bin/time");
+    let gnu_time = gnu_time.is_file().then_some(gnu_time);
+    println!();
+    println!(
+        "{:<40} {:>12} {:>12} {:>9} {:>8} {:>12} {:>12}",
+        "tempest report --junit",
+        "ours",
+        "reference",
+        "speed-up",
+        "target",
+        "ours max RSS",
+        "ref max RSS"
+    );
+    for tests in TEMPEST_STREAMS {
+        let stream = streams.join(format!("{tests}.subunit"));
+        let junit = streams.join(format!("{tests}.ours.xml"));
+        let reference_junit = streams.join(format!("{tests}.reference.xml"));
+        let ours_command = || {
+            let mut command = Command::new(ours);
+            command
+                .args(["tempest", "report"])
+                .arg(&stream)
+                .arg("--junit")
+                .arg(&junit);
+            command
+        };
+        let reference_command = || {
+            let mut command = Command::new(tools_bin.join("subunit2junitxml"));
+            command
+                .arg("--no-passthrough")
+                .arg("-o")
+                .arg(&reference_junit);
+            command
+        };
+        let name = format!("{tests} tests");
+        let mut ours_times = Vec::with_capacity(RUNS);
+        let mut ours_rss = None;
+        for _ in 0..RUNS {
+            let (elapsed, rss) = time_tempest_run(ours_command(), None, gnu_time, &name)?;
+            ours_times.push(elapsed);
+            ours_rss = ours_rss.max(rss);
+        }
+        ours_times.sort();
+        let ours_time = ours_times[RUNS / 2];
+        let (reference_time, reference_rss) =
+            time_tempest_run(reference_command(), Some(&stream), gnu_time, &name)?;
+        let ratio = reference_time.as_secs_f64() / ours_time.as_secs_f64();
+        let mib = |rss: Option<u64>| match rss {
+            Some(kib) => format!("{:.1}MiB", kib as f64 / 1024.0),
+            None => "n/a".to_owned(),
+        };
+        let memory_ok =
+            ours_rss.is_none_or(|kib| (kib as f64 / 1024.0) < TEMPEST_MEMORY_TARGET_MIB);
+        println!(
+            "{:<40} {:>10.1}ms {:>10.1}ms {:>8.1}x {:>7.0}x {:>12} {:>12}{}{}",
+            name,
+            ours_time.as_secs_f64() * 1e3,
+            reference_time.as_secs_f64() * 1e3,
+            ratio,
+            50.0,
+            mib(ours_rss),
+            mib(reference_rss),
+            if ratio >= 50.0 {
+                ""
+            } else {
+                "  (below speed target)"
+            },
+            if memory_ok {
+                ""
+            } else {
+                "  (above 64 MiB target)"
+            },
+        );
+    }
+    if gnu_time.is_none() {
+        println!("(max RSS needs GNU time at /usr/bin/time: apt-get install time)");
+    }
     Ok(())
+}
+
+/// Runs `command` once (stdin from `stdin`, else nothing; stdout discarded)
+/// and returns its wall time and, through GNU time, its max RSS in KiB.
+/// Exit status 1 is success here: `tempest report` and `subunit2junitxml`
+/// both exit 1 when the stream has failures, as the generated ones do.
+fn time_tempest_run(
+    command: Command,
+    stdin: Option<&Path>,
+    gnu_time: Option<&Path>,
+    name: &str,
+) -> Result<(Duration, Option<u64>)> {
+    let rss_file = std::env::temp_dir().join(format!("xtask-bench-rss-{}", std::process::id()));
+    let mut command = match gnu_time {
+        Some(time) => {
+            let mut wrapped = Command::new(time);
+            wrapped
+                .args(["-f", "%M", "-o"])
+                .arg(&rss_file)
+                .arg(command.get_program())
+                .args(command.get_args());
+            wrapped
+        }
+        None => command,
+    };
+    let input = match stdin {
+        Some(path) => Stdio::from(std::fs::File::open(path).map_err(|source| Error::Io {
+            action: format!("opening {}", path.display()),
+            source,
+        })?),
+        None => Stdio::null(),
+    };
+    command.stdin(input).stdout(Stdio::null());
+    let start = Instant::now();
+    let status = command.status().map_err(|source| Error::Spawn {
+        command: format!("{name}: {command:?}"),
+        source,
+    })?;
+    let elapsed = start.elapsed();
+    if !matches!(status.code(), Some(0 | 1)) {
+        return Err(Error::Failed {
+            command: format!("{name}: {command:?}"),
+            status,
+        });
+    }
+    let rss = match gnu_time {
+        Some(_) => {
+            let text = std::fs::read_to_string(&rss_file).map_err(|source| Error::Io {
+                action: format!("reading {}", rss_file.display()),
+                source,
+            })?;
+            let _ = std::fs::remove_file(&rss_file);
+            // GNU time writes "Command exited with non-zero status 1" first.
+            text.lines()
+                .last()
+                .and_then(|line| line.trim().parse().ok())
+        }
+        None => None,
+    };
+    Ok((elapsed, rss))
 }
 
 /// The vaulted fixture files, in name order.

@@ -68,6 +68,9 @@ pub fn run(root: &Path) -> Result<PathBuf> {
             .run()?;
     }
 
+    install_busybox(root, &bin)?;
+    install_chromium(root)?;
+
     let stamp_path = venv.join(STAMP);
     let stamp = fs::read_to_string(&stamp_path).ok();
     if !needs_install(
@@ -94,6 +97,56 @@ pub fn run(root: &Path) -> Result<PathBuf> {
     write_atomically(&stamp_path, &stamp_contents(REQUIREMENTS))?;
     println!("reference tools installed in {}", bin.display());
     Ok(bin)
+}
+
+/// Puts Debian's static busybox (package `busybox-static`) at `bin/busybox`
+/// unless it is there: the Tempest tests build a stand-in container image
+/// from it, as nothing can be pulled.
+fn install_busybox(root: &Path, bin: &Path) -> Result<()> {
+    let target = bin.join("busybox");
+    if target.is_file() {
+        return Ok(());
+    }
+    let work = root.join("target/tools/busybox-static");
+    let io = |action: String| move |source| Error::Io { action, source };
+    if work.exists() {
+        fs::remove_dir_all(&work).map_err(io(format!("removing {}", work.display())))?;
+    }
+    fs::create_dir_all(&work).map_err(io(format!("creating {}", work.display())))?;
+    Cmd::new("apt-get", &work)
+        .args(["download", "busybox-static"])
+        .run()?;
+    let deb = fs::read_dir(&work)
+        .map_err(io(format!("listing {}", work.display())))?
+        .filter_map(|entry| entry.ok().map(|entry| entry.path()))
+        .find(|path| path.extension().is_some_and(|ext| ext == "deb"))
+        .ok_or_else(|| Error::MissingTools {
+            bin_dir: work.clone(),
+            missing: vec!["busybox-static .deb"],
+        })?;
+    Cmd::new("dpkg-deb", &work)
+        .arg("-x")
+        .arg(&deb)
+        .arg(work.join("root"))
+        .run()?;
+    fs::create_dir_all(bin).map_err(io(format!("creating {}", bin.display())))?;
+    fs::copy(work.join("root/bin/busybox"), &target)
+        .map_err(io(format!("copying busybox to {}", target.display())))?;
+    println!("busybox installed in {}", bin.display());
+    Ok(())
+}
+
+/// Installs Debian's `chromium` unless present: the HTML report tests open
+/// reports in headless Chromium.
+fn install_chromium(root: &Path) -> Result<()> {
+    if Path::new("/usr/bin/chromium").is_file() {
+        return Ok(());
+    }
+    Cmd::new("apt-get", root).arg("update").run()?;
+    Cmd::new("apt-get", root)
+        .args(["install", "-y", "--no-install-recommends", "chromium"])
+        .env("DEBIAN_FRONTEND", "noninteractive")
+        .run()
 }
 
 /// Whether pip must run: the venv was installed from another requirement list

@@ -7,6 +7,7 @@ mod global;
 mod inventory;
 mod runners;
 mod secrets;
+mod tempest;
 mod vault;
 mod workflows;
 
@@ -47,6 +48,9 @@ enum Command {
     /// Set the platform's secrets and variables from the configuration.
     #[command(subcommand)]
     Secrets(secrets::Command),
+    /// Run Tempest and report its subunit v2 results.
+    #[command(subcommand)]
+    Tempest(tempest::Command),
 }
 
 fn main() -> ExitCode {
@@ -75,6 +79,7 @@ fn main() -> ExitCode {
         Command::Bao(command) => bao::run(&cli.global, command),
         Command::Runners(command) => runners::run(&cli.global, command),
         Command::Secrets(command) => secrets::run(&cli.global, command),
+        Command::Tempest(command) => tempest::run(&cli.global, command),
     };
     match result {
         Ok(code) => code,

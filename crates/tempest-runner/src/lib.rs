@@ -1,4 +1,21 @@
 //! Tempest runs and reports (SPEC.md section 9).
 //!
-//! Not built yet: this crate will run Tempest in the Kayobe container and turn
-//! its subunit v2 stream into a summary, JUnit XML and an HTML report.
+//! - [`subunit`] reads (and writes) subunit v2 packets in constant memory.
+//! - [`results`] folds a stream's events into one [`TestResult`] per test
+//!   run, as testtools (and so `subunit2junitxml`) does.
+//! - [`report`] turns results into a summary, JUnit XML and a self-contained
+//!   HTML report in one pass over the stream.
+//! - [`settings`] checks the Tempest settings of `.automation.conf`: load
+//!   list, skip list (regexes), accounts and overrides files.
+//! - [`run`] runs Tempest in the rally/tempest container through Docker,
+//!   the openrc copied in as a file, and reports on the stream it writes.
+
+pub mod report;
+pub mod results;
+pub mod run;
+pub mod settings;
+pub mod subunit;
+
+pub use report::{ReportError, ReportOutcome, ReportPaths, Summary, report_stream};
+pub use results::{Outcome, ResultReader, TestResult};
+pub use settings::{SettingsError, TempestPlan};

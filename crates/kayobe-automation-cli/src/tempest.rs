@@ -1,0 +1,233 @@
+//! `kayobe-automation tempest …`: reports of Tempest's subunit v2 results,
+//! through `tempest_runner`.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use kayobe_automation::tempest::run::{self, Openrc, RunError, RunOptions};
+use kayobe_automation::tempest::subunit::SubunitError;
+use kayobe_automation::tempest::{
+    ReportError, ReportPaths, SettingsError, TempestPlan, report_stream,
+};
+use miette::IntoDiagnostic;
+
+use crate::global::Global;
+
+/// The `tempest` subcommands.
+#[derive(Debug, clap::Subcommand)]
+pub enum Command {
+    /// Summarise a subunit v2 stream (counts, failures with tracebacks, the
+    /// 20 slowest tests) and write JUnit XML and HTML reports. Exits 0 when
+    /// every test passed, 1 when some failed, 2 when the stream is damaged
+    /// (after reporting what was read).
+    Report {
+        /// The subunit v2 stream (`-` for standard input).
+        stream: PathBuf,
+        /// Write JUnit XML here.
+        #[arg(long)]
+        junit: Option<PathBuf>,
+        /// Write a self-contained HTML report here.
+        #[arg(long)]
+        html: Option<PathBuf>,
+    },
+    /// Run Tempest in the rally container (the image must be present
+    /// locally) with the environment's settings from
+    /// `.automation.conf/config.sh`; the stream and reports go to the output
+    /// directory. Exits 0 when every test passed, 1 otherwise.
+    Run {
+        /// The openrc file (else the content of `TEMPEST_OPENRC`).
+        #[arg(long)]
+        openrc_file: Option<PathBuf>,
+        /// The image (else `KAYOBE_AUTOMATION_RALLY_IMAGE`:`…_TAG`).
+        #[arg(long)]
+        image: Option<String>,
+        /// The output directory (else `KAYOBE_AUTOMATION_TEMPEST_OUTPUT_DIR`,
+        /// default `tempest-artifacts/`).
+        #[arg(long)]
+        output_dir: Option<PathBuf>,
+        /// The command run in the container.
+        #[arg(last = true, default_values_t = ["rally-verify-wrapper.sh".to_owned()])]
+        command: Vec<String>,
+    },
+}
+
+/// A `tempest` command failed.
+#[derive(Debug, thiserror::Error, miette::Diagnostic)]
+enum TempestCommandError {
+    /// The stream could not be opened.
+    #[error("cannot open the subunit stream {}: {source}", path.display())]
+    #[diagnostic(help(
+        "pass the path of a subunit v2 stream (e.g. from `stestr last --subunit`), or `-` to read standard input"
+    ))]
+    Open {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    /// The stream is damaged; the reports cover what was read before.
+    #[error("the subunit stream {} is damaged at {error}", path.display())]
+    #[diagnostic(help(
+        "the summary and reports above hold every result read before this point; collect the stream again (e.g. `stestr last --subunit`) for the rest"
+    ))]
+    Stream { path: PathBuf, error: SubunitError },
+    /// A report could not be written.
+    #[error(transparent)]
+    #[diagnostic(help("check that the report's directory is writable and the disk is not full"))]
+    Report(#[from] ReportError),
+    /// The Tempest settings name a missing or wrong file.
+    #[error(transparent)]
+    #[diagnostic(help("the Tempest files live in .automation.conf/tempest/"))]
+    Settings(#[from] SettingsError),
+    /// No openrc was given.
+    #[error("no openrc was given")]
+    #[diagnostic(help("pass `--openrc-file FILE`, or set TEMPEST_OPENRC to the openrc's content"))]
+    NoOpenrc,
+    /// The openrc file could not be read.
+    #[error("cannot read the openrc file {}: {source}", path.display())]
+    #[diagnostic(help("check the path given to `--openrc-file`"))]
+    Openrc {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    /// No image was configured.
+    #[error("no rally image is configured")]
+    #[diagnostic(help(
+        "pass `--image`, or set KAYOBE_AUTOMATION_RALLY_IMAGE (and KAYOBE_AUTOMATION_RALLY_TAG) in .automation.conf/config.sh"
+    ))]
+    NoImage,
+    /// The run failed.
+    #[error(transparent)]
+    #[diagnostic(help("the container's output above says what it did"))]
+    Run(#[from] RunError),
+    /// The async runtime could not start.
+    #[error("cannot start the async runtime: {0}")]
+    #[diagnostic(help("the system is short of threads or file descriptors"))]
+    Runtime(#[source] std::io::Error),
+    /// Writing to standard output failed.
+    #[error("cannot write to standard output: {0}")]
+    #[diagnostic(help("check where standard output goes (a closed pipe or a full disk)"))]
+    Stdout(#[source] std::io::Error),
+}
+
+/// Runs a `tempest` subcommand.
+pub fn run(global: &Global, command: Command) -> miette::Result<ExitCode> {
+    match command {
+        Command::Report {
+            stream,
+            junit,
+            html,
+        } => Ok(report(stream, ReportPaths { junit, html })?),
+        Command::Run {
+            openrc_file,
+            image,
+            output_dir,
+            command,
+        } => {
+            let conf = global.repo()?.automation_conf().into_diagnostic()?;
+            let plan = TempestPlan::load(&conf.tempest().into_diagnostic()?)
+                .map_err(TempestCommandError::from)?;
+            let rally = conf.rally().into_diagnostic()?;
+            let image = match (image, rally.image) {
+                (Some(image), _) => image,
+                (None, Some(image)) => match rally.tag {
+                    Some(tag) => format!("{image}:{tag}"),
+                    None => image,
+                },
+                (None, None) => return Err(TempestCommandError::NoImage.into()),
+            };
+            let openrc = match openrc_file {
+                Some(path) => Openrc::new(
+                    std::fs::read_to_string(&path)
+                        .map_err(|source| TempestCommandError::Openrc { path, source })?,
+                ),
+                None => match std::env::var("TEMPEST_OPENRC") {
+                    Ok(text) if !text.is_empty() => Openrc::new(text),
+                    _ => return Err(TempestCommandError::NoOpenrc.into()),
+                },
+            };
+            let options = RunOptions {
+                image,
+                command,
+                output_dir: output_dir.unwrap_or_else(|| plan.output_dir.clone()),
+            };
+            Ok(run_container(&plan, &openrc, &options)?)
+        }
+    }
+}
+
+fn run_container(
+    plan: &TempestPlan,
+    openrc: &Openrc,
+    options: &RunOptions,
+) -> Result<ExitCode, TempestCommandError> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(TempestCommandError::Runtime)?;
+    let outcome = runtime.block_on(async {
+        let docker = run::connect_docker().await?;
+        // The container's output goes to standard error, line by line, so
+        // standard output holds only the summary.
+        run::run_tempest(&docker, plan, openrc, options, |line| eprintln!("{line}")).await
+    })?;
+    let mut stdout = std::io::stdout().lock();
+    write!(stdout, "{}", outcome.report.summary)
+        .and_then(|()| {
+            writeln!(
+                stdout,
+                "Artefacts: {} (container exit code {})",
+                options.output_dir.display(),
+                outcome.exit_code
+            )
+        })
+        .and_then(|()| stdout.flush())
+        .map_err(TempestCommandError::Stdout)?;
+    if let Some(error) = outcome.report.stream_error {
+        return Err(TempestCommandError::Stream {
+            path: outcome.stream,
+            error,
+        });
+    }
+    Ok(if outcome.is_success() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+fn report(stream: PathBuf, paths: ReportPaths) -> Result<ExitCode, TempestCommandError> {
+    let outcome = if stream.as_os_str() == "-" {
+        report_stream(std::io::stdin().lock(), &paths)?
+    } else {
+        let file = std::fs::File::open(&stream).map_err(|source| TempestCommandError::Open {
+            path: stream.clone(),
+            source,
+        })?;
+        report_stream(file, &paths)?
+    };
+    let mut stdout = std::io::stdout().lock();
+    write!(stdout, "{}", outcome.summary)
+        .and_then(|()| stdout.flush())
+        .map_err(TempestCommandError::Stdout)?;
+    if outcome.text_bytes > 0 {
+        // Tests' own prints land between packets; a stream with no packets
+        // at all is not subunit v2.
+        eprintln!(
+            "note: {} bytes between packets were not subunit v2 (test output, or a damaged or v1 stream) and were skipped",
+            outcome.text_bytes
+        );
+    }
+    if let Some(error) = outcome.stream_error {
+        return Err(TempestCommandError::Stream {
+            path: stream,
+            error,
+        });
+    }
+    Ok(if outcome.summary.is_success() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}

@@ -1,0 +1,144 @@
+//! `kayobe-automation tempest run` on the example repository's production
+//! environment, against a stand-in rally image built here (`FROM scratch`,
+//! static busybox, a script following the container contract, a stream made
+//! with python-subunit), on the real Docker engine.
+
+use std::path::Path;
+use std::process::Command;
+
+use kayobe_automation_tests::{example_repo, tool};
+
+const IMAGE: &str = "kayobe-automation/tempest-standin-cli:test";
+const PASSWORD: &str = "cli-pa55-not-for-logs";
+
+/// Prints what the contract gives it, then writes the stream.
+const SCRIPT: &str = r#"set -e
+. "$TEMPEST_OPENRC_FILE"
+echo "password: $OS_PASSWORD"
+echo "concurrency: $TEMPEST_CONCURRENCY"
+echo "load list: $(/bin/busybox cat "$TEMPEST_LOAD_LIST")"
+echo "skip list lines: $(/bin/busybox wc -l < "$TEMPEST_SKIP_LIST")"
+[ -f "$TEMPEST_CONF_OVERRIDES" ] && echo "overrides: yes"
+/bin/busybox cp /stream.subunit "$TEMPEST_ARTIFACTS/tempest.subunit"
+"#;
+
+const WRITER: &str = r#"
+import sys
+import subunit.v2 as v
+out = v.StreamResultToBytes(sys.stdout.buffer)
+tid = "tempest.scenario.test_server_basic_ops.TestServerBasicOps.test_server_basic_ops"
+out.status(test_id=tid, test_status="inprogress")
+out.status(test_id=tid, test_status="success")
+"#;
+
+fn build_image(dir: &Path) -> bool {
+    let (Some(busybox), Some(python)) = (tool("busybox"), tool("python")) else {
+        return false;
+    };
+    let docker_ok = Command::new("docker")
+        .arg("info")
+        .output()
+        .is_ok_and(|output| output.status.success());
+    if !docker_ok {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "the docker command or engine is not available"
+        );
+        eprintln!("skipping: the docker command or engine is not available");
+        return false;
+    }
+    let context = dir.join("context");
+    std::fs::create_dir_all(&context).unwrap();
+    std::fs::copy(busybox, context.join("busybox")).unwrap();
+    std::fs::write(context.join("run-tempest"), SCRIPT).unwrap();
+    let stream = Command::new(python).args(["-c", WRITER]).output().unwrap();
+    assert!(stream.status.success());
+    std::fs::write(context.join("stream.subunit"), stream.stdout).unwrap();
+    std::fs::write(
+        context.join("Dockerfile"),
+        "FROM scratch\nCOPY busybox /bin/busybox\nCOPY run-tempest /run-tempest\nCOPY stream.subunit /stream.subunit\n",
+    )
+    .unwrap();
+    let built = Command::new("docker")
+        .args(["build", "-q", "-t", IMAGE])
+        .arg(&context)
+        .output()
+        .unwrap();
+    assert!(
+        built.status.success(),
+        "{}",
+        String::from_utf8_lossy(&built.stderr)
+    );
+    true
+}
+
+#[test]
+fn runs_tempest_with_the_environments_settings() {
+    let dir = tempfile::tempdir().unwrap();
+    if !build_image(dir.path()) {
+        return;
+    }
+    let openrc = dir.path().join("openrc");
+    std::fs::write(
+        &openrc,
+        format!("export OS_AUTH_URL=http://keystone:5000\nexport OS_PASSWORD={PASSWORD}\n"),
+    )
+    .unwrap();
+    let out = dir.path().join("artefacts");
+    let output = Command::new(env!("CARGO_BIN_EXE_kayobe-automation"))
+        .current_dir(example_repo())
+        .env_remove("KAYOBE_CONFIG_PATH")
+        .env_remove("TEMPEST_OPENRC")
+        .args([
+            "--environment",
+            "production",
+            "tempest",
+            "run",
+            "--image",
+            IMAGE,
+        ])
+        .arg("--openrc-file")
+        .arg(&openrc)
+        .arg("--output-dir")
+        .arg(&out)
+        .args(["--", "/bin/busybox", "sh", "/run-tempest"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(0), "{stderr}\n{stdout}");
+    assert_eq!(
+        stderr,
+        "password: ********\nconcurrency: 8\nload list: tempest.scenario.test_server_basic_ops.TestServerBasicOps.test_server_basic_ops[compute,id-7fff3fb3-91d8-4fd0-bd7d-0204f1f180ba,network,smoke]\nskip list lines: 2\noverrides: yes\n"
+    );
+    assert!(
+        stdout.contains("Totals: 1 tests: 1 passed, 0 failed, 0 skipped"),
+        "{stdout}"
+    );
+    assert!(!stdout.contains(PASSWORD));
+    for file in ["tempest.subunit", "junit.xml", "report.html"] {
+        assert!(out.join(file).is_file(), "{file}");
+    }
+}
+
+#[test]
+fn a_missing_openrc_is_an_error_saying_what_to_do() {
+    let output = Command::new(env!("CARGO_BIN_EXE_kayobe-automation"))
+        .current_dir(example_repo())
+        .env_remove("KAYOBE_CONFIG_PATH")
+        .env_remove("TEMPEST_OPENRC")
+        .args([
+            "--environment",
+            "production",
+            "tempest",
+            "run",
+            "--image",
+            IMAGE,
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("no openrc was given"), "{stderr}");
+    assert!(stderr.contains("TEMPEST_OPENRC"), "{stderr}");
+}

@@ -1,0 +1,160 @@
+//! One pass over a subunit v2 stream → a summary, JUnit XML and HTML.
+//!
+//! Memory stays constant whatever the stream's size: results are written
+//! to spool files as they complete (JUnit and HTML need counts in their
+//! headers and failures first, so the spools are joined at the end), and the
+//! summary keeps only counts, the 20 slowest tests and the first
+//! [`summary::MAX_LISTED_FAILURES`] failures. Output files are written
+//! atomically (a temporary file beside them, then a rename).
+
+mod html;
+mod junit;
+mod summary;
+mod text;
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+pub use summary::{Counts, FailureDetail, MAX_LISTED_FAILURES, SLOWEST, Summary};
+
+use crate::results::ResultReader;
+use crate::subunit::SubunitError;
+
+/// Where to write the reports (none: summary only).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ReportPaths {
+    /// JUnit XML file.
+    pub junit: Option<PathBuf>,
+    /// Self-contained HTML file.
+    pub html: Option<PathBuf>,
+}
+
+/// What reading a stream gave.
+#[derive(Debug)]
+pub struct ReportOutcome {
+    /// Counts, slowest tests and failures of the results read.
+    pub summary: Summary,
+    /// Why the stream could not be read to its end, if it could not; the
+    /// summary and reports hold every result read before it.
+    pub stream_error: Option<SubunitError>,
+    /// Bytes skipped as text between packets: a test's own prints (with
+    /// `python -m subunit.run`), a damaged packet signature, or a stream
+    /// that is not subunit v2 at all.
+    pub text_bytes: u64,
+}
+
+/// Writing a report failed.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot {action} {}: {source}", path.display())]
+pub struct ReportError {
+    /// The file (or directory) concerned.
+    pub path: PathBuf,
+    /// What was being done, e.g. `write the JUnit report`.
+    pub action: &'static str,
+    /// The underlying failure.
+    #[source]
+    pub source: std::io::Error,
+}
+
+/// Reads the stream from `source` once, writing the reports `paths` asks for,
+/// and returns the summary. A corrupt or truncated stream is not an error
+/// here: the reports cover what was read and [`ReportOutcome::stream_error`]
+/// says where reading stopped.
+pub fn report_stream(source: impl Read, paths: &ReportPaths) -> Result<ReportOutcome, ReportError> {
+    let mut junit = paths
+        .junit
+        .as_deref()
+        .map(|path| junit::JunitWriter::new(path).map_err(spool_error(path)))
+        .transpose()?;
+    let mut html = paths
+        .html
+        .as_deref()
+        .map(|path| html::HtmlWriter::new(path).map_err(spool_error(path)))
+        .transpose()?;
+    let mut summary = Summary::default();
+    let mut stream_error = None;
+    let mut results = ResultReader::new(source);
+    for item in results.by_ref() {
+        let result = match item {
+            Ok(result) => result,
+            Err(error) => {
+                stream_error = Some(error);
+                continue;
+            }
+        };
+        summary.add(&result);
+        if let (Some(writer), Some(path)) = (&mut junit, &paths.junit) {
+            writer.add(&result).map_err(spool_error(path))?;
+        }
+        if let (Some(writer), Some(path)) = (&mut html, &paths.html) {
+            writer.add(&result).map_err(spool_error(path))?;
+        }
+    }
+    if let (Some(writer), Some(path)) = (junit, &paths.junit) {
+        writer.finish(&summary).map_err(|source| ReportError {
+            path: path.clone(),
+            action: "write the JUnit report",
+            source,
+        })?;
+    }
+    if let (Some(writer), Some(path)) = (html, &paths.html) {
+        writer
+            .finish(&summary, stream_error.as_ref())
+            .map_err(|source| ReportError {
+                path: path.clone(),
+                action: "write the HTML report",
+                source,
+            })?;
+    }
+    Ok(ReportOutcome {
+        summary,
+        stream_error,
+        text_bytes: results.text_bytes(),
+    })
+}
+
+fn spool_error(path: &Path) -> impl Fn(std::io::Error) -> ReportError + '_ {
+    move |source| ReportError {
+        path: path.to_path_buf(),
+        action: "spool results for",
+        source,
+    }
+}
+
+/// Writes `header`, then each spool, then `footer` to `path` atomically.
+fn join_spools(
+    path: &Path,
+    header: &[u8],
+    spools: Vec<std::fs::File>,
+    footer: &[u8],
+) -> std::io::Result<()> {
+    use std::io::{Seek, Write};
+    let dir = match path.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent,
+        _ => Path::new("."),
+    };
+    std::fs::create_dir_all(dir)?;
+    let mut out = tempfile::NamedTempFile::new_in(dir)?;
+    {
+        let mut writer = std::io::BufWriter::with_capacity(256 * 1024, out.as_file_mut());
+        writer.write_all(header)?;
+        for mut spool in spools {
+            spool.seek(std::io::SeekFrom::Start(0))?;
+            std::io::copy(&mut spool, &mut writer)?;
+        }
+        writer.write_all(footer)?;
+        writer.flush()?;
+    }
+    // Temporary files are private (0600); a report is for everyone to read.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        out.as_file()
+            .set_permissions(std::fs::Permissions::from_mode(0o644))?;
+    }
+    out.persist(path).map_err(|error| error.error)?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests;

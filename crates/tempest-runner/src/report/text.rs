@@ -1,0 +1,95 @@
+//! Escaping for XML and HTML, and the JUnit id split.
+
+use std::fmt::Write;
+
+/// Appends `text` escaped for XML element content or a double-quoted
+/// attribute; characters XML 1.0 forbids are dropped.
+pub(crate) fn push_xml(out: &mut String, text: &str, attribute: bool) {
+    // Most text (test ids) needs no escaping: copy it whole.
+    let plain = |b: &u8| !matches!(b, b'&' | b'<' | b'>' | b'"' | 0..=0x1F | 0xEF);
+    if text.bytes().all(|b| plain(&b)) {
+        out.push_str(text);
+        return;
+    }
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' if attribute => out.push_str("&quot;"),
+            '\n' | '\r' | '\t' if attribute => {
+                let _ = write!(out, "&#x{:X};", u32::from(c));
+            }
+            '\t' | '\n' | '\r' => out.push(c),
+            '\u{0}'..='\u{1F}' | '\u{FFFE}' | '\u{FFFF}' => {}
+            _ => out.push(c),
+        }
+    }
+}
+
+/// Appends `text` escaped for HTML content and attributes; NUL becomes U+FFFD.
+pub(crate) fn push_html(out: &mut String, text: &str) {
+    if !text
+        .bytes()
+        .any(|b| matches!(b, b'&' | b'<' | b'>' | b'"' | b'\'' | 0))
+    {
+        out.push_str(text);
+        return;
+    }
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            '\0' => out.push('\u{FFFD}'),
+            _ => out.push(c),
+        }
+    }
+}
+
+/// Splits a test id into JUnit's classname and name as python-junitxml does:
+/// at the last dot before the first `(` (else before the last character).
+pub(crate) fn split_id(id: &str) -> (&str, &str) {
+    let end = id.find('(').unwrap_or_else(|| id.len().saturating_sub(1));
+    match id.as_bytes()[..end].iter().rposition(|&b| b == b'.') {
+        Some(dot) => (&id[..dot], &id[dot + 1..]),
+        None => ("", id),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn split_id_follows_junitxml() {
+        assert_eq!(split_id("a.b.C.test_x"), ("a.b.C", "test_x"));
+        assert_eq!(split_id("a.C.test(x.y)"), ("a.C", "test(x.y)"));
+        assert_eq!(split_id("plain"), ("", "plain"));
+        assert_eq!(split_id("ends."), ("", "ends."));
+        assert_eq!(split_id(""), ("", ""));
+        assert_eq!(split_id("é.ü"), ("é", "ü"));
+    }
+
+    #[test]
+    fn xml_escapes_markup_and_drops_forbidden_characters() {
+        let mut out = String::new();
+        push_xml(&mut out, "<a href=\"x\">&\u{1}\n", true);
+        assert_eq!(out, "&lt;a href=&quot;x&quot;&gt;&amp;&#xA;");
+        out.clear();
+        push_xml(&mut out, "\"q\"\n\u{FFFF}", false);
+        assert_eq!(out, "\"q\"\n");
+    }
+
+    #[test]
+    fn html_escapes_everything_active() {
+        let mut out = String::new();
+        push_html(&mut out, "<script>alert('x')</script>&\"\0");
+        assert_eq!(
+            out,
+            "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;&amp;&quot;\u{FFFD}"
+        );
+    }
+}
