@@ -68,8 +68,9 @@ pub fn run(root: &Path) -> Result<PathBuf> {
             .run()?;
     }
 
-    install_busybox(root, &bin)?;
-    install_chromium(root)?;
+    let mut apt = Apt::default();
+    install_busybox(root, &bin, &mut apt)?;
+    install_chromium(root, &mut apt)?;
 
     let stamp_path = venv.join(STAMP);
     let stamp = fs::read_to_string(&stamp_path).ok();
@@ -102,7 +103,7 @@ pub fn run(root: &Path) -> Result<PathBuf> {
 /// Puts Debian's static busybox (package `busybox-static`) at `bin/busybox`
 /// unless it is there: the Tempest tests build a stand-in container image
 /// from it, as nothing can be pulled.
-fn install_busybox(root: &Path, bin: &Path) -> Result<()> {
+fn install_busybox(root: &Path, bin: &Path, apt: &mut Apt) -> Result<()> {
     let target = bin.join("busybox");
     if target.is_file() {
         return Ok(());
@@ -113,6 +114,7 @@ fn install_busybox(root: &Path, bin: &Path) -> Result<()> {
         fs::remove_dir_all(&work).map_err(io(format!("removing {}", work.display())))?;
     }
     fs::create_dir_all(&work).map_err(io(format!("creating {}", work.display())))?;
+    apt.update(root)?;
     Cmd::new("apt-get", &work)
         .args(["download", "busybox-static"])
         .run()?;
@@ -138,15 +140,32 @@ fn install_busybox(root: &Path, bin: &Path) -> Result<()> {
 
 /// Installs Debian's `chromium` unless present: the HTML report tests open
 /// reports in headless Chromium.
-fn install_chromium(root: &Path) -> Result<()> {
+fn install_chromium(root: &Path, apt: &mut Apt) -> Result<()> {
     if Path::new("/usr/bin/chromium").is_file() {
         return Ok(());
     }
-    Cmd::new("apt-get", root).arg("update").run()?;
+    apt.update(root)?;
     Cmd::new("apt-get", root)
         .args(["install", "-y", "--no-install-recommends", "chromium"])
         .env("DEBIAN_FRONTEND", "noninteractive")
         .run()
+}
+
+/// Debian's package lists, fetched at most once per setup and only when a
+/// package is missing (a fresh machine may have none).
+#[derive(Default)]
+struct Apt {
+    updated: bool,
+}
+
+impl Apt {
+    fn update(&mut self, root: &Path) -> Result<()> {
+        if !self.updated {
+            Cmd::new("apt-get", root).args(["update", "-q"]).run()?;
+            self.updated = true;
+        }
+        Ok(())
+    }
 }
 
 /// Whether pip must run: the venv was installed from another requirement list
