@@ -1,5 +1,146 @@
 //! The configuration diff between two git revisions (SPEC.md section 8).
 //!
-//! Not built yet: this crate will read both revisions from git objects, decrypt
-//! their vaulted files, and diff the configuration Ansible sees per host (or the
-//! generated kolla configuration) with secrets replaced by stable masks.
+//! [`diff_revisions`] reads both revisions from git objects (the working tree
+//! is never touched), opens each as a [`ConfigRepo`] with the same
+//! environment, reads every host's variables as Ansible sees them
+//! (inventory, `group_vars`/`host_vars`, extra vars; vaulted files decrypted)
+//! and compares them host by host ([`ConfigDiff`]). Secrets are replaced by
+//! stable keyed-hash masks first ([`mask`]; which values count as secret is
+//! documented in [`side`]), so a changed secret shows as changed and its value
+//! never appears. [`render`] writes the diff as unified text or JSON.
+//!
+//! Revisions are extracted with `git archive | tar -x` ([`git`]), not with
+//! `gix` (the spec's choice): gix is not yet in the dependency tree, and its
+//! build was not tried on the shared two-core machine in the time this crate
+//! was written in, so this is a time decision, not a measured one. The
+//! extraction is isolated in one module so it can be swapped.
+//!
+//! Not built yet: the generated (kolla) mode, merging the target into the
+//! source side first, digests of non-variable vaulted files, HTML output.
+
+pub mod diff;
+pub mod git;
+pub mod mask;
+pub mod render;
+pub mod side;
+
+use std::path::{Path, PathBuf};
+
+use kayobe_config::repo::{ConfigRepo, RepoError};
+use kayobe_config::vault::{VaultError, VaultSecret};
+
+pub use diff::{Change, ConfigDiff, Entry, HostDiff, KeyPath};
+pub use mask::Masker;
+pub use side::Side;
+
+/// Why a diff could not be computed.
+#[derive(Debug, thiserror::Error)]
+pub enum DiffError {
+    /// A git command failed.
+    #[error("`{command}` failed in {}: {detail}", .repo.display())]
+    Git {
+        /// The command, without secrets (none are ever passed to git).
+        command: String,
+        /// Where it ran.
+        repo: PathBuf,
+        /// What it said.
+        detail: String,
+    },
+    /// A revision names no commit or tree.
+    #[error(
+        "revision `{revision}` not found in the git repository {}; pass a branch, tag or commit that exists there (fetch it first if it is remote)",
+        .repo.display()
+    )]
+    UnknownRevision {
+        /// The revision asked for.
+        revision: String,
+        /// The repository searched.
+        repo: PathBuf,
+    },
+    /// The configuration directory is not inside the git repository.
+    #[error(
+        "{} is not inside the git repository {}; pass --config-path to the repository's etc/kayobe",
+        .config_path.display(),
+        .repo.display()
+    )]
+    OutsideRepository {
+        /// The configuration directory.
+        config_path: PathBuf,
+        /// The repository's top level.
+        repo: PathBuf,
+    },
+    /// A temporary directory could not be made.
+    #[error("could not create a temporary directory for a revision: {0}")]
+    TempDir(#[source] std::io::Error),
+    /// A revision's configuration could not be read.
+    #[error("in revision `{revision}`: {source}")]
+    Revision {
+        /// The revision being read.
+        revision: String,
+        /// What went wrong.
+        #[source]
+        source: Box<DiffError>,
+    },
+    /// The configuration could not be read.
+    #[error(transparent)]
+    Repo(#[from] RepoError),
+    /// An inline vault value could not be decrypted.
+    #[error(transparent)]
+    Vault(#[from] VaultError),
+    /// An inline vault value needs a password and none was given.
+    #[error(
+        "variable `{variable}` of host `{host}` holds a `!vault` value but no vault password was given; pass --vault-password-file or set KAYOBE_VAULT_PASSWORD"
+    )]
+    NoVaultPassword {
+        /// The variable holding the value.
+        variable: String,
+        /// The host whose variables were read.
+        host: String,
+    },
+}
+
+impl From<kayobe_config::vars_file::VarsFileError> for DiffError {
+    fn from(error: kayobe_config::vars_file::VarsFileError) -> Self {
+        Self::Repo(RepoError::from(error))
+    }
+}
+
+/// Diffs the configuration at `config_path` (a git repository's `etc/kayobe`)
+/// between the revisions `base` and `target`, for `environment` (else each
+/// revision's `.environment`), decrypting with `secret`.
+pub fn diff_revisions(
+    config_path: &Path,
+    environment: Option<&str>,
+    base: &str,
+    target: &str,
+    secret: Option<&VaultSecret>,
+) -> Result<ConfigDiff, DiffError> {
+    let repo = git::toplevel(config_path)?;
+    let absolute = config_path.canonicalize().map_err(|source| RepoError::Io {
+        path: config_path.to_path_buf(),
+        source,
+    })?;
+    let relative = absolute
+        .strip_prefix(&repo)
+        .map_err(|_| DiffError::OutsideRepository {
+            config_path: config_path.to_path_buf(),
+            repo: repo.clone(),
+        })?
+        .to_path_buf();
+    let masker = Masker::new(secret);
+    let read = |revision: &str| -> Result<Side, DiffError> {
+        let dir = tempfile::tempdir().map_err(DiffError::TempDir)?;
+        let in_revision = || -> Result<Side, DiffError> {
+            git::export(&repo, revision, dir.path())?;
+            let side_repo = ConfigRepo::open(&dir.path().join(&relative), environment)?;
+            Side::load(&side_repo, secret, &masker)
+        };
+        in_revision().map_err(|source| DiffError::Revision {
+            revision: revision.to_owned(),
+            source: Box::new(source),
+        })
+    };
+    let base_side = read(base)?;
+    let target_side = read(target)?;
+    Ok(ConfigDiff::between(&base_side, &target_side))
+}

@@ -3,6 +3,7 @@
 //! calls the facade and prints; the work happens in the libraries.
 
 mod bao;
+mod config_diff;
 mod global;
 mod inventory;
 mod runners;
@@ -51,6 +52,9 @@ enum Command {
     /// Run Tempest and report its subunit v2 results.
     #[command(subcommand)]
     Tempest(tempest::Command),
+    /// Diff the configuration Ansible sees per host between two git
+    /// revisions, secrets masked (exit 0: same, 1: different, 2: error).
+    ConfigDiff(config_diff::Args),
 }
 
 fn main() -> ExitCode {
@@ -80,6 +84,7 @@ fn main() -> ExitCode {
         Command::Runners(command) => runners::run(&cli.global, command),
         Command::Secrets(command) => secrets::run(&cli.global, command),
         Command::Tempest(command) => tempest::run(&cli.global, command),
+        Command::ConfigDiff(args) => config_diff::run(&cli.global, args),
     };
     match result {
         Ok(code) => code,

@@ -1,0 +1,282 @@
+//! Diffs between revisions of git repositories built from the example
+//! configuration: a changed variable, a changed vaulted secret, a changed
+//! group membership, each with its exact expected diff.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use config_diff::{Change, ConfigDiff, HostDiff, Masker, Side, diff_revisions, render};
+use kayobe_config::repo::ConfigRepo;
+use kayobe_config::value::Value;
+use kayobe_config::vault::{self, VaultSecret};
+use pretty_assertions::assert_eq;
+
+const PRODUCTION_SECRETS: &str = "etc/kayobe/environments/production/secrets.yml";
+const OLD_REGISTRY_PASSWORD: &str = "97XQLcN0Ft37krK4Z8tN0xiID4QYophk";
+const NEW_REGISTRY_PASSWORD: &str = "n3w-Registry-Passw0rd-for-tests";
+
+fn git(dir: &Path, args: &[&str]) {
+    let status = Command::new("git")
+        .arg("-C")
+        .arg(dir)
+        .args(["-c", "user.name=test", "-c", "user.email=test@example.org"])
+        .args(args)
+        .status()
+        .expect("git runs");
+    assert!(status.success(), "git {args:?} failed");
+}
+
+fn commit(dir: &Path, tag: &str) {
+    git(dir, &["add", "-A"]);
+    git(dir, &["commit", "-q", "--allow-empty", "-m", tag]);
+    git(dir, &["tag", tag]);
+}
+
+fn copy_tree(from: &Path, to: &Path) {
+    for entry in walk(from) {
+        let target = to.join(entry.strip_prefix(from).unwrap());
+        std::fs::create_dir_all(target.parent().unwrap()).unwrap();
+        std::fs::copy(&entry, &target).unwrap();
+    }
+}
+
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            files.extend(walk(&path));
+        } else {
+            files.push(path);
+        }
+    }
+    files
+}
+
+fn secret() -> VaultSecret {
+    VaultSecret::from_file(&kayobe_automation_tests::example_repo().join(".vault-password"))
+        .unwrap()
+}
+
+fn edit(path: &Path, from: &str, to: &str) {
+    let text = std::fs::read_to_string(path).unwrap();
+    assert!(text.contains(from), "{} holds {from}", path.display());
+    std::fs::write(path, text.replace(from, to)).unwrap();
+}
+
+/// A git repository of the example with tags `base`, `timezone` (a changed
+/// variable), `secret` (a changed vaulted secret) and `group` (seed01 in a new
+/// group), each on the previous one.
+fn history() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = dir.path();
+    copy_tree(&kayobe_automation_tests::example_repo(), repo);
+    git(repo, &["init", "-q"]);
+    commit(repo, "base");
+
+    edit(
+        &repo.join("etc/kayobe/environments/production/globals.yml"),
+        "timezone: Europe/London",
+        "timezone: Europe/Paris",
+    );
+    commit(repo, "timezone");
+
+    let secrets = repo.join(PRODUCTION_SECRETS);
+    let plaintext = vault::decrypt(&std::fs::read(&secrets).unwrap(), &secret())
+        .unwrap()
+        .plaintext;
+    let plaintext = String::from_utf8(plaintext)
+        .unwrap()
+        .replace(OLD_REGISTRY_PASSWORD, NEW_REGISTRY_PASSWORD);
+    std::fs::write(
+        &secrets,
+        vault::encrypt(plaintext.as_bytes(), &secret(), None).unwrap(),
+    )
+    .unwrap();
+    commit(repo, "secret");
+
+    let hosts = repo.join("etc/kayobe/environments/production/inventory/hosts");
+    let mut text = std::fs::read_to_string(&hosts).unwrap();
+    text.push_str("\n[canary]\nseed01\n");
+    std::fs::write(&hosts, text).unwrap();
+    commit(repo, "group");
+    dir
+}
+
+fn production_hosts(repo: &Path) -> Vec<String> {
+    let config = ConfigRepo::open(&repo.join("etc/kayobe"), Some("production")).unwrap();
+    let inventory = config.inventory(Some(&secret())).unwrap();
+    let mut hosts: Vec<String> = inventory.hosts().map(str::to_owned).collect();
+    hosts.sort();
+    hosts
+}
+
+fn diff(repo: &Path, base: &str, target: &str) -> ConfigDiff {
+    diff_revisions(
+        &repo.join("etc/kayobe"),
+        Some("production"),
+        base,
+        target,
+        Some(&secret()),
+    )
+    .unwrap()
+}
+
+fn changed_everywhere(hosts: &[String], change: &Change) -> ConfigDiff {
+    ConfigDiff {
+        hosts: hosts
+            .iter()
+            .map(|host| HostDiff {
+                host: host.clone(),
+                changed: vec![change.clone()],
+                ..HostDiff::default()
+            })
+            .collect(),
+    }
+}
+
+#[test]
+fn diffs_between_revisions_are_exact_and_never_show_secrets() {
+    let dir = history();
+    let repo = dir.path();
+    let hosts = production_hosts(repo);
+    assert!(hosts.len() > 10, "the example has many production hosts");
+    let head_before = std::fs::read(repo.join(".git/HEAD")).unwrap();
+
+    // Same revision: nothing.
+    let same = diff(repo, "base", "base");
+    assert!(!same.has_changes());
+    assert_eq!(render::text(&same), "");
+
+    // A plain variable changes on every host.
+    assert_eq!(
+        diff(repo, "base", "timezone"),
+        changed_everywhere(
+            &hosts,
+            &Change {
+                path: vec!["timezone".into()],
+                base: Value::from("Europe/London"),
+                target: Value::from("Europe/Paris"),
+            }
+        )
+    );
+
+    // A vaulted secret: changed, with different masks and no value.
+    let masker = Masker::new(Some(&secret()));
+    let mask = |plain: &str| {
+        Value::String(masker.mask_bytes(Value::from(plain).to_json().to_string().as_bytes()))
+    };
+    let secret_diff = diff(repo, "timezone", "secret");
+    assert_eq!(
+        secret_diff,
+        changed_everywhere(
+            &hosts,
+            &Change {
+                path: vec!["secrets_registry_password".into()],
+                base: mask(OLD_REGISTRY_PASSWORD),
+                target: mask(NEW_REGISTRY_PASSWORD),
+            }
+        )
+    );
+    let text = render::text(&secret_diff);
+    let json = render::json(&secret_diff).to_string();
+    for output in [&text, &json, &format!("{secret_diff:?}")] {
+        assert!(!output.contains(OLD_REGISTRY_PASSWORD));
+        assert!(!output.contains(NEW_REGISTRY_PASSWORD));
+        assert!(output.contains("<secret sha256:"));
+    }
+    assert!(text.contains("-secrets_registry_password: \"<secret sha256:"));
+
+    // A group membership: only seed01's group_names.
+    assert_eq!(
+        diff(repo, "secret", "group"),
+        ConfigDiff {
+            hosts: vec![HostDiff {
+                host: "seed01".into(),
+                changed: vec![Change {
+                    path: vec!["group_names".into()],
+                    base: Value::List(vec![
+                        Value::from("container-image-builders"),
+                        Value::from("docker"),
+                        Value::from("docker-registry"),
+                        Value::from("ntp"),
+                        Value::from("seed"),
+                    ]),
+                    target: Value::List(vec![
+                        Value::from("canary"),
+                        Value::from("container-image-builders"),
+                        Value::from("docker"),
+                        Value::from("docker-registry"),
+                        Value::from("ntp"),
+                        Value::from("seed"),
+                    ]),
+                }],
+                ..HostDiff::default()
+            }],
+        }
+    );
+
+    // Reading revisions left the working tree and HEAD alone.
+    assert_eq!(std::fs::read(repo.join(".git/HEAD")).unwrap(), head_before);
+    let status = Command::new("git")
+        .arg("-C")
+        .arg(repo)
+        .args(["status", "--porcelain"])
+        .output()
+        .unwrap();
+    assert!(status.stdout.is_empty(), "working tree untouched");
+}
+
+#[test]
+fn no_plaintext_secret_survives_loading_a_side() {
+    let example = kayobe_automation_tests::example_repo();
+    let secret = secret();
+    let masker = Masker::new(Some(&secret));
+    for environment in ["production", "staging"] {
+        let repo = ConfigRepo::open(&example.join("etc/kayobe"), Some(environment)).unwrap();
+        let side = Side::load(&repo, Some(&secret), &masker).unwrap();
+        let shown = format!("{side:?}");
+        // Every scalar of every vaulted vars file of the environment.
+        let mut plaintexts = Vec::new();
+        for path in repo.vaulted_files().unwrap().all() {
+            if let Ok(Value::Map(map)) = kayobe_config::vars_file::load(path, Some(&secret)) {
+                for value in map.values() {
+                    if let Value::String(text) = value {
+                        plaintexts.push(text.clone());
+                    }
+                }
+            }
+        }
+        assert!(!plaintexts.is_empty());
+        for plaintext in &plaintexts {
+            assert!(
+                !shown.contains(plaintext.as_str()),
+                "a secret of {environment} shows"
+            );
+        }
+    }
+    // The inline `!vault` value of staging is masked too.
+    let staging = ConfigRepo::open(&example.join("etc/kayobe"), Some("staging")).unwrap();
+    let side = Side::load(&staging, Some(&secret), &masker).unwrap();
+    let vars = side.hosts.values().next().unwrap();
+    let Value::String(masked) = &vars["kolla_docker_registry_password"] else {
+        panic!("the inline vault value is masked as a string")
+    };
+    assert!(masked.starts_with("<secret sha256:"));
+}
+
+#[test]
+fn an_unknown_revision_is_a_clear_error() {
+    let dir = history();
+    let error = diff_revisions(
+        &dir.path().join("etc/kayobe"),
+        Some("production"),
+        "base",
+        "no-such-branch",
+        Some(&secret()),
+    )
+    .unwrap_err();
+    let message = error.to_string();
+    assert!(message.contains("no-such-branch"), "{message}");
+    assert!(message.contains("not found"), "{message}");
+}

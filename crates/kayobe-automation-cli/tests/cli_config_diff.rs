@@ -1,0 +1,175 @@
+//! `kayobe-automation config-diff` on a git repository built from the example:
+//! exit statuses, text and JSON output, and secrets that never show.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use kayobe_automation::config::vault::{self, VaultSecret};
+use kayobe_automation_tests::example_repo;
+use pretty_assertions::assert_eq;
+
+const SECRETS: &str = "etc/kayobe/environments/production/secrets.yml";
+const OLD_PASSWORD: &str = "97XQLcN0Ft37krK4Z8tN0xiID4QYophk";
+const NEW_PASSWORD: &str = "cli-test-new-registry-password";
+
+fn git(dir: &Path, args: &[&str]) {
+    let status = Command::new("git")
+        .arg("-C")
+        .arg(dir)
+        .args(["-c", "user.name=test", "-c", "user.email=test@example.org"])
+        .args(args)
+        .status()
+        .unwrap();
+    assert!(status.success(), "git {args:?}");
+}
+
+fn copy_tree(from: &Path, to: &Path) {
+    for entry in std::fs::read_dir(from).unwrap() {
+        let path = entry.unwrap().path();
+        let target = to.join(path.file_name().unwrap());
+        if path.is_dir() {
+            std::fs::create_dir_all(&target).unwrap();
+            copy_tree(&path, &target);
+        } else {
+            std::fs::copy(&path, &target).unwrap();
+        }
+    }
+}
+
+/// Tags `base`, then `changed`: a new production timezone and a changed
+/// vaulted registry password.
+fn history() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = dir.path();
+    copy_tree(&example_repo(), repo);
+    git(repo, &["init", "-q"]);
+    git(repo, &["add", "-A"]);
+    git(repo, &["commit", "-qm", "base"]);
+    git(repo, &["tag", "base"]);
+    let globals = repo.join("etc/kayobe/environments/production/globals.yml");
+    let text = std::fs::read_to_string(&globals).unwrap();
+    std::fs::write(&globals, text.replace("Europe/London", "Europe/Paris")).unwrap();
+    let secret = VaultSecret::from_file(&repo.join(".vault-password")).unwrap();
+    let secrets = repo.join(SECRETS);
+    let plain = vault::decrypt(&std::fs::read(&secrets).unwrap(), &secret)
+        .unwrap()
+        .plaintext;
+    let plain = String::from_utf8(plain)
+        .unwrap()
+        .replace(OLD_PASSWORD, NEW_PASSWORD);
+    std::fs::write(
+        &secrets,
+        vault::encrypt(plain.as_bytes(), &secret, None).unwrap(),
+    )
+    .unwrap();
+    git(repo, &["commit", "-qam", "changed"]);
+    git(repo, &["tag", "changed"]);
+    dir
+}
+
+fn config_diff(repo: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_kayobe-automation"))
+        .current_dir(repo)
+        .env_remove("KAYOBE_CONFIG_PATH")
+        .env_remove("KAYOBE_VAULT_PASSWORD")
+        .env("KAYOBE_ENVIRONMENT", "production")
+        .args(["--vault-password-file", ".vault-password", "config-diff"])
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8(output.stdout.clone()).unwrap()
+}
+
+#[test]
+fn exit_status_and_outputs() {
+    let dir = history();
+    let repo = dir.path();
+
+    let same = config_diff(repo, &["--base", "base", "--target", "base"]);
+    assert_eq!(
+        same.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&same.stderr)
+    );
+    assert_eq!(stdout(&same), "");
+
+    let text = config_diff(repo, &["--base", "base", "--target", "changed"]);
+    assert_eq!(
+        text.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&text.stderr)
+    );
+    let text = stdout(&text);
+    let ctl01 = text
+        .split("--- base/")
+        .find(|block| block.starts_with("ctl01\n"))
+        .expect("ctl01 changed");
+    let lines: Vec<&str> = ctl01.lines().collect();
+    assert_eq!(lines.len(), 6, "{ctl01}");
+    assert_eq!(lines[0], "ctl01");
+    assert_eq!(lines[1], "+++ target/ctl01");
+    assert!(lines[2].starts_with("-secrets_registry_password: \"<secret sha256:"));
+    assert!(lines[3].starts_with("+secrets_registry_password: \"<secret sha256:"));
+    assert_ne!(lines[2][1..], lines[3][1..]);
+    assert_eq!(
+        lines[4..],
+        [
+            "-timezone: \"Europe/London\"",
+            "+timezone: \"Europe/Paris\""
+        ]
+    );
+
+    let out = repo.join("diff.json");
+    let json = config_diff(
+        repo,
+        &[
+            "--base", "base", "--target", "changed", "--format", "json", "--out",
+        ],
+    );
+    // `--out` takes a value: missing, it is a usage error, not a diff.
+    assert_eq!(json.status.code(), Some(2));
+    let json = Command::new(env!("CARGO_BIN_EXE_kayobe-automation"))
+        .current_dir(repo)
+        .env_remove("KAYOBE_CONFIG_PATH")
+        .env_remove("KAYOBE_VAULT_PASSWORD")
+        .env("KAYOBE_ENVIRONMENT", "production")
+        .args(["--vault-password-file", ".vault-password", "config-diff"])
+        .args([
+            "--base", "base", "--target", "changed", "--format", "json", "--out",
+        ])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert_eq!(json.status.code(), Some(1));
+    assert_eq!(stdout(&json), "");
+    let written = std::fs::read_to_string(&out).unwrap();
+    let value: serde_json::Value = serde_json::from_str(&written).unwrap();
+    let ctl01 = &value["hosts"]["ctl01"];
+    assert_eq!(ctl01["added"], serde_json::json!({}));
+    assert_eq!(ctl01["removed"], serde_json::json!({}));
+    assert_eq!(
+        ctl01["changed"]["timezone"],
+        serde_json::json!({"base": "Europe/London", "target": "Europe/Paris"})
+    );
+    let password = &ctl01["changed"]["secrets_registry_password"];
+    assert_ne!(password["base"], password["target"]);
+
+    for output in [&text, &written] {
+        assert!(!output.contains(OLD_PASSWORD) && !output.contains(NEW_PASSWORD));
+    }
+}
+
+#[test]
+fn an_unknown_revision_exits_2_naming_it() {
+    let dir = history();
+    let output = config_diff(dir.path(), &["--base", "base", "--target", "nope"]);
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("`nope` not found"), "{stderr}");
+    assert!(!stderr.contains(OLD_PASSWORD));
+}
