@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 
 use bollard::Docker;
 use bollard::errors::Error as DockerError;
-use bollard::query_parameters::BuildImageOptionsBuilder;
+use bollard::query_parameters::{BuildImageOptionsBuilder, RemoveImageOptions};
 use futures_util::StreamExt;
 
 use crate::fingerprint::{Fingerprint, baked_files};
@@ -175,14 +175,33 @@ fn context_archive(options: &BuildOptions) -> Result<Vec<u8>, ImageError> {
     })
 }
 
+/// The id of the image `tag` names, if the engine has one.
+async fn image_id(docker: &Docker, tag: &str) -> Result<Option<String>, ImageError> {
+    match docker.inspect_image(tag).await {
+        Ok(image) => Ok(image.id),
+        Err(DockerError::DockerResponseServerError {
+            status_code: 404, ..
+        }) => Ok(None),
+        Err(source) => Err(ImageError::Docker {
+            action: "inspect the Kayobe image",
+            source,
+        }),
+    }
+}
+
 /// Builds and tags the image, labelled with its fingerprint; each line of
 /// the build log goes to `on_line` as it comes. Returns the fingerprint.
+///
+/// The image the tag named before is removed once the tag moves (with its
+/// layers no other image uses), so rebuilds on a runner host do not pile up
+/// untagged images; it is kept if a container still uses it.
 pub async fn build_image(
     docker: &Docker,
     options: &BuildOptions,
     mut on_line: impl FnMut(&str),
 ) -> Result<Fingerprint, ImageError> {
     let fingerprint = Fingerprint::of(options)?;
+    let replaced = image_id(docker, &options.tag).await?;
     let context = context_archive(options)?;
     let build_args: HashMap<String, String> = options.all_build_args().into_iter().collect();
     let dockerfile = options.dockerfile.to_string_lossy();
@@ -218,6 +237,14 @@ pub async fn build_image(
         }
         if let Some(detail) = info.error_detail {
             return Err(build_error(detail.message.unwrap_or_default()));
+        }
+    }
+    if let Some(old) = replaced {
+        if image_id(docker, &options.tag).await?.as_ref() != Some(&old) {
+            // A container using it or another tag keeps it: that is fine.
+            let _ = docker
+                .remove_image(&old, None::<RemoveImageOptions>, None)
+                .await;
         }
     }
     Ok(fingerprint)
