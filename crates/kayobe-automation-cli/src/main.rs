@@ -4,6 +4,7 @@
 
 mod bao;
 mod global;
+mod image;
 mod inventory;
 mod runners;
 mod secrets;
@@ -51,6 +52,9 @@ enum Command {
     /// Run Tempest and report its subunit v2 results.
     #[command(subcommand)]
     Tempest(tempest::Command),
+    /// Build the Kayobe image and tell whether it is stale.
+    #[command(subcommand)]
+    Image(image::Command),
 }
 
 fn main() -> ExitCode {
@@ -80,6 +84,7 @@ fn main() -> ExitCode {
         Command::Runners(command) => runners::run(&cli.global, command),
         Command::Secrets(command) => secrets::run(&cli.global, command),
         Command::Tempest(command) => tempest::run(&cli.global, command),
+        Command::Image(command) => image::run(&cli.global, command),
     };
     match result {
         Ok(code) => code,
