@@ -5,6 +5,7 @@
 mod bao;
 mod config_diff;
 mod global;
+mod image;
 mod inventory;
 mod runners;
 mod secrets;
@@ -55,6 +56,9 @@ enum Command {
     /// Diff the configuration Ansible sees per host between two git
     /// revisions, secrets masked (exit 0: same, 1: different, 2: error).
     ConfigDiff(config_diff::Args),
+    /// Build the Kayobe image and tell whether it is stale.
+    #[command(subcommand)]
+    Image(image::Command),
 }
 
 fn main() -> ExitCode {
@@ -85,6 +89,7 @@ fn main() -> ExitCode {
         Command::Secrets(command) => secrets::run(&cli.global, command),
         Command::Tempest(command) => tempest::run(&cli.global, command),
         Command::ConfigDiff(args) => config_diff::run(&cli.global, args),
+        Command::Image(command) => image::run(&cli.global, command),
     };
     match result {
         Ok(code) => code,

@@ -1,0 +1,139 @@
+//! `kayobe-automation image …`: build the Kayobe image and say whether it
+//! is stale, through `kayobe_runtime`.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use kayobe_automation::runtime::image::DEFAULT_DOCKERFILE;
+use kayobe_automation::runtime::{
+    BuildOptions, ImageError, ImageStatus, build_image, connect_docker, image_status,
+};
+
+use crate::global::Global;
+
+/// The `image` subcommands.
+#[derive(Debug, clap::Subcommand)]
+pub enum Command {
+    /// Build and tag the Kayobe image from the repository's Dockerfile,
+    /// labelled with the fingerprint of what it bakes in; the build log goes
+    /// to standard error.
+    Build(ImageArgs),
+    /// Say whether the engine's image is fresh, missing or stale (and which
+    /// inputs changed). Exits 0 when it is fresh, 1 otherwise.
+    Status(ImageArgs),
+}
+
+/// Which image, built how.
+#[derive(Debug, clap::Args)]
+pub struct ImageArgs {
+    /// The image's tag.
+    #[arg(long, env = "KAYOBE_IMAGE", default_value = "kayobe:latest")]
+    tag: String,
+    /// The Dockerfile, relative to the repository root; its directory is the
+    /// build context.
+    #[arg(long, default_value = DEFAULT_DOCKERFILE)]
+    dockerfile: PathBuf,
+    /// A build argument (`NAME=VALUE`), e.g. the base image or the kayobe
+    /// version; repeatable. Never a secret: build arguments stay in the image.
+    #[arg(long = "build-arg", value_name = "NAME=VALUE", value_parser = parse_build_arg)]
+    build_args: Vec<(String, String)>,
+    /// The image user's uid (`KAYOBE_USER_UID`; default: the checkout's owner).
+    #[arg(long)]
+    uid: Option<u32>,
+    /// The image user's gid (`KAYOBE_USER_GID`; default: the checkout's group).
+    #[arg(long)]
+    gid: Option<u32>,
+}
+
+fn parse_build_arg(text: &str) -> Result<(String, String), String> {
+    match text.split_once('=') {
+        Some((name, value)) if !name.is_empty() => Ok((name.to_owned(), value.to_owned())),
+        _ => Err(format!(
+            "`{text}` is not NAME=VALUE; write e.g. `--build-arg BASE_IMAGE=rockylinux:9`"
+        )),
+    }
+}
+
+/// An `image` command failed.
+#[derive(Debug, thiserror::Error, miette::Diagnostic)]
+enum ImageCommandError {
+    /// The library failed.
+    #[error(transparent)]
+    Image(#[from] ImageError),
+    /// The async runtime could not start.
+    #[error("cannot start the async runtime: {0}")]
+    #[diagnostic(help("the system is short of threads or file descriptors"))]
+    Runtime(#[source] std::io::Error),
+    /// Writing to standard output failed.
+    #[error("cannot write to standard output: {0}")]
+    #[diagnostic(help("check where standard output goes (a closed pipe or a full disk)"))]
+    Stdout(#[source] std::io::Error),
+}
+
+/// Runs an `image` subcommand.
+pub fn run(global: &Global, command: Command) -> miette::Result<ExitCode> {
+    let repo = global.repo()?;
+    let (Command::Build(args) | Command::Status(args)) = &command;
+    let mut options = BuildOptions::new(repo.root(), &args.tag).map_err(ImageCommandError::from)?;
+    options.dockerfile.clone_from(&args.dockerfile);
+    options.user = (
+        args.uid.unwrap_or(options.user.0),
+        args.gid.unwrap_or(options.user.1),
+    );
+    options.build_args = args.build_args.iter().cloned().collect::<BTreeMap<_, _>>();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(ImageCommandError::Runtime)?;
+    let mut stdout = std::io::stdout().lock();
+    let code = match command {
+        Command::Build(_) => {
+            let fingerprint = runtime
+                .block_on(async {
+                    let docker = connect_docker().await?;
+                    build_image(&docker, &options, |line| eprintln!("{line}")).await
+                })
+                .map_err(ImageCommandError::from)?;
+            writeln!(
+                stdout,
+                "built {} (fingerprint {})",
+                options.tag,
+                fingerprint.digest()
+            )
+            .map_err(ImageCommandError::Stdout)?;
+            ExitCode::SUCCESS
+        }
+        Command::Status(_) => {
+            let status = runtime
+                .block_on(async {
+                    let docker = connect_docker().await?;
+                    image_status(&docker, &options).await
+                })
+                .map_err(ImageCommandError::from)?;
+            let tag = &options.tag;
+            let line = match &status {
+                ImageStatus::Fresh => format!("{tag}: fresh"),
+                ImageStatus::Missing => {
+                    format!("{tag}: missing; build it with `kayobe-automation image build`")
+                }
+                ImageStatus::Unfingerprinted => format!(
+                    "{tag}: no fingerprint label (not built by kayobe-automation); rebuild it with `kayobe-automation image build`"
+                ),
+                ImageStatus::Stale { changed } => format!(
+                    "{tag}: stale; changed since it was built: {}; rebuild it with `kayobe-automation image build`",
+                    changed.join(", ")
+                ),
+            };
+            writeln!(stdout, "{line}").map_err(ImageCommandError::Stdout)?;
+            if status.is_fresh() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            }
+        }
+    };
+    stdout.flush().map_err(ImageCommandError::Stdout)?;
+    Ok(code)
+}

@@ -1,0 +1,284 @@
+//! Building the Kayobe image and telling whether an image is up to date.
+//!
+//! [`build_image`] sends the engine a context of exactly the fingerprinted
+//! files (see [`crate::fingerprint`]) at their repository-relative paths, so
+//! the Dockerfile's `COPY` lines name files as they are in the checkout
+//! (`COPY etc/kayobe/ansible/requirements.yml ...`). The image is labelled
+//! with the fingerprint; [`image_status`] compares those labels with the
+//! checkout's current inputs.
+
+use std::collections::{BTreeMap, HashMap};
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+
+use bollard::Docker;
+use bollard::errors::Error as DockerError;
+use bollard::query_parameters::{BuildImageOptionsBuilder, RemoveImageOptions};
+use futures_util::StreamExt;
+
+use crate::fingerprint::{Fingerprint, baked_files};
+
+/// Where the Kayobe Dockerfile is by default, relative to the repository root.
+pub const DEFAULT_DOCKERFILE: &str = ".automation/docker/kayobe/Dockerfile";
+
+/// What to build, from which checkout, and under which tag.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BuildOptions {
+    /// The root of the Kayobe configuration repository.
+    pub repo: PathBuf,
+    /// The Dockerfile, relative to `repo`; its directory is the build's
+    /// context (besides the requirements files).
+    pub dockerfile: PathBuf,
+    /// The tag to give the image (`name:tag`).
+    pub tag: String,
+    /// The user and group ids (`KAYOBE_USER_UID`, `KAYOBE_USER_GID`) the
+    /// image's user gets, so files it writes into the mounted checkout
+    /// belong to the runner's user.
+    pub user: (u32, u32),
+    /// Further build arguments: the base image, kayobe and kolla-ansible
+    /// versions. They are visible in the image's history: never secrets.
+    pub build_args: BTreeMap<String, String>,
+}
+
+impl BuildOptions {
+    /// Options for the default Dockerfile, with the user and group ids of the
+    /// checkout's owner.
+    pub fn new(repo: &Path, tag: &str) -> Result<Self, ImageError> {
+        let metadata = std::fs::metadata(repo).map_err(|source| ImageError::Read {
+            path: repo.to_path_buf(),
+            source,
+        })?;
+        Ok(Self {
+            repo: repo.to_path_buf(),
+            dockerfile: PathBuf::from(DEFAULT_DOCKERFILE),
+            tag: tag.to_owned(),
+            user: (metadata.uid(), metadata.gid()),
+            build_args: BTreeMap::new(),
+        })
+    }
+
+    /// Every build argument the build gets, the user ids included.
+    pub fn all_build_args(&self) -> BTreeMap<String, String> {
+        let mut args = self.build_args.clone();
+        args.insert("KAYOBE_USER_UID".to_owned(), self.user.0.to_string());
+        args.insert("KAYOBE_USER_GID".to_owned(), self.user.1.to_string());
+        args
+    }
+}
+
+/// Whether an image matches the checkout.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ImageStatus {
+    /// The image exists and was built from the current inputs.
+    Fresh,
+    /// The engine has no image with this tag.
+    Missing,
+    /// The image carries no (whole) fingerprint: it was not built by kayobe-automation.
+    Unfingerprinted,
+    /// The image was built from other inputs.
+    Stale {
+        /// The inputs that changed, were added or were removed, in name order.
+        changed: Vec<String>,
+    },
+}
+
+impl ImageStatus {
+    /// Whether the image can be used as it is.
+    pub fn is_fresh(&self) -> bool {
+        *self == Self::Fresh
+    }
+}
+
+/// Why an image could not be built or inspected.
+#[derive(Debug, thiserror::Error)]
+pub enum ImageError {
+    /// A file of the build could not be read.
+    #[error("cannot read {path}: {source}")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The Dockerfile does not exist.
+    #[error("the Dockerfile {path} does not exist; create it or name another with `--dockerfile`")]
+    NoDockerfile {
+        /// Where it was looked for.
+        path: PathBuf,
+    },
+    /// The Dockerfile is not in a directory of its own inside the repository.
+    #[error(
+        "the Dockerfile {path} must be in a directory below the repository root (its directory is the build context), e.g. {DEFAULT_DOCKERFILE}"
+    )]
+    DockerfilePlace {
+        /// The Dockerfile as given.
+        path: PathBuf,
+    },
+    /// A call to the Docker engine failed.
+    #[error(
+        "cannot {action}: {source}; check that the Docker engine runs and this user may use its socket"
+    )]
+    Docker {
+        /// What was being done.
+        action: &'static str,
+        /// bollard's error.
+        #[source]
+        source: DockerError,
+    },
+    /// The build itself failed (a Dockerfile step).
+    #[error("building image {tag} failed: {message}; the build log above shows the failing step")]
+    Build {
+        /// The tag being built.
+        tag: String,
+        /// The engine's message.
+        message: String,
+    },
+}
+
+fn docker_error(action: &'static str) -> impl FnOnce(DockerError) -> ImageError {
+    move |source| ImageError::Docker { action, source }
+}
+
+/// Connects to the local Docker engine (`DOCKER_HOST`, else the default
+/// socket) at the API version both sides speak.
+pub async fn connect_docker() -> Result<Docker, ImageError> {
+    Docker::connect_with_local_defaults()
+        .map_err(docker_error("connect to the Docker engine"))?
+        .negotiate_version()
+        .await
+        .map_err(docker_error("connect to the Docker engine"))
+}
+
+/// The build context: the fingerprinted files at their repository paths.
+fn context_archive(options: &BuildOptions) -> Result<Vec<u8>, ImageError> {
+    let mut builder = tar::Builder::new(Vec::new());
+    for file in baked_files(options)? {
+        let path = options.repo.join(&file);
+        let read_error = |source| ImageError::Read {
+            path: path.clone(),
+            source,
+        };
+        let metadata = std::fs::metadata(&path).map_err(read_error)?;
+        let content = std::fs::read(&path).map_err(read_error)?;
+        let mut header = tar::Header::new_gnu();
+        header.set_size(content.len() as u64);
+        header.set_mode(metadata.mode() & 0o7777);
+        header.set_mtime(0);
+        builder
+            .append_data(&mut header, &file, content.as_slice())
+            .map_err(read_error)?;
+    }
+    builder.into_inner().map_err(|source| ImageError::Read {
+        path: options.repo.clone(),
+        source,
+    })
+}
+
+/// The id of the image `tag` names, if the engine has one.
+async fn image_id(docker: &Docker, tag: &str) -> Result<Option<String>, ImageError> {
+    match docker.inspect_image(tag).await {
+        Ok(image) => Ok(image.id),
+        Err(DockerError::DockerResponseServerError {
+            status_code: 404, ..
+        }) => Ok(None),
+        Err(source) => Err(ImageError::Docker {
+            action: "inspect the Kayobe image",
+            source,
+        }),
+    }
+}
+
+/// Builds and tags the image, labelled with its fingerprint; each line of
+/// the build log goes to `on_line` as it comes. Returns the fingerprint.
+///
+/// The image the tag named before is removed once the tag moves (with its
+/// layers no other image uses), so rebuilds on a runner host do not pile up
+/// untagged images; it is kept if a container still uses it.
+pub async fn build_image(
+    docker: &Docker,
+    options: &BuildOptions,
+    mut on_line: impl FnMut(&str),
+) -> Result<Fingerprint, ImageError> {
+    let fingerprint = Fingerprint::of(options)?;
+    let replaced = image_id(docker, &options.tag).await?;
+    let context = context_archive(options)?;
+    let build_args: HashMap<String, String> = options.all_build_args().into_iter().collect();
+    let dockerfile = options.dockerfile.to_string_lossy();
+    let build_options = BuildImageOptionsBuilder::new()
+        .t(&options.tag)
+        .dockerfile(&dockerfile)
+        .buildargs(&build_args)
+        .labels(&fingerprint.labels())
+        .rm(true)
+        .forcerm(true)
+        .build();
+    let mut progress = docker.build_image(
+        build_options,
+        None,
+        Some(bollard::body_full(context.into())),
+    );
+    let build_error = |message: String| ImageError::Build {
+        tag: options.tag.clone(),
+        message,
+    };
+    while let Some(info) = progress.next().await {
+        let info = info.map_err(|source| match source {
+            DockerError::DockerStreamError { error } => build_error(error),
+            source => ImageError::Docker {
+                action: "build the Kayobe image",
+                source,
+            },
+        })?;
+        if let Some(text) = info.stream.as_deref() {
+            text.lines()
+                .filter(|line| !line.trim().is_empty())
+                .for_each(&mut on_line);
+        }
+        if let Some(detail) = info.error_detail {
+            return Err(build_error(detail.message.unwrap_or_default()));
+        }
+    }
+    if let Some(old) = replaced {
+        if image_id(docker, &options.tag).await?.as_ref() != Some(&old) {
+            // A container using it or another tag keeps it: that is fine.
+            let _ = docker
+                .remove_image(&old, None::<RemoveImageOptions>, None)
+                .await;
+        }
+    }
+    Ok(fingerprint)
+}
+
+/// Whether the engine's image with the options' tag matches the checkout.
+pub async fn image_status(
+    docker: &Docker,
+    options: &BuildOptions,
+) -> Result<ImageStatus, ImageError> {
+    let current = Fingerprint::of(options)?;
+    let image = match docker.inspect_image(&options.tag).await {
+        Ok(image) => image,
+        Err(DockerError::DockerResponseServerError {
+            status_code: 404, ..
+        }) => return Ok(ImageStatus::Missing),
+        Err(source) => {
+            return Err(ImageError::Docker {
+                action: "inspect the Kayobe image",
+                source,
+            });
+        }
+    };
+    let labels = image
+        .config
+        .and_then(|config| config.labels)
+        .unwrap_or_default();
+    let Some(built) = Fingerprint::from_labels(&labels) else {
+        return Ok(ImageStatus::Unfingerprinted);
+    };
+    let changed = current.changed_since(&built);
+    Ok(if changed.is_empty() {
+        ImageStatus::Fresh
+    } else {
+        ImageStatus::Stale { changed }
+    })
+}

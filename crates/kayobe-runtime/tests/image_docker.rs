@@ -1,0 +1,210 @@
+//! Image build and rebuild detection on the real Docker engine, with a
+//! stand-in Kayobe Dockerfile (`FROM scratch` + Debian's static busybox) in
+//! a temporary checkout.
+
+use std::path::Path;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use bollard::Docker;
+use bollard::query_parameters::RemoveImageOptionsBuilder;
+use kayobe_automation_tests::tool;
+use kayobe_runtime::fingerprint::GALAXY_REQUIREMENTS;
+use kayobe_runtime::{BuildOptions, ImageError, ImageStatus, build_image, image_status};
+
+const DOCKERFILE: &str = "FROM scratch
+ARG KAYOBE_USER_UID
+ARG KAYOBE_USER_GID
+COPY .automation/docker/kayobe/busybox /bin/busybox
+COPY etc/kayobe/ansible/requirements.yml /stack/requirements.yml
+COPY requirements.txt /stack/requirements.txt
+USER ${KAYOBE_USER_UID}:${KAYOBE_USER_GID}
+";
+
+async fn docker() -> Option<Docker> {
+    let connected = match Docker::connect_with_local_defaults() {
+        Ok(docker) => docker.negotiate_version().await.ok(),
+        Err(_) => None,
+    };
+    if connected.is_none() {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "the Docker engine is not reachable"
+        );
+        eprintln!("skipping: the Docker engine is not reachable");
+    }
+    connected
+}
+
+/// A tag no other test run uses.
+fn unique_tag(what: &str) -> String {
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    format!(
+        "kayobe-automation/runtime-test-{what}:{}-{nanos}",
+        std::process::id()
+    )
+}
+
+/// Removes the images it names when the test ends, passed or not.
+struct RemoveImages(Vec<String>);
+
+impl Drop for RemoveImages {
+    fn drop(&mut self) {
+        let tags = std::mem::take(&mut self.0);
+        // Its own thread and runtime: dropping may happen inside the test's runtime.
+        std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            runtime.block_on(async {
+                let docker = Docker::connect_with_local_defaults()
+                    .unwrap()
+                    .negotiate_version()
+                    .await
+                    .unwrap();
+                for tag in tags {
+                    let options = RemoveImageOptionsBuilder::new().force(true).build();
+                    let _ = docker.remove_image(&tag, Some(options), None).await;
+                }
+            });
+        })
+        .join()
+        .unwrap();
+    }
+}
+
+fn checkout(root: &Path, busybox: &Path) {
+    let docker_dir = root.join(".automation/docker/kayobe");
+    std::fs::create_dir_all(&docker_dir).unwrap();
+    std::fs::create_dir_all(root.join("etc/kayobe/ansible")).unwrap();
+    std::fs::write(docker_dir.join("Dockerfile"), DOCKERFILE).unwrap();
+    std::fs::copy(busybox, docker_dir.join("busybox")).unwrap();
+    std::fs::write(
+        root.join(GALAXY_REQUIREMENTS),
+        "collections:\n  - name: stackhpc.linux\n    version: 1.0.0\n",
+    )
+    .unwrap();
+    std::fs::write(root.join("requirements.txt"), "kayobe==17.0.0\n").unwrap();
+    std::fs::write(root.join("README.md"), "not in the image\n").unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn builds_labels_and_detects_exactly_the_changed_input() {
+    let Some(busybox) = tool("busybox") else {
+        return;
+    };
+    let Some(docker) = docker().await else { return };
+    let dir = tempfile::tempdir().unwrap();
+    checkout(dir.path(), &busybox);
+    let tag = unique_tag("build");
+    let _cleanup = RemoveImages(vec![tag.clone()]);
+    let mut options = BuildOptions::new(dir.path(), &tag).unwrap();
+    options.user = (4321, 4322);
+
+    assert_eq!(
+        image_status(&docker, &options).await.unwrap(),
+        ImageStatus::Missing
+    );
+
+    let mut log = Vec::new();
+    let fingerprint = build_image(&docker, &options, |line| log.push(line.to_owned()))
+        .await
+        .unwrap();
+    assert!(
+        log.iter()
+            .any(|line| line.contains("COPY etc/kayobe/ansible/requirements.yml")),
+        "{log:#?}"
+    );
+    let image = docker.inspect_image(&tag).await.unwrap();
+    let config = image.config.unwrap();
+    assert_eq!(
+        config.user.as_deref(),
+        Some("4321:4322"),
+        "build args arrive"
+    );
+    assert_eq!(config.labels.unwrap(), fingerprint.labels());
+    assert_eq!(
+        image_status(&docker, &options).await.unwrap(),
+        ImageStatus::Fresh
+    );
+
+    // A file outside what the image bakes in changes nothing.
+    std::fs::write(dir.path().join("README.md"), "edited\n").unwrap();
+    assert!(image_status(&docker, &options).await.unwrap().is_fresh());
+
+    std::fs::write(
+        dir.path().join(GALAXY_REQUIREMENTS),
+        "collections:\n  - name: stackhpc.linux\n    version: 1.1.0\n",
+    )
+    .unwrap();
+    assert_eq!(
+        image_status(&docker, &options).await.unwrap(),
+        ImageStatus::Stale {
+            changed: vec![GALAXY_REQUIREMENTS.to_owned()]
+        }
+    );
+    let mut other_user = options.clone();
+    other_user.user = (4321, 4323);
+    assert_eq!(
+        image_status(&docker, &other_user).await.unwrap(),
+        ImageStatus::Stale {
+            changed: vec![
+                "build-arg KAYOBE_USER_GID".to_owned(),
+                GALAXY_REQUIREMENTS.to_owned()
+            ]
+        }
+    );
+
+    let first_id = image.id.unwrap();
+    build_image(&docker, &options, |_| {}).await.unwrap();
+    assert_eq!(
+        image_status(&docker, &options).await.unwrap(),
+        ImageStatus::Fresh
+    );
+    // The image the tag named before is gone.
+    let error = docker.inspect_image(&first_id).await.unwrap_err();
+    assert!(
+        matches!(
+            error,
+            bollard::errors::Error::DockerResponseServerError {
+                status_code: 404,
+                ..
+            }
+        ),
+        "{error}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failing_step_is_a_build_error_and_leaves_no_image() {
+    let Some(busybox) = tool("busybox") else {
+        return;
+    };
+    let Some(docker) = docker().await else { return };
+    let dir = tempfile::tempdir().unwrap();
+    checkout(dir.path(), &busybox);
+    // requirements.txt is not in the context once deleted: COPY fails. It is
+    // the first step, so the failed build leaves no intermediate image.
+    std::fs::remove_file(dir.path().join("requirements.txt")).unwrap();
+    std::fs::write(
+        dir.path().join(".automation/docker/kayobe/Dockerfile"),
+        "FROM scratch\nCOPY requirements.txt /stack/requirements.txt\n",
+    )
+    .unwrap();
+    let tag = unique_tag("failing");
+    let _cleanup = RemoveImages(vec![tag.clone()]);
+    let options = BuildOptions::new(dir.path(), &tag).unwrap();
+
+    let error = build_image(&docker, &options, |_| {}).await.unwrap_err();
+    assert!(
+        matches!(&error, ImageError::Build { tag: built, message } if *built == tag && message.contains("requirements.txt")),
+        "{error}"
+    );
+    assert_eq!(
+        image_status(&docker, &options).await.unwrap(),
+        ImageStatus::Missing
+    );
+}
