@@ -50,3 +50,21 @@ pub fn tool(name: &str) -> Option<PathBuf> {
 pub fn example_repo() -> PathBuf {
     workspace_root().join("examples/kayobe-config")
 }
+
+/// Copies the directory tree `from` into `to` (created as needed): tests
+/// change copies of the example repository, never the example itself.
+///
+/// # Panics
+/// When a file cannot be read or written: a broken fixture ends the test.
+pub fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("create the copy's directory");
+    for entry in std::fs::read_dir(from).expect("list the directory to copy") {
+        let entry = entry.expect("read a directory entry");
+        let target = to.join(entry.file_name());
+        if entry.file_type().expect("read a file type").is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).expect("copy a file");
+        }
+    }
+}

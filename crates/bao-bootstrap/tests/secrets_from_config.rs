@@ -1,23 +1,11 @@
 //! The per-environment secret, read from (a copy of) the example repository.
 
+use kayobe_automation_tests::copy_dir;
 use std::path::Path;
 
 use bao_bootstrap::{EnvironmentSecrets, SecretsError};
 use kayobe_config::repo::ConfigRepo;
 use kayobe_config::vault::{self, VaultSecret};
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), &target).unwrap();
-        }
-    }
-}
 
 fn password(root: &Path) -> VaultSecret {
     VaultSecret::from_file(&root.join(".vault-password")).unwrap()

@@ -4,6 +4,7 @@
 #[path = "../../bao-bootstrap/tests/support/mod.rs"]
 mod support;
 
+use kayobe_automation_tests::copy_dir;
 use std::path::Path;
 use std::process::Output;
 
@@ -11,19 +12,6 @@ use kayobe_automation::config::vault::{self, VaultSecret};
 use support::BaoServer;
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), &target).unwrap();
-        }
-    }
-}
 
 /// The example plus, per environment, the SSH key (inline `!vault`) and the
 /// openrc (a template over the vaulted admin password) it lacks.

@@ -4,20 +4,7 @@
 use std::path::Path;
 use std::process::{Command, Output};
 
-use kayobe_automation_tests::example_repo;
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), &target).unwrap();
-        }
-    }
-}
+use kayobe_automation_tests::{copy_dir, example_repo};
 
 /// A copy of the example repository to write into.
 fn example_copy() -> tempfile::TempDir {

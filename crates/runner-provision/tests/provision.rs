@@ -5,7 +5,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use ci_platform::{GitHub, GitLab, PlatformKind, RetryPolicy, Secret};
-use kayobe_automation_tests::example_repo;
+use kayobe_automation_tests::{copy_dir, example_repo};
 use kayobe_config::repo::ConfigRepo;
 use kayobe_config::vault::VaultSecret;
 use pretty_assertions::assert_eq;
@@ -288,19 +288,6 @@ async fn failed_apply_says_what_was_done() {
         "{text}"
     );
     assert!(text.contains("Must have admin rights"), "{text}");
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), &target).unwrap();
-        }
-    }
 }
 
 #[test]
