@@ -59,9 +59,10 @@ impl Side {
             .unwrap_or(repo.config_path())
             .to_string_lossy()
             .into_owned();
+        let extra_vars = repo.extra_vars(secret)?;
         let mut hosts = BTreeMap::new();
         for host in inventory.hosts() {
-            let mut vars = repo.host_variables(&inventory, host, secret)?;
+            let mut vars = repo.host_variables_with(&inventory, host, &extra_vars)?;
             vars.insert(
                 "kayobe_config_path".into(),
                 Value::from(config_path.as_str()),

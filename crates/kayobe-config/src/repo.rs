@@ -274,6 +274,18 @@ impl ConfigRepo {
         host: &str,
         secret: Option<&VaultSecret>,
     ) -> Result<Map, RepoError> {
+        self.host_variables_with(inventory, host, &self.extra_vars(secret)?)
+    }
+
+    /// [`host_variables`](Self::host_variables) with the extra vars already
+    /// read by [`extra_vars`](Self::extra_vars): loops over hosts read and
+    /// decrypt the extra-vars files once, not once per host.
+    pub fn host_variables_with(
+        &self,
+        inventory: &Inventory,
+        host: &str,
+        extra_vars: &Map,
+    ) -> Result<Map, RepoError> {
         let mut vars = Map::new();
         if let Some(environment) = &self.environment {
             vars.insert(
@@ -289,7 +301,7 @@ impl ConfigRepo {
             .host_vars(host)
             .ok_or_else(|| RepoError::UnknownHost(host.to_owned()))?;
         vars.extend(host_vars);
-        vars.extend(self.extra_vars(secret)?);
+        vars.extend(extra_vars.iter().map(|(k, v)| (k.clone(), v.clone())));
         Ok(vars)
     }
 

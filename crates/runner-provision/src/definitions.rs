@@ -177,6 +177,7 @@ pub fn load_from(
     let group = group_of(platform);
     let mut hosts = Vec::new();
     let mut warnings = Vec::new();
+    let extra_vars = repo.extra_vars(secret)?;
     for host in inventory.group_hosts(group).unwrap_or_default() {
         let groups = inventory.host_groups(host).unwrap_or_default();
         let kolla: Vec<&str> = groups
@@ -190,7 +191,7 @@ pub fn load_from(
                 kolla.join(", ")
             ));
         }
-        let mut vars = repo.host_variables(inventory, host, secret)?;
+        let mut vars = repo.host_variables_with(inventory, host, &extra_vars)?;
         vars.entry("inventory_hostname".into())
             .or_insert_with(|| Value::from(host));
         vars.entry("inventory_hostname_short".into())
