@@ -5,6 +5,7 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use kayobe_automation::tempest::image::{ImageSettingsError, RallyImage};
 use kayobe_automation::tempest::run::{self, Openrc, RunError, RunOptions};
 use kayobe_automation::tempest::subunit::SubunitError;
 use kayobe_automation::tempest::{
@@ -31,8 +32,8 @@ pub enum Command {
         #[arg(long)]
         html: Option<PathBuf>,
     },
-    /// Run Tempest in the rally container (the image must be present
-    /// locally) with the environment's settings from
+    /// Run Tempest in the rally container (pulled when missing, or always
+    /// with `KAYOBE_AUTOMATION_RALLY_FORCE_PULL=true`) with the environment's settings from
     /// `.automation.conf/config.sh`; the stream and reports go to the output
     /// directory. Exits 0 when every test passed, 1 otherwise.
     Run {
@@ -91,12 +92,10 @@ enum TempestCommandError {
         #[source]
         source: std::io::Error,
     },
-    /// No image was configured.
-    #[error("no rally image is configured")]
-    #[diagnostic(help(
-        "pass `--image`, or set KAYOBE_AUTOMATION_RALLY_IMAGE (and KAYOBE_AUTOMATION_RALLY_TAG) in .automation.conf/config.sh"
-    ))]
-    NoImage,
+    /// The rally image settings are incomplete.
+    #[error(transparent)]
+    #[diagnostic(help("the rally settings live in .automation.conf/config.sh"))]
+    Image(#[from] ImageSettingsError),
     /// The run failed.
     #[error(transparent)]
     #[diagnostic(help("the container's output above says what it did"))]
@@ -128,15 +127,8 @@ pub fn run(global: &Global, command: Command) -> miette::Result<ExitCode> {
             let conf = global.repo()?.automation_conf().into_diagnostic()?;
             let plan = TempestPlan::load(&conf.tempest().into_diagnostic()?)
                 .map_err(TempestCommandError::from)?;
-            let rally = conf.rally().into_diagnostic()?;
-            let image = match (image, rally.image) {
-                (Some(image), _) => image,
-                (None, Some(image)) => match rally.tag {
-                    Some(tag) => format!("{image}:{tag}"),
-                    None => image,
-                },
-                (None, None) => return Err(TempestCommandError::NoImage.into()),
-            };
+            let image = RallyImage::from_settings(&conf.rally().into_diagnostic()?, image)
+                .map_err(TempestCommandError::from)?;
             let openrc = match openrc_file {
                 Some(path) => Openrc::new(
                     std::fs::read_to_string(&path)

@@ -7,9 +7,12 @@
 //!   HTML report in one pass over the stream.
 //! - [`settings`] checks the Tempest settings of `.automation.conf`: load
 //!   list, skip list (regexes), accounts and overrides files.
+//! - [`image`] says which rally image a run uses, when to pull it and the
+//!   login for its registry.
 //! - [`run`] runs Tempest in the rally/tempest container through Docker,
 //!   the openrc copied in as a file, and reports on the stream it writes.
 
+pub mod image;
 pub mod report;
 pub mod results;
 pub mod run;

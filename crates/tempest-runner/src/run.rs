@@ -32,6 +32,7 @@ use bollard::query_parameters::{
 };
 use futures_util::StreamExt;
 
+use crate::image::RallyImage;
 use crate::report::{ReportError, ReportOutcome, ReportPaths, report_stream};
 use crate::settings::TempestPlan;
 
@@ -79,8 +80,8 @@ impl fmt::Debug for Openrc {
 /// How to run the container.
 #[derive(Debug, Clone)]
 pub struct RunOptions {
-    /// The image reference, e.g. `registry/rally:tag` (must be present locally).
-    pub image: String,
+    /// The image, pulled first if it is missing or always pulled.
+    pub image: RallyImage,
     /// The command run in the container.
     pub command: Vec<String>,
     /// Where artefacts and reports go (created if missing).
@@ -107,6 +108,17 @@ pub enum RunError {
         /// The image.
         image: String,
         /// Docker's error.
+        #[source]
+        source: bollard::errors::Error,
+    },
+    /// The image could not be pulled.
+    #[error(
+        "cannot pull the rally image {image}: {source}; check the image name and tag, that the registry is reachable, and KAYOBE_AUTOMATION_RALLY_DOCKER_REGISTRY_USERNAME/_PASSWORD"
+    )]
+    Pull {
+        /// The image.
+        image: String,
+        /// Docker's error (it never holds the registry password).
         #[source]
         source: bollard::errors::Error,
     },
@@ -252,7 +264,7 @@ pub async fn run_tempest(
     mut log: impl FnMut(&str),
 ) -> Result<RunOutcome, RunError> {
     let docker_error = |action| {
-        let image = options.image.clone();
+        let image = options.image.reference.clone();
         move |source| RunError::Docker {
             action,
             image,
@@ -260,8 +272,16 @@ pub async fn run_tempest(
         }
     };
     let archive = input_archive(plan, openrc)?;
+    options
+        .image
+        .ensure(docker, &mut log)
+        .await
+        .map_err(|source| RunError::Pull {
+            image: options.image.reference.clone(),
+            source,
+        })?;
     let body = ContainerCreateBody {
-        image: Some(options.image.clone()),
+        image: Some(options.image.reference.clone()),
         cmd: Some(options.command.clone()),
         env: Some(environment(plan)),
         tty: Some(false),
@@ -320,7 +340,8 @@ where
         .await
         .map_err(docker_error("start the Tempest container"))?;
 
-    let secrets = openrc.secret_values();
+    let mut secrets = openrc.secret_values();
+    secrets.extend(options.image.login.iter().map(|login| login.password().to_owned()));
     let mut logs = docker.logs(
         id,
         Some(

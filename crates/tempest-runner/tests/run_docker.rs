@@ -12,6 +12,7 @@ use futures_util::StreamExt;
 use kayobe_automation_tests::tool;
 use kayobe_config::automation_conf::TempestSettings;
 use tempest_runner::TempestPlan;
+use tempest_runner::image::RallyImage;
 use tempest_runner::run::{Openrc, RunError, RunOptions, STREAM_FILE, run_tempest};
 
 const IMAGE: &str = "kayobe-automation/tempest-standin:test";
@@ -137,7 +138,7 @@ async fn runs_the_container_collects_the_stream_and_reports() {
     ));
     let output_dir: PathBuf = plan.output_dir.clone();
     let options = RunOptions {
-        image: IMAGE.to_owned(),
+        image: RallyImage::local(IMAGE),
         command: vec!["/bin/busybox".into(), "sh".into(), "/run-tempest".into()],
         output_dir: output_dir.clone(),
     };

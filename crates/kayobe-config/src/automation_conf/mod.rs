@@ -469,7 +469,7 @@ pub struct TempestSettings {
 
 /// The rally image Tempest runs in (`KAYOBE_AUTOMATION_RALLY_*`); unset or
 /// empty values are `None`.
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Clone, Default, PartialEq, Eq)]
 pub struct RallySettings {
     /// `KAYOBE_AUTOMATION_RALLY_IMAGE`.
     pub image: Option<String>,
