@@ -15,13 +15,12 @@ use serde::Deserialize;
 use serde_json::json;
 use tokio::sync::OnceCell;
 
-use crate::retry::{Answer, Call, Method, error_chain, parse_retry_after, send_with_retry};
+use crate::retry::{Answer, Api, Method, error_chain};
 use crate::{
     Platform, PlatformError, PlatformKind, RetryPolicy, RunStatus, Runner, RunnerCredential,
     RunnerSpec, Scope, Secret, TriggerRequest, Triggered, base_url, encode_segment,
 };
 
-const PLATFORM: &str = "GitLab";
 const PAGE_SIZE: usize = 100;
 
 /// One GitLab project's API.
@@ -77,68 +76,6 @@ impl GitLab {
 
     fn project_path(&self, rest: &str) -> String {
         format!("/projects/{}{rest}", encode_segment(&self.project))
-    }
-
-    async fn send(
-        &self,
-        method: Method,
-        path: &str,
-        body: Option<&serde_json::Value>,
-    ) -> Result<(Call, Answer), PlatformError> {
-        let call = Call::new(PLATFORM, method, path);
-        let url = format!("{}{path}", self.api);
-        let answer = send_with_retry(&self.policy, &call, || async {
-            let method = match method {
-                Method::Get => reqwest::Method::GET,
-                Method::Post => reqwest::Method::POST,
-                Method::Put => reqwest::Method::PUT,
-                Method::Patch => reqwest::Method::PATCH,
-                Method::Delete => reqwest::Method::DELETE,
-            };
-            let mut request = self
-                .client
-                .request(method, &url)
-                .header("PRIVATE-TOKEN", self.token.expose());
-            if let Some(body) = body {
-                request = request.json(body);
-            }
-            // reqwest's error text names the URL (no token: it is a header).
-            let response = request.send().await.map_err(|e| error_chain(&e))?;
-            let header = |name: &str| {
-                response
-                    .headers()
-                    .get(name)
-                    .and_then(|v| v.to_str().ok())
-                    .map(str::to_owned)
-            };
-            let status = response.status().as_u16();
-            let retry_after = header("retry-after").as_deref().and_then(parse_retry_after);
-            let next_page = header("x-next-page").filter(|p| !p.is_empty());
-            let body = response.bytes().await.map_err(|e| error_chain(&e))?;
-            Ok(Answer {
-                status,
-                retry_after,
-                next_page,
-                body: body.to_vec(),
-            })
-        })
-        .await?;
-        Ok((call, answer))
-    }
-
-    async fn expect(
-        &self,
-        method: Method,
-        path: &str,
-        body: Option<&serde_json::Value>,
-        expected: &[u16],
-    ) -> Result<(Call, Answer), PlatformError> {
-        let (call, answer) = self.send(method, path, body).await?;
-        if expected.contains(&answer.status) {
-            Ok((call, answer))
-        } else {
-            Err(call.status_error(&answer))
-        }
     }
 
     /// The project's numeric id (runner creation needs it), looked up once.
@@ -202,6 +139,34 @@ impl GitLab {
             }
             _ => Err(call.status_error(&answer)),
         }
+    }
+}
+
+impl Api for GitLab {
+    const PLATFORM: &'static str = "GitLab";
+
+    fn policy(&self) -> &RetryPolicy {
+        &self.policy
+    }
+
+    async fn attempt(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&serde_json::Value>,
+    ) -> Result<Answer, String> {
+        let mut request = self
+            .client
+            .request(method.as_http(), format!("{}{path}", self.api))
+            .header("PRIVATE-TOKEN", self.token.expose());
+        if let Some(body) = body {
+            request = request.json(body);
+        }
+        // reqwest's error text names the URL (no token: it is a header).
+        let response = request.send().await.map_err(|e| error_chain(&e))?;
+        let (status, headers) = (response.status(), response.headers().clone());
+        let body = response.bytes().await.map_err(|e| error_chain(&e))?;
+        Ok(Answer::new(status, &headers, body.to_vec()))
     }
 }
 
