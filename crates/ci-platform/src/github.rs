@@ -13,8 +13,9 @@ use serde_json::json;
 
 use crate::retry::{Answer, Api, Method, error_chain};
 use crate::{
-    Platform, PlatformError, PlatformKind, RetryPolicy, RunStatus, Runner, RunnerCredential,
-    RunnerSpec, Scope, Secret, TriggerRequest, Triggered, base_url, encode_segment,
+    Platform, PlatformError, PlatformKind, ProjectSetting, RetryPolicy, RunStatus, Runner,
+    RunnerCredential, RunnerSpec, Scope, Secret, TriggerRequest, Triggered, base_url,
+    encode_segment,
 };
 
 /// Runners per page: the API's maximum, so large fleets need few pages.
@@ -118,6 +119,18 @@ impl Api for GitHub {
             .await
             .map_err(|error| error_chain(&error))?;
         Ok(Answer::new(status, &headers, body.into_bytes()))
+    }
+}
+
+/// GitHub has none of the project settings GitLab's setup guide asks for:
+/// Actions logs are visible to who can read the repository, workflows are
+/// not auto-cancelled unless a workflow asks for `concurrency`, and the job
+/// timeout is each job's `timeout-minutes`, which the rendered workflows set.
+fn settings_unsupported() -> PlatformError {
+    PlatformError::Unsupported {
+        platform: "GitHub",
+        what: "project settings",
+        advice: "GitHub has no such settings; the rendered workflows carry their own timeouts, so there is nothing to check or apply",
     }
 }
 
@@ -263,6 +276,14 @@ impl Platform for GitHub {
             run_id: None,
             url: None,
         })
+    }
+
+    async fn project_settings(&self) -> Result<Vec<ProjectSetting>, PlatformError> {
+        Err(settings_unsupported())
+    }
+
+    async fn apply_project_settings(&self) -> Result<Vec<ProjectSetting>, PlatformError> {
+        Err(settings_unsupported())
     }
 
     async fn run_status(&self, run_id: u64) -> Result<RunStatus, PlatformError> {

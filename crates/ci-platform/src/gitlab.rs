@@ -17,8 +17,9 @@ use tokio::sync::OnceCell;
 
 use crate::retry::{Answer, Api, Method, error_chain};
 use crate::{
-    Platform, PlatformError, PlatformKind, RetryPolicy, RunStatus, Runner, RunnerCredential,
-    RunnerSpec, Scope, Secret, TriggerRequest, Triggered, base_url, encode_segment,
+    Platform, PlatformError, PlatformKind, ProjectSetting, RetryPolicy, RunStatus, Runner,
+    RunnerCredential, RunnerSpec, Scope, Secret, TriggerRequest, Triggered, base_url,
+    encode_segment,
 };
 
 const PAGE_SIZE: usize = 100;
@@ -170,6 +171,52 @@ impl Api for GitLab {
     }
 }
 
+/// The job timeout the setup guide asks for: 12 hours, in seconds (a
+/// whole-cloud upgrade runs for hours).
+const JOB_TIMEOUT_SECONDS: u64 = 12 * 60 * 60;
+
+/// The project settings the setup guide asks for: the name a project's JSON
+/// gives it, the name a PUT takes, and the value wanted.
+///
+/// Public pipelines are read as `public_jobs` (what GET has answered since
+/// GitLab 9.0) but written as `public_builds`: PUT took only `public_builds`
+/// until GitLab 16.9 and still takes it, so that one name works on every
+/// GitLab with API v4.
+fn wanted_settings() -> [(&'static str, &'static str, serde_json::Value); 5] {
+    [
+        ("public_jobs", "public_builds", json!(false)),
+        (
+            "auto_cancel_pending_pipelines",
+            "auto_cancel_pending_pipelines",
+            json!("disabled"),
+        ),
+        (
+            "ci_forward_deployment_enabled",
+            "ci_forward_deployment_enabled",
+            json!(false),
+        ),
+        ("build_timeout", "build_timeout", json!(JOB_TIMEOUT_SECONDS)),
+        ("auto_devops_enabled", "auto_devops_enabled", json!(false)),
+    ]
+}
+
+/// A setting's value in a project's JSON (`null` when absent); a GitLab
+/// older than 9.0 names public pipelines `public_builds`.
+fn project_value(
+    project: &serde_json::Map<String, serde_json::Value>,
+    name: &str,
+) -> serde_json::Value {
+    project
+        .get(name)
+        .or_else(|| {
+            (name == "public_jobs")
+                .then(|| project.get("public_builds"))
+                .flatten()
+        })
+        .cloned()
+        .unwrap_or(serde_json::Value::Null)
+}
+
 #[derive(Deserialize)]
 struct CreatedRunner {
     id: u64,
@@ -282,6 +329,61 @@ impl Platform for GitLab {
             run_id: Some(pipeline.id),
             url: pipeline.web_url,
         })
+    }
+
+    async fn project_settings(&self) -> Result<Vec<ProjectSetting>, PlatformError> {
+        let (call, answer) = self
+            .expect(Method::Get, &self.project_path(""), None, &[200])
+            .await?;
+        let project: serde_json::Map<String, serde_json::Value> = answer.json(&call)?;
+        Ok(wanted_settings()
+            .into_iter()
+            .map(|(name, _, wanted)| ProjectSetting {
+                name,
+                current: project_value(&project, name),
+                wanted,
+            })
+            .collect())
+    }
+
+    async fn apply_project_settings(&self) -> Result<Vec<ProjectSetting>, PlatformError> {
+        let differing: Vec<ProjectSetting> = self
+            .project_settings()
+            .await?
+            .into_iter()
+            .filter(ProjectSetting::differs)
+            .collect();
+        if differing.is_empty() {
+            return Ok(differing);
+        }
+        let body: serde_json::Map<String, serde_json::Value> = wanted_settings()
+            .into_iter()
+            .filter(|(name, _, _)| differing.iter().any(|s| s.name == *name))
+            .map(|(_, put_as, wanted)| (put_as.to_owned(), wanted))
+            .collect();
+        let (call, answer) = self
+            .expect(
+                Method::Put,
+                &self.project_path(""),
+                Some(&serde_json::Value::Object(body)),
+                &[200],
+            )
+            .await?;
+        // GitLab ignores a parameter it does not know: check the answer.
+        let project: serde_json::Map<String, serde_json::Value> = answer.json(&call)?;
+        for setting in &differing {
+            let now = project_value(&project, setting.name);
+            if now != setting.wanted {
+                return Err(PlatformError::NotApplied {
+                    platform: Self::PLATFORM,
+                    path: call.path,
+                    setting: setting.name,
+                    current: now.to_string(),
+                    wanted: setting.wanted.to_string(),
+                });
+            }
+        }
+        Ok(differing)
     }
 
     async fn run_status(&self, run_id: u64) -> Result<RunStatus, PlatformError> {
