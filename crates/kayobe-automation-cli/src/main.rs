@@ -7,6 +7,7 @@ mod config_diff;
 mod global;
 mod image;
 mod inventory;
+mod platform;
 mod runners;
 mod secrets;
 mod tempest;
@@ -59,6 +60,9 @@ enum Command {
     /// Build the Kayobe image and tell whether it is stale.
     #[command(subcommand)]
     Image(image::Command),
+    /// Check and apply the CI platform's project settings.
+    #[command(subcommand)]
+    Platform(platform::Command),
 }
 
 fn main() -> ExitCode {
@@ -90,6 +94,7 @@ fn main() -> ExitCode {
         Command::Tempest(command) => tempest::run(&cli.global, command),
         Command::ConfigDiff(args) => config_diff::run(&cli.global, args),
         Command::Image(command) => image::run(&cli.global, command),
+        Command::Platform(command) => platform::run(command),
     };
     match result {
         Ok(code) => code,
