@@ -6,6 +6,7 @@ mod bao;
 mod config_diff;
 mod global;
 mod image;
+mod image_push;
 mod inventory;
 mod platform;
 mod runners;
