@@ -3,12 +3,12 @@
 
 use std::collections::BTreeMap;
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use kayobe_automation::runtime::image::DEFAULT_DOCKERFILE;
 use kayobe_automation::runtime::{
-    BuildOptions, ImageError, ImageStatus, build_image, connect_docker, image_status,
+    BuildOptions, ImageError, build_image, connect_docker, image_status,
 };
 
 use crate::global::Global;
@@ -50,6 +50,20 @@ pub struct ImageArgs {
     gid: Option<u32>,
 }
 
+impl ImageArgs {
+    /// The build options these arguments give for the checkout at `repo`.
+    pub fn build_options(&self, repo: &Path) -> Result<BuildOptions, ImageError> {
+        let mut options = BuildOptions::new(repo, &self.tag)?;
+        options.dockerfile.clone_from(&self.dockerfile);
+        options.user = (
+            self.uid.unwrap_or(options.user.0),
+            self.gid.unwrap_or(options.user.1),
+        );
+        options.build_args = self.build_args.iter().cloned().collect::<BTreeMap<_, _>>();
+        Ok(options)
+    }
+}
+
 fn parse_build_arg(text: &str) -> Result<(String, String), String> {
     match text.split_once('=') {
         Some((name, value)) if !name.is_empty() => Ok((name.to_owned(), value.to_owned())),
@@ -83,13 +97,9 @@ pub fn run(global: &Global, command: Command) -> miette::Result<ExitCode> {
         Command::Push(args) => return crate::image_push::run(args),
     };
     let repo = global.repo()?;
-    let mut options = BuildOptions::new(repo.root(), &args.tag).map_err(ImageCommandError::from)?;
-    options.dockerfile.clone_from(&args.dockerfile);
-    options.user = (
-        args.uid.unwrap_or(options.user.0),
-        args.gid.unwrap_or(options.user.1),
-    );
-    options.build_args = args.build_args.iter().cloned().collect::<BTreeMap<_, _>>();
+    let options = args
+        .build_options(repo.root())
+        .map_err(ImageCommandError::from)?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -128,4 +138,3 @@ pub fn run(global: &Global, command: Command) -> miette::Result<ExitCode> {
     stdout.flush().map_err(ImageCommandError::Stdout)?;
     Ok(code)
 }
-

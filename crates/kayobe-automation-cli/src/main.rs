@@ -9,6 +9,7 @@ mod image;
 mod image_push;
 mod inventory;
 mod platform;
+mod preflight;
 mod runners;
 mod secrets;
 mod tempest;
@@ -64,6 +65,9 @@ enum Command {
     /// Check and apply the CI platform's project settings.
     #[command(subcommand)]
     Platform(platform::Command),
+    /// Check what a run needs: image, registry, vault password, secrets
+    /// (exit 0: all well, 1: a check failed, one line each).
+    Preflight(preflight::Args),
 }
 
 fn main() -> ExitCode {
@@ -96,6 +100,7 @@ fn main() -> ExitCode {
         Command::ConfigDiff(args) => config_diff::run(&cli.global, args),
         Command::Image(command) => image::run(&cli.global, command),
         Command::Platform(command) => platform::run(command),
+        Command::Preflight(args) => preflight::run(&cli.global, args),
     };
     match result {
         Ok(code) => code,
