@@ -5,7 +5,8 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use kayobe_automation::runtime::{ImageError, PreflightOptions, preflight};
+use kayobe_automation::runtime::{PreflightOptions, preflight};
+use miette::IntoDiagnostic;
 
 use crate::global::Global;
 use crate::image::ImageArgs;
@@ -27,31 +28,12 @@ pub struct Args {
     ssh_key_file: Option<PathBuf>,
 }
 
-/// `preflight` could not start its checks.
-#[derive(Debug, thiserror::Error, miette::Diagnostic)]
-enum PreflightCommandError {
-    /// The image's inputs could not be read.
-    #[error(transparent)]
-    Image(#[from] ImageError),
-    /// The async runtime could not start.
-    #[error("cannot start the async runtime: {0}")]
-    #[diagnostic(help("the system is short of threads or file descriptors"))]
-    Runtime(#[source] std::io::Error),
-    /// Writing to standard output failed.
-    #[error("cannot write to standard output: {0}")]
-    #[diagnostic(help("check where standard output goes (a closed pipe or a full disk)"))]
-    Stdout(#[source] std::io::Error),
-}
-
 /// Runs every check; exits 1 when any fails.
 pub fn run(global: &Global, args: Args) -> miette::Result<ExitCode> {
     let repo = global.repo()?;
     let vault = global.optional_vault_secret()?;
     let options = PreflightOptions {
-        image: args
-            .image
-            .build_options(repo.root())
-            .map_err(PreflightCommandError::from)?,
+        image: args.image.build_options(repo.root()).into_diagnostic()?,
         registry: args.registry,
         registry_username: args.credentials.registry_username,
         registry_password_file: args.credentials.registry_password_file,
@@ -61,11 +43,10 @@ pub fn run(global: &Global, args: Args) -> miette::Result<ExitCode> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
-        .map_err(PreflightCommandError::Runtime)?;
+        .into_diagnostic()?;
     let problems = runtime.block_on(preflight(&repo, vault.as_ref(), &options));
     let mut stdout = std::io::stdout().lock();
-    let mut print =
-        |line: String| writeln!(stdout, "{line}").map_err(PreflightCommandError::Stdout);
+    let mut print = |line: String| writeln!(stdout, "{line}").into_diagnostic();
     for problem in &problems {
         print(format!("FAIL {problem}"))?;
     }
