@@ -70,7 +70,16 @@ pub fn run(root: &Path) -> Result<PathBuf> {
 
     let mut apt = Apt::default();
     install_busybox(root, &bin, &mut apt)?;
-    install_chromium(root, &mut apt)?;
+    // Chromium opens the HTML reports in tests; docker-registry (the
+    // distribution registry) and htpasswd give the image push and preflight
+    // tests a real registry on loopback.
+    for (package, installs) in [
+        ("chromium", "/usr/bin/chromium"),
+        ("docker-registry", "/usr/bin/docker-registry"),
+        ("apache2-utils", "/usr/bin/htpasswd"),
+    ] {
+        install_debian_package(root, &mut apt, package, installs)?;
+    }
 
     let stamp_path = venv.join(STAMP);
     let stamp = fs::read_to_string(&stamp_path).ok();
@@ -138,15 +147,14 @@ fn install_busybox(root: &Path, bin: &Path, apt: &mut Apt) -> Result<()> {
     Ok(())
 }
 
-/// Installs Debian's `chromium` unless present: the HTML report tests open
-/// reports in headless Chromium.
-fn install_chromium(root: &Path, apt: &mut Apt) -> Result<()> {
-    if Path::new("/usr/bin/chromium").is_file() {
+/// Installs the Debian `package` unless the file it `installs` is there.
+fn install_debian_package(root: &Path, apt: &mut Apt, package: &str, installs: &str) -> Result<()> {
+    if Path::new(installs).is_file() {
         return Ok(());
     }
     apt.update(root)?;
     Cmd::new("apt-get", root)
-        .args(["install", "-y", "--no-install-recommends", "chromium"])
+        .args(["install", "-y", "--no-install-recommends", package])
         .env("DEBIAN_FRONTEND", "noninteractive")
         .run()
 }

@@ -92,6 +92,32 @@ pub enum PlatformError {
         /// The key's API path.
         path: String,
     },
+    /// The platform has no such thing to call.
+    #[error("{what} are not supported on {platform}: {advice}")]
+    Unsupported {
+        /// `GitHub` or `GitLab`.
+        platform: &'static str,
+        /// What was asked for.
+        what: &'static str,
+        /// What to do instead.
+        advice: &'static str,
+    },
+    /// The platform accepted a change but still reports the old value.
+    #[error(
+        "{platform} accepted {path} but its `{setting}` is still {current}, not {wanted}; the {platform} version may not support changing it through the API: set it in the project's settings page"
+    )]
+    NotApplied {
+        /// `GitHub` or `GitLab`.
+        platform: &'static str,
+        /// The API path called.
+        path: String,
+        /// The setting's API name.
+        setting: &'static str,
+        /// The value reported after the change.
+        current: String,
+        /// The value asked for.
+        wanted: String,
+    },
     /// The base URL cannot be used.
     #[error("the API URL `{url}` is not an http(s) URL: {reason}")]
     BaseUrl {

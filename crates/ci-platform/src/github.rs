@@ -11,13 +11,13 @@ use octocrab::Octocrab;
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::retry::{Answer, Call, Method, error_chain, parse_retry_after, send_with_retry};
+use crate::retry::{Answer, Api, Method, error_chain};
 use crate::{
-    Platform, PlatformError, PlatformKind, RetryPolicy, RunStatus, Runner, RunnerCredential,
-    RunnerSpec, Scope, Secret, TriggerRequest, Triggered, base_url, encode_segment,
+    Platform, PlatformError, PlatformKind, ProjectSetting, RetryPolicy, RunStatus, Runner,
+    RunnerCredential, RunnerSpec, Scope, Secret, TriggerRequest, Triggered, base_url,
+    encode_segment,
 };
 
-const PLATFORM: &str = "GitHub";
 /// Runners per page: the API's maximum, so large fleets need few pages.
 const PAGE_SIZE: usize = 100;
 
@@ -78,61 +78,6 @@ impl GitHub {
         )
     }
 
-    /// Sends one call (with retries) and returns the answer, whatever its status.
-    async fn send(
-        &self,
-        method: Method,
-        path: &str,
-        body: Option<&serde_json::Value>,
-    ) -> Result<(Call, Answer), PlatformError> {
-        let call = Call::new(PLATFORM, method, path);
-        let answer = send_with_retry(&self.policy, &call, || async {
-            let response = match method {
-                Method::Get => self.client._get(path).await,
-                Method::Post => self.client._post(path, body).await,
-                Method::Put => self.client._put(path, body).await,
-                Method::Patch => self.client._patch(path, body).await,
-                Method::Delete => self.client._delete(path, body).await,
-            }
-            .map_err(|error| error_chain(&error))?;
-            let status = response.status().as_u16();
-            let retry_after = response
-                .headers()
-                .get(http::header::RETRY_AFTER)
-                .and_then(|v| v.to_str().ok())
-                .and_then(parse_retry_after);
-            let body = self
-                .client
-                .body_to_string(response)
-                .await
-                .map_err(|error| error_chain(&error))?;
-            Ok(Answer {
-                status,
-                retry_after,
-                next_page: None,
-                body: body.into_bytes(),
-            })
-        })
-        .await?;
-        Ok((call, answer))
-    }
-
-    /// Sends and accepts only `expected` statuses.
-    async fn expect(
-        &self,
-        method: Method,
-        path: &str,
-        body: Option<&serde_json::Value>,
-        expected: &[u16],
-    ) -> Result<(Call, Answer), PlatformError> {
-        let (call, answer) = self.send(method, path, body).await?;
-        if expected.contains(&answer.status) {
-            Ok((call, answer))
-        } else {
-            Err(call.status_error(&answer))
-        }
-    }
-
     fn scoped(&self, scope: &Scope, kind: &str) -> String {
         match scope {
             Scope::Repository => self.repo_path(&format!("/actions/{kind}")),
@@ -140,6 +85,52 @@ impl GitHub {
                 self.repo_path(&format!("/environments/{}/{kind}", encode_segment(name)))
             }
         }
+    }
+}
+
+impl Api for GitHub {
+    const PLATFORM: &'static str = "GitHub";
+
+    fn policy(&self) -> &RetryPolicy {
+        &self.policy
+    }
+
+    async fn attempt(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&serde_json::Value>,
+    ) -> Result<Answer, String> {
+        // Octocrab puts the base URL in front of the path when it executes.
+        let request = http::Request::builder().method(method.as_http()).uri(path);
+        let request = self
+            .client
+            .build_request(request, body)
+            .map_err(|error| error_chain(&error))?;
+        let response = self
+            .client
+            .execute(request)
+            .await
+            .map_err(|error| error_chain(&error))?;
+        let (status, headers) = (response.status(), response.headers().clone());
+        let body = self
+            .client
+            .body_to_string(response)
+            .await
+            .map_err(|error| error_chain(&error))?;
+        Ok(Answer::new(status, &headers, body.into_bytes()))
+    }
+}
+
+/// GitHub has none of the project settings GitLab's setup guide asks for:
+/// Actions logs are visible to who can read the repository, workflows are
+/// not auto-cancelled unless a workflow asks for `concurrency`, and the job
+/// timeout is each job's `timeout-minutes`, which the rendered workflows set.
+fn settings_unsupported() -> PlatformError {
+    PlatformError::Unsupported {
+        platform: "GitHub",
+        what: "project settings",
+        advice: "GitHub has no such settings; the rendered workflows carry their own timeouts, so there is nothing to check or apply",
     }
 }
 
@@ -285,6 +276,14 @@ impl Platform for GitHub {
             run_id: None,
             url: None,
         })
+    }
+
+    async fn project_settings(&self) -> Result<Vec<ProjectSetting>, PlatformError> {
+        Err(settings_unsupported())
+    }
+
+    async fn apply_project_settings(&self) -> Result<Vec<ProjectSetting>, PlatformError> {
+        Err(settings_unsupported())
     }
 
     async fn run_status(&self, run_id: u64) -> Result<RunStatus, PlatformError> {

@@ -15,13 +15,13 @@ use serde::Deserialize;
 use serde_json::json;
 use tokio::sync::OnceCell;
 
-use crate::retry::{Answer, Call, Method, error_chain, parse_retry_after, send_with_retry};
+use crate::retry::{Answer, Api, Method, error_chain};
 use crate::{
-    Platform, PlatformError, PlatformKind, RetryPolicy, RunStatus, Runner, RunnerCredential,
-    RunnerSpec, Scope, Secret, TriggerRequest, Triggered, base_url, encode_segment,
+    Platform, PlatformError, PlatformKind, ProjectSetting, RetryPolicy, RunStatus, Runner,
+    RunnerCredential, RunnerSpec, Scope, Secret, TriggerRequest, Triggered, base_url,
+    encode_segment,
 };
 
-const PLATFORM: &str = "GitLab";
 const PAGE_SIZE: usize = 100;
 
 /// One GitLab project's API.
@@ -77,68 +77,6 @@ impl GitLab {
 
     fn project_path(&self, rest: &str) -> String {
         format!("/projects/{}{rest}", encode_segment(&self.project))
-    }
-
-    async fn send(
-        &self,
-        method: Method,
-        path: &str,
-        body: Option<&serde_json::Value>,
-    ) -> Result<(Call, Answer), PlatformError> {
-        let call = Call::new(PLATFORM, method, path);
-        let url = format!("{}{path}", self.api);
-        let answer = send_with_retry(&self.policy, &call, || async {
-            let method = match method {
-                Method::Get => reqwest::Method::GET,
-                Method::Post => reqwest::Method::POST,
-                Method::Put => reqwest::Method::PUT,
-                Method::Patch => reqwest::Method::PATCH,
-                Method::Delete => reqwest::Method::DELETE,
-            };
-            let mut request = self
-                .client
-                .request(method, &url)
-                .header("PRIVATE-TOKEN", self.token.expose());
-            if let Some(body) = body {
-                request = request.json(body);
-            }
-            // reqwest's error text names the URL (no token: it is a header).
-            let response = request.send().await.map_err(|e| error_chain(&e))?;
-            let header = |name: &str| {
-                response
-                    .headers()
-                    .get(name)
-                    .and_then(|v| v.to_str().ok())
-                    .map(str::to_owned)
-            };
-            let status = response.status().as_u16();
-            let retry_after = header("retry-after").as_deref().and_then(parse_retry_after);
-            let next_page = header("x-next-page").filter(|p| !p.is_empty());
-            let body = response.bytes().await.map_err(|e| error_chain(&e))?;
-            Ok(Answer {
-                status,
-                retry_after,
-                next_page,
-                body: body.to_vec(),
-            })
-        })
-        .await?;
-        Ok((call, answer))
-    }
-
-    async fn expect(
-        &self,
-        method: Method,
-        path: &str,
-        body: Option<&serde_json::Value>,
-        expected: &[u16],
-    ) -> Result<(Call, Answer), PlatformError> {
-        let (call, answer) = self.send(method, path, body).await?;
-        if expected.contains(&answer.status) {
-            Ok((call, answer))
-        } else {
-            Err(call.status_error(&answer))
-        }
     }
 
     /// The project's numeric id (runner creation needs it), looked up once.
@@ -203,6 +141,80 @@ impl GitLab {
             _ => Err(call.status_error(&answer)),
         }
     }
+}
+
+impl Api for GitLab {
+    const PLATFORM: &'static str = "GitLab";
+
+    fn policy(&self) -> &RetryPolicy {
+        &self.policy
+    }
+
+    async fn attempt(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&serde_json::Value>,
+    ) -> Result<Answer, String> {
+        let mut request = self
+            .client
+            .request(method.as_http(), format!("{}{path}", self.api))
+            .header("PRIVATE-TOKEN", self.token.expose());
+        if let Some(body) = body {
+            request = request.json(body);
+        }
+        // reqwest's error text names the URL (no token: it is a header).
+        let response = request.send().await.map_err(|e| error_chain(&e))?;
+        let (status, headers) = (response.status(), response.headers().clone());
+        let body = response.bytes().await.map_err(|e| error_chain(&e))?;
+        Ok(Answer::new(status, &headers, body.to_vec()))
+    }
+}
+
+/// The job timeout the setup guide asks for: 12 hours, in seconds (a
+/// whole-cloud upgrade runs for hours).
+const JOB_TIMEOUT_SECONDS: u64 = 12 * 60 * 60;
+
+/// The project settings the setup guide asks for: the name a project's JSON
+/// gives it, the name a PUT takes, and the value wanted.
+///
+/// Public pipelines are read as `public_jobs` (what GET has answered since
+/// GitLab 9.0) but written as `public_builds`: PUT took only `public_builds`
+/// until GitLab 16.9 and still takes it, so that one name works on every
+/// GitLab with API v4.
+fn wanted_settings() -> [(&'static str, &'static str, serde_json::Value); 5] {
+    [
+        ("public_jobs", "public_builds", json!(false)),
+        (
+            "auto_cancel_pending_pipelines",
+            "auto_cancel_pending_pipelines",
+            json!("disabled"),
+        ),
+        (
+            "ci_forward_deployment_enabled",
+            "ci_forward_deployment_enabled",
+            json!(false),
+        ),
+        ("build_timeout", "build_timeout", json!(JOB_TIMEOUT_SECONDS)),
+        ("auto_devops_enabled", "auto_devops_enabled", json!(false)),
+    ]
+}
+
+/// A setting's value in a project's JSON (`null` when absent); a GitLab
+/// older than 9.0 names public pipelines `public_builds`.
+fn project_value(
+    project: &serde_json::Map<String, serde_json::Value>,
+    name: &str,
+) -> serde_json::Value {
+    project
+        .get(name)
+        .or_else(|| {
+            (name == "public_jobs")
+                .then(|| project.get("public_builds"))
+                .flatten()
+        })
+        .cloned()
+        .unwrap_or(serde_json::Value::Null)
 }
 
 #[derive(Deserialize)]
@@ -317,6 +329,61 @@ impl Platform for GitLab {
             run_id: Some(pipeline.id),
             url: pipeline.web_url,
         })
+    }
+
+    async fn project_settings(&self) -> Result<Vec<ProjectSetting>, PlatformError> {
+        let (call, answer) = self
+            .expect(Method::Get, &self.project_path(""), None, &[200])
+            .await?;
+        let project: serde_json::Map<String, serde_json::Value> = answer.json(&call)?;
+        Ok(wanted_settings()
+            .into_iter()
+            .map(|(name, _, wanted)| ProjectSetting {
+                name,
+                current: project_value(&project, name),
+                wanted,
+            })
+            .collect())
+    }
+
+    async fn apply_project_settings(&self) -> Result<Vec<ProjectSetting>, PlatformError> {
+        let differing: Vec<ProjectSetting> = self
+            .project_settings()
+            .await?
+            .into_iter()
+            .filter(ProjectSetting::differs)
+            .collect();
+        if differing.is_empty() {
+            return Ok(differing);
+        }
+        let body: serde_json::Map<String, serde_json::Value> = wanted_settings()
+            .into_iter()
+            .filter(|(name, _, _)| differing.iter().any(|s| s.name == *name))
+            .map(|(_, put_as, wanted)| (put_as.to_owned(), wanted))
+            .collect();
+        let (call, answer) = self
+            .expect(
+                Method::Put,
+                &self.project_path(""),
+                Some(&serde_json::Value::Object(body)),
+                &[200],
+            )
+            .await?;
+        // GitLab ignores a parameter it does not know: check the answer.
+        let project: serde_json::Map<String, serde_json::Value> = answer.json(&call)?;
+        for setting in &differing {
+            let now = project_value(&project, setting.name);
+            if now != setting.wanted {
+                return Err(PlatformError::NotApplied {
+                    platform: Self::PLATFORM,
+                    path: call.path,
+                    setting: setting.name,
+                    current: now.to_string(),
+                    wanted: setting.wanted.to_string(),
+                });
+            }
+        }
+        Ok(differing)
     }
 
     async fn run_status(&self, run_id: u64) -> Result<RunStatus, PlatformError> {

@@ -149,6 +149,26 @@ impl RunStatus {
     }
 }
 
+/// One project setting the setup guide asks for: its value now and the
+/// value wanted (GitLab; GitHub has no such settings).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProjectSetting {
+    /// The API's name for it (e.g. `build_timeout`).
+    pub name: &'static str,
+    /// The value the project has, as the API's JSON (`null` when the API
+    /// does not say).
+    pub current: serde_json::Value,
+    /// The value kayobe automation wants.
+    pub wanted: serde_json::Value,
+}
+
+impl ProjectSetting {
+    /// Whether the project's value is not the wanted one.
+    pub fn differs(&self) -> bool {
+        self.current != self.wanted
+    }
+}
+
 /// One CI platform's API, for one repository (GitHub) or project (GitLab).
 ///
 /// Object safe (`dyn Platform`), so callers and tests can pick a backend
@@ -190,6 +210,18 @@ pub trait Platform: Send + Sync {
 
     /// A run's current state.
     async fn run_status(&self, run_id: u64) -> Result<RunStatus, PlatformError>;
+
+    /// The project settings the setup guide asks for (no public pipelines,
+    /// no auto-cancel of redundant pipelines, no "prevent outdated
+    /// deployment jobs", a 12 h job timeout, Auto DevOps off), each with its
+    /// current value. [`PlatformError::Unsupported`] on GitHub.
+    async fn project_settings(&self) -> Result<Vec<ProjectSetting>, PlatformError>;
+
+    /// Sets the settings of [`Platform::project_settings`] that differ, in
+    /// one call, and returns those it changed (with their former value as
+    /// `current`); none when all are as wanted. [`PlatformError::Unsupported`]
+    /// on GitHub.
+    async fn apply_project_settings(&self) -> Result<Vec<ProjectSetting>, PlatformError>;
 }
 
 /// Checks and normalises an API base URL (no trailing slash).

@@ -52,6 +52,17 @@ impl Method {
         }
     }
 
+    /// The method as both HTTP clients take it.
+    pub(crate) fn as_http(self) -> http::Method {
+        match self {
+            Method::Get => http::Method::GET,
+            Method::Post => http::Method::POST,
+            Method::Put => http::Method::PUT,
+            Method::Patch => http::Method::PATCH,
+            Method::Delete => http::Method::DELETE,
+        }
+    }
+
     /// Whether repeating the call after a timeout cannot do the work twice.
     fn idempotent(self) -> bool {
         !matches!(self, Method::Post)
@@ -63,11 +74,26 @@ impl Method {
 pub(crate) struct Answer {
     pub status: u16,
     pub retry_after: Option<Duration>,
+    /// GitLab's `X-Next-Page` (GitHub sends none).
     pub next_page: Option<String>,
     pub body: Vec<u8>,
 }
 
 impl Answer {
+    /// An answer from its status, headers and body, whichever HTTP client
+    /// brought it (both speak `http` 1).
+    pub(crate) fn new(status: http::StatusCode, headers: &http::HeaderMap, body: Vec<u8>) -> Self {
+        let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+        Self {
+            status: status.as_u16(),
+            retry_after: header("retry-after").and_then(parse_retry_after),
+            next_page: header("x-next-page")
+                .filter(|page| !page.is_empty())
+                .map(str::to_owned),
+            body,
+        }
+    }
+
     /// The answer's JSON as `T`, or a `Decode` error naming the call.
     pub(crate) fn json<T: serde::de::DeserializeOwned>(
         &self,
@@ -127,14 +153,70 @@ impl Call {
     }
 }
 
+/// One backend's API: how it sends a single attempt of a call. The retries
+/// ([`Api::send`]) and the status check ([`Api::expect`]) are the same for
+/// every backend and live here.
+pub(crate) trait Api: Sync {
+    /// `GitHub` or `GitLab`, for errors and logs.
+    const PLATFORM: &'static str;
+
+    /// How often and how long to try each call.
+    fn policy(&self) -> &RetryPolicy;
+
+    /// Sends `method path` (the path below the API's base URL, query
+    /// included) once, authenticated, with `body` as JSON, and reads the
+    /// answer whole; a transport failure is its error text (which never
+    /// holds a header, so never the token).
+    fn attempt(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&serde_json::Value>,
+    ) -> impl Future<Output = Result<Answer, String>> + Send;
+
+    /// Sends one call, retried as the policy says, and returns the answer
+    /// whatever its status.
+    fn send(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&serde_json::Value>,
+    ) -> impl Future<Output = Result<(Call, Answer), PlatformError>> + Send {
+        async move {
+            let call = Call::new(Self::PLATFORM, method, path);
+            let answer =
+                send_with_retry(self.policy(), &call, || self.attempt(method, path, body)).await?;
+            Ok((call, answer))
+        }
+    }
+
+    /// Sends one call and accepts only the `expected` statuses.
+    fn expect(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&serde_json::Value>,
+        expected: &[u16],
+    ) -> impl Future<Output = Result<(Call, Answer), PlatformError>> + Send {
+        async move {
+            let (call, answer) = self.send(method, path, body).await?;
+            if expected.contains(&answer.status) {
+                Ok((call, answer))
+            } else {
+                Err(call.status_error(&answer))
+            }
+        }
+    }
+}
+
 /// Reads a `Retry-After` header: seconds, or an HTTP date (then the wait is
 /// unknown here and the backoff is used).
-pub(crate) fn parse_retry_after(value: &str) -> Option<Duration> {
+fn parse_retry_after(value: &str) -> Option<Duration> {
     value.trim().parse::<u64>().ok().map(Duration::from_secs)
 }
 
 /// Sends `attempt()` until it gives a non-retryable answer, following `policy`.
-pub(crate) async fn send_with_retry<F, Fut>(
+async fn send_with_retry<F, Fut>(
     policy: &RetryPolicy,
     call: &Call,
     mut attempt: F,

@@ -1,42 +1,16 @@
 //! The GitLab backend against a wiremock server: every call's method, path,
 //! headers and body.
 
-use std::collections::BTreeMap;
-use std::time::Duration;
+mod gitlab_mock;
 
-use ci_platform::{
-    GitLab, Platform, RetryPolicy, RunnerCredential, RunnerSpec, Scope, Secret, TriggerRequest,
-};
+use std::collections::BTreeMap;
+
+use ci_platform::{Platform, RunnerCredential, RunnerSpec, Scope, Secret, TriggerRequest};
+use gitlab_mock::{PROJECT, authenticated, gitlab};
 use pretty_assertions::assert_eq;
 use serde_json::json;
-use wiremock::matchers::{body_json, header, method, path, query_param};
-use wiremock::{Mock, MockServer, ResponseTemplate};
-
-const TOKEN: &str = "glpat-test-token";
-/// `group/kayobe-config`, encoded as one path segment.
-const PROJECT: &str = "/api/v4/projects/group%2Fkayobe-config";
-
-async fn gitlab() -> (MockServer, GitLab) {
-    let server = MockServer::start().await;
-    let policy = RetryPolicy {
-        attempts: 3,
-        base_delay: Duration::from_millis(10),
-        max_delay: Duration::from_secs(5),
-        timeout: Duration::from_secs(5),
-    };
-    let client = GitLab::new(
-        &server.uri(),
-        &Secret::new(TOKEN),
-        "group/kayobe-config",
-        policy,
-    )
-    .unwrap();
-    (server, client)
-}
-
-fn authenticated(m: wiremock::MockBuilder) -> wiremock::MockBuilder {
-    m.and(header("private-token", TOKEN))
-}
+use wiremock::matchers::{body_json, method, path, query_param};
+use wiremock::{Mock, ResponseTemplate};
 
 #[tokio::test]
 async fn project_runner_is_created_with_its_tags() {

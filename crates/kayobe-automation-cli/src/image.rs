@@ -3,12 +3,12 @@
 
 use std::collections::BTreeMap;
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use kayobe_automation::runtime::image::DEFAULT_DOCKERFILE;
 use kayobe_automation::runtime::{
-    BuildOptions, ImageError, ImageStatus, build_image, connect_docker, image_status,
+    BuildOptions, ImageError, build_image, connect_docker, image_status,
 };
 
 use crate::global::Global;
@@ -23,6 +23,9 @@ pub enum Command {
     /// Say whether the engine's image is fresh, missing or stale (and which
     /// inputs changed). Exits 0 when it is fresh, 1 otherwise.
     Status(ImageArgs),
+    /// Push the image to the registry its tag names; the password comes
+    /// from REGISTRY_PASSWORD or `--registry-password-file`.
+    Push(crate::image_push::PushArgs),
 }
 
 /// Which image, built how.
@@ -45,6 +48,20 @@ pub struct ImageArgs {
     /// The image user's gid (`KAYOBE_USER_GID`; default: the checkout's group).
     #[arg(long)]
     gid: Option<u32>,
+}
+
+impl ImageArgs {
+    /// The build options these arguments give for the checkout at `repo`.
+    pub fn build_options(&self, repo: &Path) -> Result<BuildOptions, ImageError> {
+        let mut options = BuildOptions::new(repo, &self.tag)?;
+        options.dockerfile.clone_from(&self.dockerfile);
+        options.user = (
+            self.uid.unwrap_or(options.user.0),
+            self.gid.unwrap_or(options.user.1),
+        );
+        options.build_args = self.build_args.iter().cloned().collect::<BTreeMap<_, _>>();
+        Ok(options)
+    }
 }
 
 fn parse_build_arg(text: &str) -> Result<(String, String), String> {
@@ -74,64 +91,48 @@ enum ImageCommandError {
 
 /// Runs an `image` subcommand.
 pub fn run(global: &Global, command: Command) -> miette::Result<ExitCode> {
+    let (args, building) = match &command {
+        Command::Build(args) => (args, true),
+        Command::Status(args) => (args, false),
+        Command::Push(args) => return crate::image_push::run(args),
+    };
     let repo = global.repo()?;
-    let (Command::Build(args) | Command::Status(args)) = &command;
-    let mut options = BuildOptions::new(repo.root(), &args.tag).map_err(ImageCommandError::from)?;
-    options.dockerfile.clone_from(&args.dockerfile);
-    options.user = (
-        args.uid.unwrap_or(options.user.0),
-        args.gid.unwrap_or(options.user.1),
-    );
-    options.build_args = args.build_args.iter().cloned().collect::<BTreeMap<_, _>>();
+    let options = args
+        .build_options(repo.root())
+        .map_err(ImageCommandError::from)?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .map_err(ImageCommandError::Runtime)?;
     let mut stdout = std::io::stdout().lock();
-    let code = match command {
-        Command::Build(_) => {
-            let fingerprint = runtime
-                .block_on(async {
-                    let docker = connect_docker().await?;
-                    build_image(&docker, &options, |line| eprintln!("{line}")).await
-                })
-                .map_err(ImageCommandError::from)?;
-            writeln!(
-                stdout,
-                "built {} (fingerprint {})",
-                options.tag,
-                fingerprint.digest()
-            )
-            .map_err(ImageCommandError::Stdout)?;
+    let code = if building {
+        let fingerprint = runtime
+            .block_on(async {
+                let docker = connect_docker().await?;
+                build_image(&docker, &options, |line| eprintln!("{line}")).await
+            })
+            .map_err(ImageCommandError::from)?;
+        writeln!(
+            stdout,
+            "built {} (fingerprint {})",
+            options.tag,
+            fingerprint.digest()
+        )
+        .map_err(ImageCommandError::Stdout)?;
+        ExitCode::SUCCESS
+    } else {
+        let status = runtime
+            .block_on(async {
+                let docker = connect_docker().await?;
+                image_status(&docker, &options).await
+            })
+            .map_err(ImageCommandError::from)?;
+        let line = format!("{}: {status}", options.tag);
+        writeln!(stdout, "{line}").map_err(ImageCommandError::Stdout)?;
+        if status.is_fresh() {
             ExitCode::SUCCESS
-        }
-        Command::Status(_) => {
-            let status = runtime
-                .block_on(async {
-                    let docker = connect_docker().await?;
-                    image_status(&docker, &options).await
-                })
-                .map_err(ImageCommandError::from)?;
-            let tag = &options.tag;
-            let line = match &status {
-                ImageStatus::Fresh => format!("{tag}: fresh"),
-                ImageStatus::Missing => {
-                    format!("{tag}: missing; build it with `kayobe-automation image build`")
-                }
-                ImageStatus::Unfingerprinted => format!(
-                    "{tag}: no fingerprint label (not built by kayobe-automation); rebuild it with `kayobe-automation image build`"
-                ),
-                ImageStatus::Stale { changed } => format!(
-                    "{tag}: stale; changed since it was built: {}; rebuild it with `kayobe-automation image build`",
-                    changed.join(", ")
-                ),
-            };
-            writeln!(stdout, "{line}").map_err(ImageCommandError::Stdout)?;
-            if status.is_fresh() {
-                ExitCode::SUCCESS
-            } else {
-                ExitCode::from(1)
-            }
+        } else {
+            ExitCode::from(1)
         }
     };
     stdout.flush().map_err(ImageCommandError::Stdout)?;

@@ -6,7 +6,10 @@ mod bao;
 mod config_diff;
 mod global;
 mod image;
+mod image_push;
 mod inventory;
+mod platform;
+mod preflight;
 mod runners;
 mod secrets;
 mod tempest;
@@ -59,6 +62,12 @@ enum Command {
     /// Build the Kayobe image and tell whether it is stale.
     #[command(subcommand)]
     Image(image::Command),
+    /// Check and apply the CI platform's project settings.
+    #[command(subcommand)]
+    Platform(platform::Command),
+    /// Check what a run needs: image, registry, vault password, secrets
+    /// (exit 0: all well, 1: a check failed, one line each).
+    Preflight(preflight::Args),
 }
 
 fn main() -> ExitCode {
@@ -90,6 +99,8 @@ fn main() -> ExitCode {
         Command::Tempest(command) => tempest::run(&cli.global, command),
         Command::ConfigDiff(args) => config_diff::run(&cli.global, args),
         Command::Image(command) => image::run(&cli.global, command),
+        Command::Platform(command) => platform::run(command),
+        Command::Preflight(args) => preflight::run(&cli.global, args),
     };
     match result {
         Ok(code) => code,

@@ -89,6 +89,26 @@ impl ImageStatus {
     }
 }
 
+/// What the status means and what to do about it.
+impl std::fmt::Display for ImageStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        const REBUILD: &str = "rebuild it with `kayobe-automation image build`";
+        match self {
+            Self::Fresh => f.write_str("fresh"),
+            Self::Missing => f.write_str("missing; build it with `kayobe-automation image build`"),
+            Self::Unfingerprinted => write!(
+                f,
+                "no fingerprint label (not built by kayobe-automation); {REBUILD}"
+            ),
+            Self::Stale { changed } => write!(
+                f,
+                "stale; changed since it was built: {}; {REBUILD}",
+                changed.join(", ")
+            ),
+        }
+    }
+}
+
 /// Why an image could not be built or inspected.
 #[derive(Debug, thiserror::Error)]
 pub enum ImageError {

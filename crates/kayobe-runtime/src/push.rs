@@ -1,0 +1,310 @@
+//! Pushing the Kayobe image to its registry.
+//!
+//! The registry password comes from a file or an environment variable
+//! ([`RegistryCredentials::load`]), never from the command line; it goes to
+//! the engine in the `X-Registry-Auth` header only, is redacted from `Debug`
+//! and is cut out of any message the engine sends back.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use bollard::Docker;
+use bollard::auth::DockerCredentials;
+use bollard::errors::Error as DockerError;
+use bollard::query_parameters::PushImageOptionsBuilder;
+use futures_util::StreamExt;
+
+/// A registry user and password.
+#[derive(Clone, PartialEq, Eq)]
+pub struct RegistryCredentials {
+    username: String,
+    password: String,
+}
+
+impl fmt::Debug for RegistryCredentials {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RegistryCredentials")
+            .field("username", &self.username)
+            .field("password", &"<redacted>")
+            .finish()
+    }
+}
+
+impl RegistryCredentials {
+    /// Credentials from values at hand.
+    pub fn new(username: &str, password: &str) -> Self {
+        Self {
+            username: username.to_owned(),
+            password: password.to_owned(),
+        }
+    }
+
+    /// `username` with the password read from `password_file` when given
+    /// (surrounding newlines dropped), else from the environment variable
+    /// `variable`.
+    pub fn load(
+        username: &str,
+        password_file: Option<&Path>,
+        variable: &'static str,
+    ) -> Result<Self, CredentialsError> {
+        let password = match password_file {
+            Some(path) => std::fs::read_to_string(path)
+                .map_err(|source| CredentialsError::Read {
+                    path: path.to_path_buf(),
+                    source,
+                })?
+                .trim_matches(['\r', '\n'])
+                .to_owned(),
+            None => std::env::var(variable).map_err(|_| CredentialsError::Missing { variable })?,
+        };
+        if password.is_empty() {
+            return Err(CredentialsError::Empty {
+                origin: password_file
+                    .map_or_else(|| variable.to_owned(), |path| path.display().to_string()),
+            });
+        }
+        Ok(Self::new(username, &password))
+    }
+
+    /// The user name.
+    pub fn username(&self) -> &str {
+        &self.username
+    }
+}
+
+/// Why no registry password could be had.
+#[derive(Debug, thiserror::Error)]
+pub enum CredentialsError {
+    /// Neither a password file nor the variable was given.
+    #[error("no registry password was given: set {variable} or name a file holding it")]
+    Missing {
+        /// The environment variable looked at.
+        variable: &'static str,
+    },
+    /// The password file could not be read.
+    #[error("cannot read the registry password file {path}: {source}")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The password is empty.
+    #[error("the registry password from {origin} is empty; put the password there")]
+    Empty {
+        /// The file or variable it came from.
+        origin: String,
+    },
+}
+
+/// Why a push failed.
+#[derive(Debug, thiserror::Error)]
+pub enum PushError {
+    /// The engine has no image with that tag.
+    #[error(
+        "the Docker engine has no image {image}; build it first with `kayobe-automation image build`"
+    )]
+    NoImage {
+        /// The image reference.
+        image: String,
+    },
+    /// The registry refused the credentials (or gave none the right to push).
+    #[error(
+        "the registry {registry} refused to let {who} push {image}: {message}; check the registry user name and password and that the user may push to this repository"
+    )]
+    Refused {
+        /// The image reference.
+        image: String,
+        /// The registry host.
+        registry: String,
+        /// The user, or `anonymous`.
+        who: String,
+        /// The engine's message (password cut out).
+        message: String,
+    },
+    /// The push failed otherwise: most often the registry cannot be reached.
+    #[error(
+        "pushing {image} to {registry} failed: {message}; check that the registry is reachable from this host (address, port, TLS)"
+    )]
+    Failed {
+        /// The image reference.
+        image: String,
+        /// The registry host.
+        registry: String,
+        /// The engine's message (password cut out).
+        message: String,
+    },
+    /// The engine could not be asked.
+    #[error(
+        "cannot push {image}: {source}; check that the Docker engine runs and this user may use its socket"
+    )]
+    Docker {
+        /// The image reference.
+        image: String,
+        /// bollard's error.
+        #[source]
+        source: DockerError,
+    },
+}
+
+/// One line of push progress as the engine reports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PushProgress {
+    /// `Preparing`, `Pushing`, `Pushed`, `Layer already exists`, or the
+    /// final `TAG: digest: sha256:… size: N`.
+    pub status: String,
+    /// Bytes sent of the current layer, while pushing.
+    pub current: Option<i64>,
+    /// The current layer's size, while pushing.
+    pub total: Option<i64>,
+}
+
+/// The registry host of an image reference, as Docker decides it: the first
+/// path component when it has a `.` or `:` or is `localhost`, else Docker
+/// Hub (`docker.io`).
+pub fn registry_of(image: &str) -> &str {
+    match image.split_once('/') {
+        Some((first, _)) if first.contains(['.', ':']) || first == "localhost" => first,
+        _ => "docker.io",
+    }
+}
+
+/// The repository and tag of an image reference (tag `latest` when none).
+fn split_tag(image: &str) -> (&str, &str) {
+    let name_start = image.rfind('/').map_or(0, |slash| slash + 1);
+    match image[name_start..].rfind(':') {
+        Some(colon) => (
+            &image[..name_start + colon],
+            &image[name_start + colon + 1..],
+        ),
+        None => (image, "latest"),
+    }
+}
+
+/// Pushes `image` (a tag the engine has) to the registry its name names,
+/// logging in with `credentials` when given. Each progress report goes to
+/// `on_progress` as it comes. Returns the pushed manifest's digest when the
+/// engine reports it.
+pub async fn push_image(
+    docker: &Docker,
+    image: &str,
+    credentials: Option<&RegistryCredentials>,
+    mut on_progress: impl FnMut(&PushProgress),
+) -> Result<Option<String>, PushError> {
+    let registry = registry_of(image);
+    let (repository, tag) = split_tag(image);
+    let auth = credentials.map(|c| DockerCredentials {
+        username: Some(c.username.clone()),
+        password: Some(c.password.clone()),
+        serveraddress: Some(registry.to_owned()),
+        ..DockerCredentials::default()
+    });
+    // The engine's messages never should hold the password; make sure.
+    let clean = |message: String| match credentials {
+        Some(c) => message.replace(&c.password, "<redacted>"),
+        None => message,
+    };
+    match docker.inspect_image(image).await {
+        Ok(_) => {}
+        Err(DockerError::DockerResponseServerError {
+            status_code: 404, ..
+        }) => {
+            return Err(PushError::NoImage {
+                image: image.to_owned(),
+            });
+        }
+        Err(source) => {
+            return Err(PushError::Docker {
+                image: image.to_owned(),
+                source,
+            });
+        }
+    }
+    let options = PushImageOptionsBuilder::new().tag(tag).build();
+    let mut stream = docker.push_image(repository, Some(options), auth);
+    let mut digest = None;
+    while let Some(info) = stream.next().await {
+        let info = match info {
+            Ok(info) => info,
+            Err(DockerError::DockerStreamError { error }) => {
+                return Err(classify(image, registry, credentials, clean(error)));
+            }
+            Err(DockerError::DockerResponseServerError { message, .. }) => {
+                return Err(classify(image, registry, credentials, clean(message)));
+            }
+            Err(source) => {
+                return Err(PushError::Docker {
+                    image: image.to_owned(),
+                    source,
+                });
+            }
+        };
+        let Some(status) = info.status else { continue };
+        if let Some((_, rest)) = status.split_once("digest: ") {
+            digest = rest.split_whitespace().next().map(str::to_owned);
+        }
+        let detail = info.progress_detail.unwrap_or_default();
+        on_progress(&PushProgress {
+            status,
+            current: detail.current,
+            total: detail.total,
+        });
+    }
+    Ok(digest)
+}
+
+/// A refusal of the credentials, or any other failure.
+fn classify(
+    image: &str,
+    registry: &str,
+    credentials: Option<&RegistryCredentials>,
+    message: String,
+) -> PushError {
+    let lower = message.to_ascii_lowercase();
+    if ["unauthorized", "authentication required", "denied"]
+        .iter()
+        .any(|word| lower.contains(word))
+    {
+        PushError::Refused {
+            image: image.to_owned(),
+            registry: registry.to_owned(),
+            who: credentials.map_or_else(|| "anonymous".to_owned(), |c| c.username.clone()),
+            message,
+        }
+    } else {
+        PushError::Failed {
+            image: image.to_owned(),
+            registry: registry.to_owned(),
+            message,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn registry_and_tag_as_docker_reads_them() {
+        assert_eq!(registry_of("127.0.0.1:5000/kayobe:1"), "127.0.0.1:5000");
+        assert_eq!(registry_of("ghcr.io/org/kayobe"), "ghcr.io");
+        assert_eq!(registry_of("localhost/kayobe"), "localhost");
+        assert_eq!(registry_of("org/kayobe:1"), "docker.io");
+        assert_eq!(registry_of("kayobe"), "docker.io");
+        assert_eq!(
+            split_tag("127.0.0.1:5000/org/kayobe:v1"),
+            ("127.0.0.1:5000/org/kayobe", "v1")
+        );
+        assert_eq!(
+            split_tag("127.0.0.1:5000/kayobe"),
+            ("127.0.0.1:5000/kayobe", "latest")
+        );
+    }
+
+    #[test]
+    fn the_password_stays_out_of_debug() {
+        let credentials = RegistryCredentials::new("ci", "hunter2-secret");
+        assert!(!format!("{credentials:?}").contains("hunter2"));
+    }
+}
