@@ -1,5 +1,6 @@
-//! Test support shared by every crate's tests: where the reference tools are and
-//! where the example config repository is.
+//! Test support shared by every crate's tests: where the reference tools are,
+//! where the example config repository is, the Docker engine ([`docker`]) and
+//! a real image registry ([`registry`]).
 //!
 //! `cargo xtask setup` installs the reference tools (ansible-core, check-jsonschema,
 //! zizmor, actionlint, openbao, python-subunit, stestr, PyNaCl) into a venv under
@@ -8,6 +9,9 @@
 //! CI a test that silently skipped would prove nothing.
 
 use std::path::{Path, PathBuf};
+
+pub mod docker;
+pub mod registry;
 
 /// The workspace root.
 pub fn workspace_root() -> PathBuf {

@@ -4,7 +4,8 @@
 
 mod docker_support;
 
-use docker_support::{RemoveImages, checkout, docker, unique_tag};
+use docker_support::checkout;
+use kayobe_automation_tests::docker::{RemoveImages, docker, unique_tag};
 use kayobe_automation_tests::tool;
 use kayobe_runtime::fingerprint::GALAXY_REQUIREMENTS;
 use kayobe_runtime::{BuildOptions, ImageError, ImageStatus, build_image, image_status};

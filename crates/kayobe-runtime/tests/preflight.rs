@@ -3,12 +3,13 @@
 //! line saying what to do), then a stale image and a missing vault password.
 
 mod docker_support;
-mod registry_support;
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
-use docker_support::{RemoveImages, checkout, docker, unique_tag};
+use docker_support::checkout;
+use kayobe_automation_tests::docker::{RemoveImages, docker, unique_tag};
+use kayobe_automation_tests::registry::{PASSWORD, Registry, USER};
 use kayobe_automation_tests::{copy_dir, example_repo, tool};
 use kayobe_config::repo::ConfigRepo;
 use kayobe_config::vault::{VaultSecret, encrypt};
@@ -16,7 +17,6 @@ use kayobe_runtime::fingerprint::GALAXY_REQUIREMENTS;
 use kayobe_runtime::{
     BuildOptions, ImageStatus, PreflightOptions, Problem, build_image, preflight,
 };
-use registry_support::{PASSWORD, Registry, USER};
 
 /// The password variable no test sets.
 const UNSET_VARIABLE: &str = "KAYOBE_PREFLIGHT_TEST_UNSET_PASSWORD";

@@ -4,12 +4,12 @@
 //! and a missing image, each a clear error without the password.
 
 mod docker_support;
-mod registry_support;
 
-use docker_support::{RemoveImages, checkout, docker, unique_tag};
+use docker_support::checkout;
+use kayobe_automation_tests::docker::{RemoveImages, docker, unique_tag};
+use kayobe_automation_tests::registry::{PASSWORD, Registry, USER};
 use kayobe_automation_tests::tool;
 use kayobe_runtime::{BuildOptions, PushError, RegistryCredentials, build_image, push_image};
-use registry_support::{PASSWORD, Registry, USER};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pushes_with_credentials_and_refuses_a_wrong_password() {

@@ -174,8 +174,7 @@ impl RallyImage {
             match docker.inspect_image(&self.reference).await {
                 Ok(_) => return Ok(()),
                 Err(bollard::errors::Error::DockerResponseServerError {
-                    status_code: 404,
-                    ..
+                    status_code: 404, ..
                 }) => {}
                 Err(error) => return Err(error),
             }

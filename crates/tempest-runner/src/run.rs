@@ -341,7 +341,13 @@ where
         .map_err(docker_error("start the Tempest container"))?;
 
     let mut secrets = openrc.secret_values();
-    secrets.extend(options.image.login.iter().map(|login| login.password().to_owned()));
+    secrets.extend(
+        options
+            .image
+            .login
+            .iter()
+            .map(|login| login.password().to_owned()),
+    );
     let mut logs = docker.logs(
         id,
         Some(

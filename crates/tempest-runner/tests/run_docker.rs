@@ -7,12 +7,18 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use bollard::Docker;
-use bollard::query_parameters::{BuildImageOptionsBuilder, ListContainersOptionsBuilder};
+use bollard::auth::DockerCredentials;
+use bollard::query_parameters::{
+    BuildImageOptionsBuilder, ListContainersOptionsBuilder, PushImageOptionsBuilder,
+    RemoveImageOptionsBuilder,
+};
 use futures_util::StreamExt;
+use kayobe_automation_tests::docker::{RemoveImages, docker, unique_tag};
+use kayobe_automation_tests::registry::{PASSWORD as REGISTRY_PASSWORD, Registry, USER};
 use kayobe_automation_tests::tool;
-use kayobe_config::automation_conf::TempestSettings;
+use kayobe_config::automation_conf::{RallySettings, TempestSettings};
 use tempest_runner::TempestPlan;
-use tempest_runner::image::RallyImage;
+use tempest_runner::image::{Pull, RallyImage};
 use tempest_runner::run::{Openrc, RunError, RunOptions, STREAM_FILE, run_tempest};
 
 const IMAGE: &str = "kayobe-automation/tempest-standin:test";
@@ -61,22 +67,7 @@ fn tar_of(files: &[(&str, &[u8], u32)]) -> Vec<u8> {
     builder.into_inner().unwrap()
 }
 
-async fn docker() -> Option<Docker> {
-    let connected = match Docker::connect_with_local_defaults() {
-        Ok(docker) => docker.negotiate_version().await.ok(),
-        Err(_) => None,
-    };
-    if connected.is_none() {
-        assert!(
-            std::env::var("CI").as_deref() != Ok("true"),
-            "the Docker engine is not reachable"
-        );
-        eprintln!("skipping: the Docker engine is not reachable");
-    }
-    connected
-}
-
-async fn build_image(docker: &Docker, busybox: &Path, stream: &[u8]) {
+async fn build_image(docker: &Docker, tag: &str, busybox: &Path, stream: &[u8]) {
     let busybox = std::fs::read(busybox).unwrap();
     let dockerfile = "FROM scratch\nCOPY busybox /bin/busybox\nCOPY run-tempest /run-tempest\nCOPY stream.subunit /stream.subunit\n";
     let context = tar_of(&[
@@ -85,7 +76,7 @@ async fn build_image(docker: &Docker, busybox: &Path, stream: &[u8]) {
         ("run-tempest", SCRIPT.as_bytes(), 0o755),
         ("stream.subunit", stream, 0o644),
     ]);
-    let options = BuildImageOptionsBuilder::new().t(IMAGE).rm(true).build();
+    let options = BuildImageOptionsBuilder::new().t(tag).rm(true).build();
     let mut progress = docker.build_image(options, None, Some(bollard::body_full(context.into())));
     while let Some(info) = progress.next().await {
         let info = info.expect("the stand-in image builds");
@@ -129,7 +120,7 @@ async fn runs_the_container_collects_the_stream_and_reports() {
         String::from_utf8_lossy(&output.stderr)
     );
     let stream = output.stdout;
-    build_image(&docker, &busybox, &stream).await;
+    build_image(&docker, IMAGE, &busybox, &stream).await;
 
     let dir = tempfile::tempdir().unwrap();
     let plan = plan(dir.path());
@@ -212,4 +203,118 @@ async fn runs_the_container_collects_the_stream_and_reports() {
             .all(|container| container.image.as_deref() != Some(IMAGE)),
         "{left:?}"
     );
+}
+
+/// A python-subunit stream of `passed` passing tests.
+fn passing_stream(python: &Path, passed: usize) -> Vec<u8> {
+    let script = format!(
+        "import sys\nimport subunit.v2 as v\nout = v.StreamResultToBytes(sys.stdout.buffer)\nfor i in range({passed}):\n    out.status(test_id='t.T.test_%d' % i, test_status='success')\n"
+    );
+    let output = Command::new(python).args(["-c", &script]).output().unwrap();
+    assert!(output.status.success());
+    output.stdout
+}
+
+async fn push(docker: &Docker, reference: &str) {
+    let (name, tag) = reference.rsplit_once(':').unwrap();
+    let credentials = DockerCredentials {
+        username: Some(USER.to_owned()),
+        password: Some(REGISTRY_PASSWORD.to_owned()),
+        ..Default::default()
+    };
+    let options = PushImageOptionsBuilder::new().tag(tag).build();
+    let mut progress = docker.push_image(name, Some(options), Some(credentials));
+    while let Some(info) = progress.next().await {
+        let info = info.expect("the push goes through");
+        assert!(info.error_detail.is_none(), "{:?}", info.error_detail);
+    }
+}
+
+async fn remove(docker: &Docker, reference: &str) {
+    let options = RemoveImageOptionsBuilder::new().force(true).build();
+    docker
+        .remove_image(reference, Some(options), None)
+        .await
+        .unwrap();
+}
+
+/// The rally image comes from a real registry on loopback: pulled with the
+/// login when the engine lacks it, pulled again on every run with
+/// FORCE_PULL, and a refused login is a pull error that never shows the
+/// password.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pulls_the_image_with_the_registry_login() {
+    let (Some(busybox), Some(python)) = (tool("busybox"), tool("python")) else {
+        return;
+    };
+    let Some(docker) = docker().await else { return };
+    let Some(registry) = Registry::start() else {
+        return;
+    };
+    let name = unique_tag("rally");
+    let (name, tag) = name.rsplit_once(':').unwrap();
+    let reference = format!("{}/{name}:{tag}", registry.host);
+    let _cleanup = RemoveImages(vec![reference.clone()]);
+    let one_test = passing_stream(&python, 1);
+    build_image(&docker, &reference, &busybox, &one_test).await;
+    push(&docker, &reference).await;
+    remove(&docker, &reference).await;
+
+    let dir = tempfile::tempdir().unwrap();
+    let plan = plan(dir.path());
+    let openrc = Openrc::new("export OS_AUTH_URL=http://keystone.example:5000\n");
+    let settings = RallySettings {
+        image: Some(name.to_owned()),
+        tag: Some(tag.to_owned()),
+        docker_registry: Some(registry.host.clone()),
+        docker_registry_username: Some(USER.to_owned()),
+        docker_registry_password: Some(REGISTRY_PASSWORD.to_owned()),
+        ..RallySettings::default()
+    };
+    let mut options = RunOptions {
+        image: RallyImage::from_settings(&settings, None).unwrap(),
+        command: vec!["/bin/busybox".into(), "sh".into(), "/run-tempest".into()],
+        output_dir: dir.path().join("pulled"),
+    };
+    assert_eq!(options.image.reference, reference);
+    let mut logs = Vec::new();
+    let outcome = run_tempest(&docker, &plan, &openrc, &options, |line| {
+        logs.push(line.to_owned())
+    })
+    .await
+    .unwrap();
+    assert_eq!(outcome.report.summary.counts.success, 1, "{logs:#?}");
+    assert!(logs.contains(&format!("pulling {reference}")), "{logs:#?}");
+
+    // The registry now has a newer image under the same tag; the engine
+    // keeps the old one. Only a forced pull runs the newer one.
+    build_image(&docker, &reference, &busybox, &passing_stream(&python, 2)).await;
+    push(&docker, &reference).await;
+    build_image(&docker, &reference, &busybox, &one_test).await;
+    options.output_dir = dir.path().join("local");
+    let outcome = run_tempest(&docker, &plan, &openrc, &options, |_| {})
+        .await
+        .unwrap();
+    assert_eq!(outcome.report.summary.counts.success, 1);
+    options.image.pull = Pull::Always;
+    options.output_dir = dir.path().join("forced");
+    let outcome = run_tempest(&docker, &plan, &openrc, &options, |_| {})
+        .await
+        .unwrap();
+    assert_eq!(outcome.report.summary.counts.success, 2);
+
+    // A refused login.
+    remove(&docker, &reference).await;
+    let wrong = RallySettings {
+        docker_registry_password: Some("not-the-registry-password".to_owned()),
+        ..settings
+    };
+    options.image = RallyImage::from_settings(&wrong, None).unwrap();
+    let error = run_tempest(&docker, &plan, &openrc, &options, |_| {})
+        .await
+        .unwrap_err();
+    assert!(matches!(error, RunError::Pull { .. }), "{error}");
+    let text = format!("{error} {error:?} {options:?}");
+    assert!(!text.contains("not-the-registry-password"), "{text}");
+    assert!(text.contains(&reference), "{text}");
 }

@@ -1,11 +1,8 @@
-//! The Docker side of the kayobe-runtime tests: the engine, a stand-in
-//! Kayobe checkout to build from, unique tags and their clean-up.
+//! A stand-in Kayobe checkout for the kayobe-runtime tests to build from
+//! (the engine, tags and clean-up are in the shared test support).
 
 use std::path::Path;
-use std::time::{SystemTime, UNIX_EPOCH};
 
-use bollard::Docker;
-use bollard::query_parameters::RemoveImageOptionsBuilder;
 use kayobe_runtime::fingerprint::GALAXY_REQUIREMENTS;
 
 /// A stand-in Kayobe Dockerfile: busybox and the requirements files.
@@ -17,63 +14,6 @@ COPY etc/kayobe/ansible/requirements.yml /stack/requirements.yml
 COPY requirements.txt /stack/requirements.txt
 USER ${KAYOBE_USER_UID}:${KAYOBE_USER_GID}
 ";
-
-/// The engine, or `None` (after saying so) when it is unreachable off CI.
-pub async fn docker() -> Option<Docker> {
-    let connected = match Docker::connect_with_local_defaults() {
-        Ok(docker) => docker.negotiate_version().await.ok(),
-        Err(_) => None,
-    };
-    if connected.is_none() {
-        assert!(
-            std::env::var("CI").as_deref() != Ok("true"),
-            "the Docker engine is not reachable"
-        );
-        eprintln!("skipping: the Docker engine is not reachable");
-    }
-    connected
-}
-
-/// A tag no other test run uses.
-pub fn unique_tag(what: &str) -> String {
-    let nanos = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_nanos();
-    format!(
-        "kayobe-automation/runtime-test-{what}:{}-{nanos}",
-        std::process::id()
-    )
-}
-
-/// Removes the images it names when the test ends, passed or not.
-pub struct RemoveImages(pub Vec<String>);
-
-impl Drop for RemoveImages {
-    fn drop(&mut self) {
-        let tags = std::mem::take(&mut self.0);
-        // Its own thread and runtime: dropping may happen inside the test's runtime.
-        std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .unwrap();
-            runtime.block_on(async {
-                let docker = Docker::connect_with_local_defaults()
-                    .unwrap()
-                    .negotiate_version()
-                    .await
-                    .unwrap();
-                for tag in tags {
-                    let options = RemoveImageOptionsBuilder::new().force(true).build();
-                    let _ = docker.remove_image(&tag, Some(options), None).await;
-                }
-            });
-        })
-        .join()
-        .unwrap();
-    }
-}
 
 /// A checkout at `root` with the stand-in Dockerfile, its busybox and the
 /// requirements files, plus a README the image does not bake in.

@@ -27,7 +27,10 @@ pub(crate) fn push_xml(out: &mut String, text: &str, attribute: bool) {
     let bytes = text.as_bytes();
     let mut plain_from = 0;
     let mut at = 0;
-    while let Some(found) = bytes[at..].iter().position(|&b| XML_SPECIAL[usize::from(b)]) {
+    while let Some(found) = bytes[at..]
+        .iter()
+        .position(|&b| XML_SPECIAL[usize::from(b)])
+    {
         at += found;
         out.push_str(&text[plain_from..at]);
         let Some(c) = text[at..].chars().next() else {
