@@ -1,6 +1,6 @@
 //! Reading packets from any byte source, one at a time.
 
-use std::io::{BufReader, ErrorKind, Read};
+use std::io::{BufRead, BufReader, ErrorKind, Read};
 
 use super::{
     FLAG_EOF, FLAG_FILE_CONTENT, FLAG_MIME_TYPE, FLAG_ROUTE_CODE, FLAG_RUNNABLE, FLAG_TAGS,
@@ -78,8 +78,15 @@ pub enum SubunitErrorKind {
 
 /// Reads subunit v2 packets one at a time, in constant memory: the buffer
 /// holds one packet (at most 4 MiB), reused for the next.
+///
+/// A packet that lies whole in the read buffer is parsed where it lies (the
+/// common case: packets are small); only one that straddles a refill, or
+/// follows text, is copied out first.
 pub struct PacketReader<R> {
     source: BufReader<R>,
+    /// Bytes of `source`'s buffer holding the packet last returned in place,
+    /// consumed when the next one is asked for.
+    in_place: usize,
     offset: u64,
     buffer: Vec<u8>,
     failed: bool,
@@ -92,6 +99,7 @@ impl<R: Read> PacketReader<R> {
     pub fn new(source: R) -> Self {
         PacketReader {
             source: BufReader::with_capacity(64 * 1024, source),
+            in_place: 0,
             offset: 0,
             buffer: Vec::with_capacity(4096),
             failed: false,
@@ -118,6 +126,23 @@ impl<R: Read> PacketReader<R> {
         if self.failed {
             return Ok(None);
         }
+        self.source.consume(std::mem::take(&mut self.in_place));
+        if let Some(length) = self.whole_packet_in_buffer() {
+            self.in_place = length;
+            let packet_offset = self.offset;
+            self.offset += length as u64;
+            return match parse_packet(&self.source.buffer()[..length]) {
+                Ok(packet) => Ok(Some(packet)),
+                Err((at, kind)) => {
+                    self.failed = true;
+                    Err(SubunitError {
+                        offset: packet_offset + at as u64,
+                        packet_offset,
+                        kind,
+                    })
+                }
+            };
+        }
         match self.read_packet() {
             Ok(true) => {}
             Ok(false) => return Ok(None),
@@ -138,6 +163,32 @@ impl<R: Read> PacketReader<R> {
                 })
             }
         }
+    }
+
+    /// The length of the packet at the start of the read buffer when it is
+    /// all there and its length field is sound; anything else (text, a
+    /// refill needed, a bad length) takes the copying path, which reports it.
+    fn whole_packet_in_buffer(&mut self) -> Option<usize> {
+        if self.utf8_continuations != 0 {
+            return None;
+        }
+        let available = self.source.fill_buf().ok()?;
+        let (&signature, rest) = available.split_first()?;
+        if signature != SIGNATURE || rest.len() < 3 {
+            return None;
+        }
+        let (length_size, length) = match rest[2] & 0xC0 {
+            0x00 => (1, usize::from(rest[2])),
+            0x40 => (2, usize::from(rest[2] & 0x3F) << 8 | usize::from(*rest.get(3)?)),
+            0x80 => (
+                3,
+                usize::from(rest[2] & 0x3F) << 16
+                    | usize::from(*rest.get(3)?) << 8
+                    | usize::from(*rest.get(4)?),
+            ),
+            _ => return None,
+        };
+        (length >= 3 + length_size + 4 && length <= available.len()).then_some(length)
     }
 
     /// Reads one whole packet into the buffer; `false` at a clean end.
