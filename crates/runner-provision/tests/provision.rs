@@ -9,7 +9,7 @@ use kayobe_automation_tests::{copy_dir, example_repo};
 use kayobe_config::repo::ConfigRepo;
 use kayobe_config::vault::VaultSecret;
 use pretty_assertions::assert_eq;
-use runner_provision::{Fleet, HostRunners, Step, apply, host_path, load, plan};
+use runner_provision::{Fleet, HostRunners, Step, apply, host_path, load, load_from, plan};
 use serde_json::json;
 use wiremock::matchers::{body_json, method, path, query_param};
 use wiremock::{Mock, MockServer, ResponseTemplate};
@@ -412,4 +412,26 @@ async fn gitlab_given_token_and_removed_runner() {
         apply(&fleet, &gitlab, out.path()).await.unwrap(),
         Vec::<Step>::new()
     );
+}
+
+/// With no runner host there is nothing to read the extra vars for, so no
+/// vault password is needed to say so.
+#[test]
+fn no_runner_hosts_needs_no_vault_password() {
+    let copy = tempfile::tempdir().unwrap();
+    copy_dir(&example_repo(), copy.path());
+    let hosts = copy.path().join("etc/kayobe/inventory/hosts");
+    let text = std::fs::read_to_string(&hosts).unwrap();
+    let emptied = text.replace("[github-runners]\nrunner01\n", "[github-runners]\n");
+    assert_ne!(emptied, text, "the example has one GitHub runner host");
+    std::fs::write(&hosts, emptied).unwrap();
+    let repo = ConfigRepo::open(&copy.path().join("etc/kayobe"), Some("production")).unwrap();
+    let secret = VaultSecret::from_file(&example_repo().join(".vault-password")).unwrap();
+    let inventory = repo.inventory(Some(&secret)).unwrap();
+    let fleet = load_from(&repo, &inventory, None, PlatformKind::GitHub).unwrap();
+    assert!(fleet.hosts.is_empty());
+    // With a runner host, the vaulted extra vars do need the password.
+    let repo = ConfigRepo::open(&example_repo().join("etc/kayobe"), Some("production")).unwrap();
+    let inventory = repo.inventory(Some(&secret)).unwrap();
+    assert!(load_from(&repo, &inventory, None, PlatformKind::GitHub).is_err());
 }

@@ -179,7 +179,10 @@ impl<R: Read> PacketReader<R> {
         }
         let (length_size, length) = match rest[2] & 0xC0 {
             0x00 => (1, usize::from(rest[2])),
-            0x40 => (2, usize::from(rest[2] & 0x3F) << 8 | usize::from(*rest.get(3)?)),
+            0x40 => (
+                2,
+                usize::from(rest[2] & 0x3F) << 8 | usize::from(*rest.get(3)?),
+            ),
             0x80 => (
                 3,
                 usize::from(rest[2] & 0x3F) << 16
