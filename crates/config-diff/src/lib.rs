@@ -19,8 +19,11 @@
 //! source side first, digests of non-variable vaulted files, HTML output.
 
 pub mod diff;
+pub mod generated;
 pub mod git;
+pub mod html;
 pub mod mask;
+pub mod redact;
 pub mod render;
 pub mod side;
 
@@ -30,6 +33,7 @@ use kayobe_config::repo::{ConfigRepo, RepoError};
 use kayobe_config::vault::{VaultError, VaultSecret};
 
 pub use diff::{Change, ConfigDiff, Entry, HostDiff, KeyPath};
+pub use generated::{GenerateOptions, diff_generated};
 pub use mask::Masker;
 pub use side::Side;
 
@@ -97,6 +101,65 @@ pub enum DiffError {
         /// The host whose variables were read.
         host: String,
     },
+    /// A vaulted file (or one holding inline `!vault` values) needs a
+    /// password to be masked and none was given.
+    #[error(
+        "{} is vaulted but no vault password was given; pass --vault-password-file or set KAYOBE_VAULT_PASSWORD",
+        .path.display()
+    )]
+    NoVaultPasswordForFile {
+        /// The file.
+        path: PathBuf,
+    },
+    /// A vaulted file or value could not be opened to mask it.
+    #[error("cannot mask the secret at {place}: {source}")]
+    Redact {
+        /// The file, or `file:line:col` of an inline value.
+        place: String,
+        /// Why.
+        #[source]
+        source: VaultError,
+    },
+    /// A Docker call failed.
+    #[error(
+        "cannot {action}: {source}; check that Docker runs (DOCKER_HOST or /var/run/docker.sock) and that the image {image} is present (`kayobe-automation image build`)"
+    )]
+    Docker {
+        /// What was being done.
+        action: &'static str,
+        /// The Kayobe image.
+        image: String,
+        /// Docker's error.
+        #[source]
+        source: bollard::errors::Error,
+    },
+    /// The image runs as a user named, not numbered.
+    #[error(
+        "the image {image} runs as user `{user}`, a name: the vault password file needs the user's numeric uid; build the image with a numeric USER (uid:gid)"
+    )]
+    ImageUser {
+        /// The image.
+        image: String,
+        /// Its configured user.
+        user: String,
+    },
+    /// Kayobe failed to generate the configuration.
+    #[error(
+        "`kayobe overcloud service configuration generate` exited with code {exit_code}; its output above says why"
+    )]
+    GenerateFailed {
+        /// The container's exit code.
+        exit_code: i64,
+    },
+    /// The generated configuration could not be copied out.
+    #[error("cannot unpack the generated configuration into {}: {source}", .dir.display())]
+    Unpack {
+        /// Where it was going.
+        dir: PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
 }
 
 impl From<kayobe_config::vars_file::VarsFileError> for DiffError {
@@ -105,16 +168,9 @@ impl From<kayobe_config::vars_file::VarsFileError> for DiffError {
     }
 }
 
-/// Diffs the configuration at `config_path` (a git repository's `etc/kayobe`)
-/// between the revisions `base` and `target`, for `environment` (else each
-/// revision's `.environment`), decrypting with `secret`.
-pub fn diff_revisions(
-    config_path: &Path,
-    environment: Option<&str>,
-    base: &str,
-    target: &str,
-    secret: Option<&VaultSecret>,
-) -> Result<ConfigDiff, DiffError> {
+/// The top level of the git repository holding `config_path`, and
+/// `config_path` relative to it.
+fn locate(config_path: &Path) -> Result<(PathBuf, PathBuf), DiffError> {
     let repo = git::toplevel(config_path)?;
     let absolute = config_path.canonicalize().map_err(|source| RepoError::Io {
         path: config_path.to_path_buf(),
@@ -127,6 +183,20 @@ pub fn diff_revisions(
             repo: repo.clone(),
         })?
         .to_path_buf();
+    Ok((repo, relative))
+}
+
+/// Diffs the configuration at `config_path` (a git repository's `etc/kayobe`)
+/// between the revisions `base` and `target`, for `environment` (else each
+/// revision's `.environment`), decrypting with `secret`.
+pub fn diff_revisions(
+    config_path: &Path,
+    environment: Option<&str>,
+    base: &str,
+    target: &str,
+    secret: Option<&VaultSecret>,
+) -> Result<ConfigDiff, DiffError> {
+    let (repo, relative) = locate(config_path)?;
     let masker = Masker::new(secret);
     let read = |revision: &str| -> Result<Side, DiffError> {
         let dir = tempfile::tempdir().map_err(DiffError::TempDir)?;

@@ -7,9 +7,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use bollard::Docker;
-use bollard::query_parameters::{BuildImageOptionsBuilder, ListContainersOptionsBuilder};
-use futures_util::StreamExt;
-use kayobe_automation_tests::tool;
+use bollard::query_parameters::ListContainersOptionsBuilder;
+use kayobe_automation_tests::{build_test_image, docker, tool};
 use kayobe_config::automation_conf::TempestSettings;
 use tempest_runner::TempestPlan;
 use tempest_runner::run::{Openrc, RunError, RunOptions, STREAM_FILE, run_tempest};
@@ -48,48 +47,16 @@ for i, (name, status) in enumerate([("ok", "success"), ("bad", "fail"), ("later"
     out.status(test_id=tid, test_status=status, timestamp=t0 + datetime.timedelta(seconds=i + 1))
 "#;
 
-fn tar_of(files: &[(&str, &[u8], u32)]) -> Vec<u8> {
-    let mut builder = tar::Builder::new(Vec::new());
-    for (path, content, mode) in files {
-        let mut header = tar::Header::new_gnu();
-        header.set_size(content.len() as u64);
-        header.set_mode(*mode);
-        header.set_mtime(0);
-        builder.append_data(&mut header, path, *content).unwrap();
-    }
-    builder.into_inner().unwrap()
-}
-
-async fn docker() -> Option<Docker> {
-    let connected = match Docker::connect_with_local_defaults() {
-        Ok(docker) => docker.negotiate_version().await.ok(),
-        Err(_) => None,
-    };
-    if connected.is_none() {
-        assert!(
-            std::env::var("CI").as_deref() != Ok("true"),
-            "the Docker engine is not reachable"
-        );
-        eprintln!("skipping: the Docker engine is not reachable");
-    }
-    connected
-}
-
 async fn build_image(docker: &Docker, busybox: &Path, stream: &[u8]) {
     let busybox = std::fs::read(busybox).unwrap();
     let dockerfile = "FROM scratch\nCOPY busybox /bin/busybox\nCOPY run-tempest /run-tempest\nCOPY stream.subunit /stream.subunit\n";
-    let context = tar_of(&[
+    let context: &[(&str, &[u8], u32)] = &[
         ("Dockerfile", dockerfile.as_bytes(), 0o644),
         ("busybox", &busybox, 0o755),
         ("run-tempest", SCRIPT.as_bytes(), 0o755),
         ("stream.subunit", stream, 0o644),
-    ]);
-    let options = BuildImageOptionsBuilder::new().t(IMAGE).rm(true).build();
-    let mut progress = docker.build_image(options, None, Some(bollard::body_full(context.into())));
-    while let Some(info) = progress.next().await {
-        let info = info.expect("the stand-in image builds");
-        assert!(info.error_detail.is_none(), "{:?}", info.error_detail);
-    }
+    ];
+    build_test_image(docker, IMAGE, context).await;
 }
 
 fn plan(dir: &Path) -> TempestPlan {
