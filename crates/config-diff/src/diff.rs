@@ -10,6 +10,7 @@ use std::collections::BTreeSet;
 use kayobe_config::value::{Map, Value};
 
 use crate::side::Side;
+use crate::tree::TreeDiff;
 
 /// A variable, or a key nested in one: the top-level name first.
 pub type KeyPath = Vec<String>;
@@ -54,15 +55,20 @@ impl HostDiff {
     }
 }
 
-/// The diff between two revisions: the hosts that differ, by name.
+/// The diff between two revisions: the hosts whose variables differ, and
+/// the configuration files that differ beside them.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ConfigDiff {
     /// Each host whose variables differ, sorted by name.
     pub hosts: Vec<HostDiff>,
+    /// The files of the configuration directory that differ and that are not
+    /// read as variables (those show in `hosts`), paths relative to it.
+    pub files: TreeDiff,
 }
 
 impl ConfigDiff {
-    /// Compares `base` with `target`.
+    /// Compares the variables of `base` with those of `target` (`files`
+    /// stays empty).
     pub fn between(base: &Side, target: &Side) -> Self {
         let names: BTreeSet<&String> = base.hosts.keys().chain(target.hosts.keys()).collect();
         let empty = Map::new();
@@ -86,12 +92,15 @@ impl ConfigDiff {
             })
             .filter(|diff| !diff.is_empty())
             .collect();
-        Self { hosts }
+        Self {
+            hosts,
+            files: TreeDiff::default(),
+        }
     }
 
     /// Whether the revisions differ at all.
     pub fn has_changes(&self) -> bool {
-        !self.hosts.is_empty()
+        !self.hosts.is_empty() || self.files.has_changes()
     }
 }
 

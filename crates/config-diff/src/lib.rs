@@ -19,6 +19,7 @@
 //! source side first, digests of non-variable vaulted files, HTML output.
 
 pub mod diff;
+pub mod files;
 pub mod generated;
 pub mod git;
 pub mod html;
@@ -26,16 +27,20 @@ pub mod mask;
 pub mod redact;
 pub mod render;
 pub mod side;
+pub mod tree;
 
 use std::path::{Path, PathBuf};
 
 use kayobe_config::repo::{ConfigRepo, RepoError};
 use kayobe_config::vault::{VaultError, VaultSecret};
 
+use crate::files::FileScope;
+
 pub use diff::{Change, ConfigDiff, Entry, HostDiff, KeyPath};
 pub use generated::{GenerateOptions, diff_generated};
 pub use mask::Masker;
 pub use side::Side;
+pub use tree::{FileChange, FileDiff, TreeDiff, diff_dirs};
 
 /// Why a diff could not be computed.
 #[derive(Debug, thiserror::Error)]
@@ -72,6 +77,15 @@ pub enum DiffError {
         config_path: PathBuf,
         /// The repository's top level.
         repo: PathBuf,
+    },
+    /// A file or directory of a tree being diffed could not be read.
+    #[error("could not read {} to compare it: {source}", .path.display())]
+    ReadTree {
+        /// The file or directory.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
     },
     /// A temporary directory could not be made.
     #[error("could not create a temporary directory for a revision: {0}")]
@@ -162,6 +176,7 @@ pub enum DiffError {
     },
 }
 
+
 impl From<kayobe_config::vars_file::VarsFileError> for DiffError {
     fn from(error: kayobe_config::vars_file::VarsFileError) -> Self {
         Self::Repo(RepoError::from(error))
@@ -198,12 +213,19 @@ pub fn diff_revisions(
 ) -> Result<ConfigDiff, DiffError> {
     let (repo, relative) = locate(config_path)?;
     let masker = Masker::new(secret);
-    let read = |revision: &str| -> Result<Side, DiffError> {
-        let dir = tempfile::tempdir().map_err(DiffError::TempDir)?;
-        let in_revision = || -> Result<Side, DiffError> {
+    let read = |revision: &str| -> Result<Revision, DiffError> {
+        let in_revision = || -> Result<Revision, DiffError> {
+            let dir = tempfile::tempdir().map_err(DiffError::TempDir)?;
             git::export(&repo, revision, dir.path())?;
             let side_repo = ConfigRepo::open(&dir.path().join(&relative), environment)?;
-            Side::load(&side_repo, secret, &masker)
+            let side = Side::load(&side_repo, secret, &masker)?;
+            let scope = FileScope::of(&side_repo)?;
+            Ok(Revision {
+                side,
+                scope,
+                config_path: side_repo.config_path().to_path_buf(),
+                _dir: dir,
+            })
         };
         in_revision().map_err(|source| DiffError::Revision {
             revision: revision.to_owned(),
@@ -212,5 +234,19 @@ pub fn diff_revisions(
     };
     let base_side = read(base)?;
     let target_side = read(target)?;
-    Ok(ConfigDiff::between(&base_side, &target_side))
+    let mut diff = ConfigDiff::between(&base_side.side, &target_side.side);
+    diff.files = files::in_scope(
+        diff_dirs(&base_side.config_path, &target_side.config_path)?,
+        &[&base_side.scope, &target_side.scope],
+    );
+    Ok(diff)
+}
+
+/// One revision, read: its variables, its file scope, and where its files are.
+struct Revision {
+    side: Side,
+    scope: FileScope,
+    config_path: PathBuf,
+    /// Holds the extracted files until the diff is done.
+    _dir: tempfile::TempDir,
 }

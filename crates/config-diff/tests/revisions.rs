@@ -132,6 +132,7 @@ fn changed_everywhere(hosts: &[String], change: &Change) -> ConfigDiff {
                 ..HostDiff::default()
             })
             .collect(),
+        ..ConfigDiff::default()
     }
 }
 
@@ -213,6 +214,7 @@ fn diffs_between_revisions_are_exact_and_never_show_secrets() {
                 }],
                 ..HostDiff::default()
             }],
+            ..ConfigDiff::default()
         }
     );
 
