@@ -22,12 +22,13 @@ h2{font-size:1.15em;margin-top:1.5em}
 table{border-collapse:collapse}
 td,th{border-bottom:1px solid #ddd;padding:.25em .6em;text-align:left;vertical-align:top}
 .summary td.n{text-align:right;font-variant-numeric:tabular-nums}
-.keys{width:100%}
+.keys{width:100%;table-layout:fixed}
+.keys th:nth-child(1){width:30%}.keys th:nth-child(2){width:6em}
 .keys td.k,.keys td.v{font-family:monospace;word-break:break-all}
 details{border:1px solid #ccc;border-radius:4px;margin:.4em 0;padding:.2em .6em}
 summary{cursor:pointer;font-family:monospace;font-size:1.05em}
 summary .counts{font-family:system-ui,sans-serif;font-size:.85em;color:#555;margin-left:.8em}
-pre.diff{margin:.4em 0;font-size:.85em;overflow-x:auto}
+pre.diff{margin:.4em 0;font-size:.9em;overflow-x:auto}
 pre.diff span{display:inline-block;min-width:100%}
 .add{background:#e6ffec;color:#116329}
 .del{background:#ffebe9;color:#82071e}
@@ -82,9 +83,13 @@ pub fn page(diff: &ConfigDiff) -> String {
             file_section(&mut out, file, open);
         }
     }
-    out.push_str("<script>");
-    out.push_str(SCRIPT);
-    out.push_str("</script>\n</body></html>\n");
+    if diff.has_changes() {
+        // The script drives the expand and collapse buttons, shown only then.
+        out.push_str("<script>");
+        out.push_str(SCRIPT);
+        out.push_str("</script>\n");
+    }
+    out.push_str("</body></html>\n");
     out
 }
 
@@ -241,6 +246,77 @@ fn escape(out: &mut String, text: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::diff::{Change, Entry};
+    use crate::tree::TreeDiff;
+
+    /// A diff with every kind of entry, and text that would be markup.
+    fn sample() -> ConfigDiff {
+        let path = |p: &[&str]| p.iter().map(|s| (*s).to_owned()).collect::<KeyPath>();
+        let file = |path: &str, change| FileDiff {
+            path: path.into(),
+            change,
+        };
+        ConfigDiff {
+            hosts: vec![HostDiff {
+                host: "ctl01".into(),
+                added: vec![Entry {
+                    path: path(&["nova", "x.y"]),
+                    value: Value::from("<b>new</b>"),
+                }],
+                removed: vec![Entry {
+                    path: path(&["old_flag"]),
+                    value: Value::Bool(true),
+                }],
+                changed: vec![Change {
+                    path: path(&["secrets_registry_password"]),
+                    base: Value::from("<secret sha256:0123456789ab>"),
+                    target: Value::from("<secret sha256:ba9876543210>"),
+                }],
+            }],
+            files: TreeDiff {
+                files: vec![
+                    file(
+                        "kolla/config/added.conf",
+                        FileChange::Added {
+                            text: "[DEFAULT]\nx = <1>\n".into(),
+                        },
+                    ),
+                    file("kolla/config/empty", FileChange::Added { text: "".into() }),
+                    file(
+                        "kolla/config/gone.conf",
+                        FileChange::Removed {
+                            text: "a = 1\n".into(),
+                        },
+                    ),
+                    file(
+                        "kolla/config/nova.conf",
+                        FileChange::Changed {
+                            unified: "--- a/kolla/config/nova.conf\n+++ b/kolla/config/nova.conf\n@@ -1,2 +1,2 @@\n [DEFAULT]\n-debug = False\n+debug = True & <on>\n".into(),
+                        },
+                    ),
+                    file(
+                        "octavia.pem",
+                        FileChange::Binary {
+                            old: Some("sha256:aaaa".into()),
+                            new: Some("sha256:bbbb".into()),
+                        },
+                    ),
+                ],
+            },
+        }
+    }
+
+    #[test]
+    fn page_of_a_fixed_diff() {
+        insta::assert_snapshot!(page(&sample()));
+    }
+
+    #[test]
+    fn an_empty_diff_says_so() {
+        let page = page(&ConfigDiff::default());
+        assert!(page.contains("<h1>Configuration diff: no changes</h1>"));
+        assert!(!page.contains("<h2>") && !page.contains("<details"));
+    }
 
     #[test]
     fn escape_makes_markup_text() {

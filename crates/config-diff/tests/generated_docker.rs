@@ -4,8 +4,6 @@
 //! from the mounted checkout and its environment, and prints what it saw.
 
 use std::os::unix::fs::MetadataExt;
-use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use bollard::query_parameters::ListContainersOptionsBuilder;
 use config_diff::generated::GenerateOptions;
@@ -13,13 +11,12 @@ use config_diff::tree::{FileChange, FileDiff, TreeDiff};
 use config_diff::{DiffError, Masker, diff_generated, html, render};
 use kayobe_automation_tests::{RemoveImages, build_test_image, docker, tool, unique_image_tag};
 use kayobe_config::value::Value;
-use kayobe_config::vault::{self, VaultSecret};
+use kayobe_config::vault::VaultSecret;
 use pretty_assertions::assert_eq;
 
-const PASSWORD: &str = "generated-mode-vault-password";
-const OLD_SECRET: &str = "old-registry-pass";
-const NEW_SECRET: &str = "new-registry-pass";
-const ENVIRONMENT: &str = "etc/kayobe/environments/production";
+mod common;
+
+use common::{NEW_SECRET, OLD_SECRET, PASSWORD, history};
 
 /// The stand-in `kayobe`: one directory per inventory host with a
 /// `globals.conf` (the timezone, `KAYOBE_AUTOMATION_CONFIG_DIFF` and the
@@ -51,55 +48,6 @@ for host in $($bb grep -v -e '^\[' -e '^$' "$env_dir/inventory/hosts"); do
   $bb cp "$env_dir/secrets.yml" "$out/$host/secrets.json"
 done
 "#;
-
-fn git(dir: &Path, args: &[&str]) {
-    let status = Command::new("git")
-        .arg("-C")
-        .arg(dir)
-        .args(["-c", "user.name=test", "-c", "user.email=test@example.org"])
-        .args(args)
-        .status()
-        .unwrap();
-    assert!(status.success(), "git {args:?}");
-}
-
-fn write(path: PathBuf, content: &str) {
-    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-    std::fs::write(path, content).unwrap();
-}
-
-/// Tags `base` (ctl01; London; the old secret) and `changed` (cmp01 added;
-/// Paris; the new secret).
-fn history(secret: &VaultSecret) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    let repo = dir.path();
-    let env = repo.join(ENVIRONMENT);
-    let secrets = |value: &str| {
-        vault::encrypt(
-            format!("registry_password: {value}\n").as_bytes(),
-            secret,
-            None,
-        )
-        .unwrap()
-    };
-    write(repo.join("etc/kayobe/globals.yml"), "---\n");
-    write(env.join("globals.yml"), "timezone: Europe/London\n");
-    write(env.join("secrets.yml"), &secrets(OLD_SECRET));
-    write(env.join("inventory/hosts"), "[controllers]\nctl01\n");
-    git(repo, &["init", "-q"]);
-    git(repo, &["add", "-A"]);
-    git(repo, &["commit", "-qm", "base"]);
-    git(repo, &["tag", "base"]);
-    write(env.join("globals.yml"), "timezone: Europe/Paris\n");
-    write(env.join("secrets.yml"), &secrets(NEW_SECRET));
-    write(
-        env.join("inventory/hosts"),
-        "[controllers]\nctl01\n\n[compute]\ncmp01\n",
-    );
-    git(repo, &["commit", "-qam", "changed"]);
-    git(repo, &["tag", "changed"]);
-    dir
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn generates_both_sides_in_the_container_and_diffs_the_trees() {
