@@ -62,7 +62,9 @@ pub struct GenerateOptions {
 }
 
 impl GenerateOptions {
-    fn set(&self) -> [(&'static str, &'static str, Option<&String>); 5] {
+    /// The limits, tags and extra arguments, each with its environment
+    /// variable and its `kayobe` option (none for the extra arguments).
+    fn passed_through(&self) -> [(&'static str, &'static str, Option<&String>); 5] {
         [
             ("KAYOBE_LIMIT", "--limit", self.limit.as_ref()),
             ("KAYOBE_TAGS", "--tags", self.tags.as_ref()),
@@ -87,7 +89,7 @@ impl GenerateOptions {
         ]
         .map(str::to_owned)
         .to_vec();
-        for (_, option, value) in self.set() {
+        for (_, option, value) in self.passed_through() {
             match value {
                 Some(value) if option.is_empty() => {
                     command.extend(value.split_whitespace().map(str::to_owned));
@@ -112,7 +114,7 @@ impl GenerateOptions {
         if let Some(environment) = &self.environment {
             env.push(format!("KAYOBE_ENVIRONMENT={environment}"));
         }
-        for (name, _, value) in self.set() {
+        for (name, _, value) in self.passed_through() {
             if let Some(value) = value {
                 env.push(format!("{name}={value}"));
             }
@@ -193,12 +195,11 @@ pub async fn generate(
         .await
         .map_err(docker_error("find the Kayobe image"))?;
     let user = image.config.and_then(|config| config.user);
-    let owner = numeric_owner(user.as_deref().unwrap_or_default()).ok_or_else(|| {
-        DiffError::ImageUser {
+    let owner =
+        numeric_owner(user.as_deref().unwrap_or_default()).ok_or_else(|| DiffError::ImageUser {
             image: options.image.clone(),
             user: user.clone().unwrap_or_default(),
-        }
-    })?;
+        })?;
     let body = ContainerCreateBody {
         image: Some(options.image.clone()),
         cmd: Some(options.command()),

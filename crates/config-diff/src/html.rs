@@ -113,7 +113,10 @@ fn summary(out: &mut String, diff: &ConfigDiff) {
     ];
     out.push_str("<table class=\"summary\"><tbody>\n");
     for (label, number) in rows {
-        let _ = writeln!(out, "<tr><th>{label}</th><td class=\"n\">{number}</td></tr>");
+        let _ = writeln!(
+            out,
+            "<tr><th>{label}</th><td class=\"n\">{number}</td></tr>"
+        );
     }
     out.push_str("</tbody></table>\n");
 }

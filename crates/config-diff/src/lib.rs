@@ -7,7 +7,14 @@
 //! and compares them host by host ([`ConfigDiff`]). Secrets are replaced by
 //! stable keyed-hash masks first ([`mask`]; which values count as secret is
 //! documented in [`side`]), so a changed secret shows as changed and its value
-//! never appears. [`render`] writes the diff as unified text or JSON.
+//! never appears. [`render`] writes the diff as unified text or JSON,
+//! [`html`] as one self-contained page.
+//!
+//! [`diff_generated`] (generated mode) instead runs `kayobe overcloud
+//! service configuration generate` for each revision in the Kayobe container
+//! ([`generated`] documents the container contract) on a checkout whose
+//! secrets were first replaced by the same masks ([`redact`]), and diffs the
+//! two generated trees ([`tree`]).
 //!
 //! Revisions are extracted with `git archive | tar -x` ([`git`]), not with
 //! `gix` (the spec's choice): gix is not yet in the dependency tree, and its
@@ -15,8 +22,8 @@
 //! was written in, so this is a time decision, not a measured one. The
 //! extraction is isolated in one module so it can be swapped.
 //!
-//! Not built yet: the generated (kolla) mode, merging the target into the
-//! source side first, digests of non-variable vaulted files, HTML output.
+//! Not built yet: merging the target into the source side first, digests of
+//! non-variable vaulted files.
 
 pub mod diff;
 pub mod files;
@@ -175,7 +182,6 @@ pub enum DiffError {
         source: std::io::Error,
     },
 }
-
 
 impl From<kayobe_config::vars_file::VarsFileError> for DiffError {
     fn from(error: kayobe_config::vars_file::VarsFileError) -> Self {

@@ -115,12 +115,12 @@ async fn generates_both_sides_in_the_container_and_diffs_the_trees() {
         format!("{{\"registry_password\":\"{mask}\"}}\n")
     };
     let globals = |timezone: &str| {
-        format!(
-            "[DEFAULT]\ntimezone = {timezone}\nconfig_diff = 1\nsource = /src/etc/kayobe\n"
-        )
+        format!("[DEFAULT]\ntimezone = {timezone}\nconfig_diff = 1\nsource = /src/etc/kayobe\n")
     };
     let unified = |path: &str, old: &str, new: &str| {
-        format!("--- a/{path}\n+++ b/{path}\n@@ -1,4 +1,4 @@\n [DEFAULT]\n-{old}\n+{new}\n config_diff = 1\n source = /src/etc/kayobe\n")
+        format!(
+            "--- a/{path}\n+++ b/{path}\n@@ -1,4 +1,4 @@\n [DEFAULT]\n-{old}\n+{new}\n config_diff = 1\n source = /src/etc/kayobe\n"
+        )
     };
     let (old_mask, new_mask) = (masked_secrets(OLD_SECRET), masked_secrets(NEW_SECRET));
     assert_eq!(

@@ -70,4 +70,3 @@ pub fn history(secret: &VaultSecret) -> tempfile::TempDir {
     git(repo, &["tag", "changed"]);
     dir
 }
-
