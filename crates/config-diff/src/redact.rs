@@ -100,7 +100,7 @@ fn mask_vaulted_file(
     masker: &Masker,
 ) -> Result<String, DiffError> {
     let plaintext = vault::decrypt(data, secret)
-        .map_err(|error| located(error, path))?
+        .map_err(|error| located(error, path.display().to_string()))?
         .plaintext;
     let as_vars = std::str::from_utf8(&plaintext)
         .ok()
@@ -159,7 +159,7 @@ fn mask_inline_values(
         })?;
         let location = || Location::new(path.display().to_string(), index + 1, indent.len() + 1);
         let plaintext = vault::decrypt(ciphertext.as_bytes(), secret)
-            .map_err(|error| located(error, &location().to_string()))?
+            .map_err(|error| located(error, location().to_string()))?
             .plaintext;
         // The same mask as `side` gives this value: of its JSON string form.
         let plaintext = Value::String(String::from_utf8_lossy(&plaintext).into_owned());
@@ -177,9 +177,9 @@ fn mask_inline_values(
 }
 
 /// A vault error that names the file (or `file:line:col`) it came from.
-fn located(error: VaultError, place: impl AsRef<std::ffi::OsStr>) -> DiffError {
+fn located(error: VaultError, place: String) -> DiffError {
     DiffError::Redact {
-        place: place.as_ref().to_string_lossy().into_owned(),
+        place,
         source: error,
     }
 }
