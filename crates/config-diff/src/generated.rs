@@ -26,6 +26,7 @@ use bollard::query_parameters::{
     RemoveContainerOptionsBuilder, UploadToContainerOptionsBuilder, WaitContainerOptionsBuilder,
 };
 use futures_util::StreamExt;
+use kayobe_config::repo::ConfigRepo;
 use kayobe_config::vault::VaultSecret;
 
 use crate::diff::ConfigDiff;
@@ -47,7 +48,7 @@ pub const NODE_CONFIG_DIR: &str = "/kayobe-automation/node-config";
 pub struct GenerateOptions {
     /// The Kayobe image reference (present in the engine).
     pub image: String,
-    /// `KAYOBE_ENVIRONMENT`.
+    /// `KAYOBE_ENVIRONMENT` (else each revision's `.environment` file).
     pub environment: Option<String>,
     /// `KAYOBE_LIMIT` (`--limit`).
     pub limit: Option<String>,
@@ -145,13 +146,23 @@ pub async fn diff_generated(
             let checkout = tempfile::tempdir().map_err(DiffError::TempDir)?;
             git::export(&repo, revision, checkout.path())?;
             redact_checkout(checkout.path(), secret, &masker)?;
+            // The revision's own `.environment` when none is given, as the
+            // variables diff reads it; Kayobe itself only reads the variable.
+            let side_repo = ConfigRepo::open(
+                &checkout.path().join(&relative),
+                options.environment.as_deref(),
+            )?;
+            let side_options = GenerateOptions {
+                environment: side_repo.environment().map(str::to_owned),
+                ..options.clone()
+            };
             let output = tempfile::tempdir().map_err(DiffError::TempDir)?;
             generate(
                 docker,
                 checkout.path(),
                 &relative,
                 secret,
-                options,
+                &side_options,
                 output.path(),
                 &mut log,
             )

@@ -80,9 +80,9 @@ async fn generates_both_sides_in_the_container_and_diffs_the_trees() {
     )
     .await;
 
+    // No environment: each revision's `.environment` names it.
     let options = GenerateOptions {
         image: image.clone(),
-        environment: Some("production".into()),
         limit: Some("ctl01,cmp01".into()),
         kolla_tags: Some("nova".into()),
         extra_args: Some("-vv".into()),

@@ -32,7 +32,8 @@ fn write(path: PathBuf, content: &str) {
     std::fs::write(path, content).unwrap();
 }
 
-/// Tags `base` (ctl01; London; the old secret; nova.conf) and `changed`
+/// Tags `base` (environment `production` by default; ctl01; London; the
+/// old secret; nova.conf) and `changed`
 /// (cmp01 added; Paris; the new secret; a line of nova.conf changed, to one
 /// that would be markup if it were not escaped).
 pub fn history(secret: &VaultSecret) -> tempfile::TempDir {
@@ -47,6 +48,7 @@ pub fn history(secret: &VaultSecret) -> tempfile::TempDir {
         )
         .unwrap()
     };
+    write(repo.join(".environment"), "production\n");
     write(repo.join("etc/kayobe/globals.yml"), "---\n");
     write(env.join("globals.yml"), "timezone: Europe/London\n");
     write(env.join("secrets.yml"), &secrets(OLD_SECRET));
