@@ -7,7 +7,10 @@
 //! and compares them host by host ([`ConfigDiff`]). Secrets are replaced by
 //! stable keyed-hash masks first ([`mask`]; which values count as secret is
 //! documented in [`side`]), so a changed secret shows as changed and its value
-//! never appears. [`render`] writes the diff as unified text or JSON.
+//! never appears. Beside the variables, the configuration files that are
+//! not read as variables (kolla configuration, templates, certificates) are
+//! compared as trees ([`tree`]; which files, in [`files`]) into
+//! [`ConfigDiff::files`]. [`render`] writes the diff as unified text or JSON.
 //!
 //! Revisions are extracted with `git archive | tar -x` ([`git`]), not with
 //! `gix` (the spec's choice): gix is not yet in the dependency tree, and its
@@ -17,6 +20,7 @@
 //!
 //! Not built yet: the generated (kolla) mode, merging the target into the
 //! source side first, digests of non-variable vaulted files, HTML output.
+//! [`tree::diff_dirs`] is the tree diff the generated mode shares.
 
 pub mod diff;
 pub mod files;
@@ -32,6 +36,7 @@ use kayobe_config::repo::{ConfigRepo, RepoError};
 use kayobe_config::vault::{VaultError, VaultSecret};
 
 use crate::files::FileScope;
+use crate::tree::{NoProgress, Progress};
 
 pub use diff::{Change, ConfigDiff, Entry, HostDiff, KeyPath};
 pub use mask::Masker;
@@ -129,6 +134,18 @@ pub fn diff_revisions(
     target: &str,
     secret: Option<&VaultSecret>,
 ) -> Result<ConfigDiff, DiffError> {
+    diff_revisions_with_progress(config_path, environment, base, target, secret, &NoProgress)
+}
+
+/// [`diff_revisions`], telling `progress` how the file diff goes.
+pub fn diff_revisions_with_progress(
+    config_path: &Path,
+    environment: Option<&str>,
+    base: &str,
+    target: &str,
+    secret: Option<&VaultSecret>,
+    progress: &dyn Progress,
+) -> Result<ConfigDiff, DiffError> {
     let repo = git::toplevel(config_path)?;
     let absolute = config_path.canonicalize().map_err(|source| RepoError::Io {
         path: config_path.to_path_buf(),
@@ -165,7 +182,7 @@ pub fn diff_revisions(
     let target_side = read(target)?;
     let mut diff = ConfigDiff::between(&base_side.side, &target_side.side);
     diff.files = files::in_scope(
-        diff_dirs(&base_side.config_path, &target_side.config_path)?,
+        tree::diff_dirs_with_progress(&base_side.config_path, &target_side.config_path, progress)?,
         &[&base_side.scope, &target_side.scope],
     );
     Ok(diff)

@@ -5,10 +5,11 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use kayobe_automation::diff::{diff_revisions, render};
+use kayobe_automation::diff::{diff_revisions_with_progress, render};
 use miette::IntoDiagnostic;
 
 use crate::global::Global;
+use crate::progress::FileProgress;
 
 /// How to print the diff.
 #[derive(Debug, Clone, Copy, Default, clap::ValueEnum)]
@@ -41,12 +42,13 @@ pub struct Args {
 /// 1 when it differs (errors exit 2 in `main`).
 pub fn run(global: &Global, args: Args) -> miette::Result<ExitCode> {
     let secret = global.optional_vault_secret()?;
-    let diff = diff_revisions(
+    let diff = diff_revisions_with_progress(
         &global.config_path,
         global.environment.as_deref(),
         &args.base,
         &args.target,
         secret.as_ref(),
+        &FileProgress::new("config-diff"),
     )
     .into_diagnostic()?;
     let output = match args.format {
