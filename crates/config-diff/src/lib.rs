@@ -7,14 +7,17 @@
 //! and compares them host by host ([`ConfigDiff`]). Secrets are replaced by
 //! stable keyed-hash masks first ([`mask`]; which values count as secret is
 //! documented in [`side`]), so a changed secret shows as changed and its value
-//! never appears. [`render`] writes the diff as unified text or JSON,
+//! never appears. Beside the variables, the configuration files that are
+//! not read as variables (kolla configuration, templates, certificates) are
+//! compared as trees ([`tree`]; which files, in [`files`]) into
+//! [`ConfigDiff::files`]. [`render`] writes the diff as unified text or JSON,
 //! [`html`] as one self-contained page.
 //!
 //! [`diff_generated`] (generated mode) instead runs `kayobe overcloud
 //! service configuration generate` for each revision in the Kayobe container
 //! ([`generated`] documents the container contract) on a checkout whose
 //! secrets were first replaced by the same masks ([`redact`]), and diffs the
-//! two generated trees ([`tree`]).
+//! two generated trees with the same [`tree::diff_dirs`].
 //!
 //! Revisions are extracted with `git archive | tar -x` ([`git`]), not with
 //! `gix` (the spec's choice): gix is not yet in the dependency tree, and its
@@ -42,6 +45,7 @@ use kayobe_config::repo::{ConfigRepo, RepoError};
 use kayobe_config::vault::{VaultError, VaultSecret};
 
 use crate::files::FileScope;
+use crate::tree::{NoProgress, Progress};
 
 pub use diff::{Change, ConfigDiff, Entry, HostDiff, KeyPath};
 pub use generated::{GenerateOptions, diff_generated};
@@ -217,6 +221,18 @@ pub fn diff_revisions(
     target: &str,
     secret: Option<&VaultSecret>,
 ) -> Result<ConfigDiff, DiffError> {
+    diff_revisions_with_progress(config_path, environment, base, target, secret, &NoProgress)
+}
+
+/// [`diff_revisions`], telling `progress` how the file diff goes.
+pub fn diff_revisions_with_progress(
+    config_path: &Path,
+    environment: Option<&str>,
+    base: &str,
+    target: &str,
+    secret: Option<&VaultSecret>,
+    progress: &dyn Progress,
+) -> Result<ConfigDiff, DiffError> {
     let (repo, relative) = locate(config_path)?;
     let masker = Masker::new(secret);
     let read = |revision: &str| -> Result<Revision, DiffError> {
@@ -242,7 +258,7 @@ pub fn diff_revisions(
     let target_side = read(target)?;
     let mut diff = ConfigDiff::between(&base_side.side, &target_side.side);
     diff.files = files::in_scope(
-        diff_dirs(&base_side.config_path, &target_side.config_path)?,
+        tree::diff_dirs_with_progress(&base_side.config_path, &target_side.config_path, progress)?,
         &[&base_side.scope, &target_side.scope],
     );
     Ok(diff)

@@ -6,11 +6,14 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use kayobe_automation::diff::{GenerateOptions, diff_generated, diff_revisions, html, render};
+use kayobe_automation::diff::{
+    GenerateOptions, diff_generated, diff_revisions_with_progress, html, render,
+};
 use kayobe_automation::runtime::connect_docker;
 use miette::IntoDiagnostic;
 
 use crate::global::Global;
+use crate::progress::FileProgress;
 
 /// How to print the diff.
 #[derive(Debug, Clone, Copy, Default, clap::ValueEnum)]
@@ -99,12 +102,13 @@ pub fn run(global: &Global, args: Args) -> miette::Result<ExitCode> {
             .into_diagnostic()
         })?
     } else {
-        diff_revisions(
+        diff_revisions_with_progress(
             &global.config_path,
             global.environment.as_deref(),
             &args.base,
             &args.target,
             secret.as_ref(),
+            &FileProgress::new("config-diff"),
         )
         .into_diagnostic()?
     };

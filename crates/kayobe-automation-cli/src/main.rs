@@ -7,6 +7,7 @@ mod config_diff;
 mod global;
 mod image;
 mod inventory;
+mod progress;
 mod runners;
 mod secrets;
 mod tempest;
