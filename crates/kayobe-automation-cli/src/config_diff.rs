@@ -6,8 +6,9 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+use kayobe_automation::config::vault::VaultSecret;
 use kayobe_automation::diff::{
-    GenerateOptions, diff_generated, diff_revisions_with_progress, html, render,
+    ConfigDiff, GenerateOptions, diff_generated, diff_revisions_with_progress, html, render,
 };
 use kayobe_automation::runtime::connect_docker;
 use miette::IntoDiagnostic;
@@ -73,34 +74,7 @@ pub struct Args {
 pub fn run(global: &Global, args: Args) -> miette::Result<ExitCode> {
     let secret = global.optional_vault_secret()?;
     let diff = if args.generated {
-        let options = GenerateOptions {
-            image: args.image.clone(),
-            environment: global.environment.clone(),
-            limit: args.limit.clone(),
-            tags: args.tags.clone(),
-            kolla_limit: args.kolla_limit.clone(),
-            kolla_tags: args.kolla_tags.clone(),
-            extra_args: args.extra_args.clone(),
-        };
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .into_diagnostic()?;
-        runtime.block_on(async {
-            let docker = connect_docker().await.into_diagnostic()?;
-            diff_generated(
-                &docker,
-                &global.config_path,
-                &args.base,
-                &args.target,
-                secret.as_ref(),
-                &options,
-                // Kayobe's output, for the reader of a failed run.
-                |line| eprintln!("{line}"),
-            )
-            .await
-            .into_diagnostic()
-        })?
+        generated_diff(global, &args, secret.as_ref())?
     } else {
         diff_revisions_with_progress(
             &global.config_path,
@@ -132,6 +106,42 @@ pub fn run(global: &Global, args: Args) -> miette::Result<ExitCode> {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
+    })
+}
+
+/// The diff of what Kayobe generates for each revision, in the container.
+fn generated_diff(
+    global: &Global,
+    args: &Args,
+    secret: Option<&VaultSecret>,
+) -> miette::Result<ConfigDiff> {
+    let options = GenerateOptions {
+        image: args.image.clone(),
+        environment: global.environment.clone(),
+        limit: args.limit.clone(),
+        tags: args.tags.clone(),
+        kolla_limit: args.kolla_limit.clone(),
+        kolla_tags: args.kolla_tags.clone(),
+        extra_args: args.extra_args.clone(),
+    };
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .into_diagnostic()?;
+    runtime.block_on(async {
+        let docker = connect_docker().await.into_diagnostic()?;
+        diff_generated(
+            &docker,
+            &global.config_path,
+            &args.base,
+            &args.target,
+            secret,
+            &options,
+            // Kayobe's output, for the reader of a failed run.
+            |line| eprintln!("{line}"),
+        )
+        .await
+        .into_diagnostic()
     })
 }
 
