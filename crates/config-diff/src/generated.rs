@@ -128,7 +128,8 @@ impl GenerateOptions {
 /// `target` of the repository holding `config_path`: each side is extracted,
 /// its secrets masked ([`redact_checkout`]), generated in a container of
 /// `options.image` ([`generate`]), and the two trees compared (files only;
-/// [`ConfigDiff::hosts`] stays empty). The containers' output goes to `log`.
+/// [`ConfigDiff::hosts`] stays empty). The containers' output goes to `log`,
+/// each side's after a line naming its revision.
 pub async fn diff_generated(
     docker: &Docker,
     config_path: &Path,
@@ -142,6 +143,10 @@ pub async fn diff_generated(
     let masker = Masker::new(secret);
     let mut outputs = Vec::new();
     for revision in [base, target] {
+        // Which revision the container output that follows belongs to.
+        log(&format!(
+            "generating the configuration of revision `{revision}`"
+        ));
         let in_revision = async {
             let checkout = tempfile::tempdir().map_err(DiffError::TempDir)?;
             git::export(&repo, revision, checkout.path())?;

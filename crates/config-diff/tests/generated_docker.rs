@@ -107,7 +107,21 @@ async fn generates_both_sides_in_the_container_and_diffs_the_trees() {
         format!("vault password file: 600 {uid}:{gid} regular file"),
         "vault password: ********".to_owned(),
     ];
-    assert_eq!(log, [side_log.clone(), side_log].concat());
+    let header = |revision: &str| {
+        vec![format!(
+            "generating the configuration of revision `{revision}`"
+        )]
+    };
+    assert_eq!(
+        log,
+        [
+            header("base"),
+            side_log.clone(),
+            header("changed"),
+            side_log
+        ]
+        .concat()
+    );
 
     let masker = Masker::new(Some(&secret));
     let masked_secrets = |value: &str| {
@@ -228,7 +242,13 @@ async fn a_failing_generation_is_an_error_and_leaves_no_container() {
         matches!(&error, DiffError::Revision { revision, source } if revision == "base" && matches!(**source, DiffError::GenerateFailed { exit_code: 3 })),
         "{error}"
     );
-    assert_eq!(log, ["no inventory"]);
+    assert_eq!(
+        log,
+        [
+            "generating the configuration of revision `base`",
+            "no inventory"
+        ]
+    );
     let left = docker
         .list_containers(Some(ListContainersOptionsBuilder::new().all(true).build()))
         .await
