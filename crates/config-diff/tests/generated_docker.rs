@@ -22,7 +22,7 @@ use common::{NEW_SECRET, OLD_SECRET, PASSWORD, history};
 /// `globals.conf` (the timezone, `KAYOBE_AUTOMATION_CONFIG_DIFF` and the
 /// configuration path) and `secrets.json` (the secrets file as mounted);
 /// its output says what it was given. It prints the vault password too:
-/// the log must mask it.
+/// the log must mask it. It sleeps a second, so the test can inspect it.
 const KAYOBE: &str = r#"#!/bin/busybox sh
 set -e
 bb=/bin/busybox
@@ -39,6 +39,7 @@ done
 echo "vault password file: $($bb stat -c '%a %u:%g %F' "$password_file")"
 echo "vault password: $($bb cat "$password_file")"
 if $bb env | $bb grep -qF "$($bb cat "$password_file")"; then echo "the password is in the environment"; fi
+$bb sleep 1
 env_dir="$KAYOBE_CONFIG_PATH/environments/$KAYOBE_ENVIRONMENT"
 timezone=$($bb sed -n 's/^timezone: //p' "$env_dir/globals.yml")
 for host in $($bb grep -v -e '^\[' -e '^$' "$env_dir/inventory/hosts"); do
@@ -48,6 +49,33 @@ for host in $($bb grep -v -e '^\[' -e '^$' "$env_dir/inventory/hosts"); do
   $bb cp "$env_dir/secrets.yml" "$out/$host/secrets.json"
 done
 "#;
+
+/// Each container of `image` that runs while `watching`, by id, with what
+/// `docker inspect` says of it.
+async fn inspect_while(
+    docker: bollard::Docker,
+    image: String,
+    watching: std::sync::Arc<std::sync::atomic::AtomicBool>,
+) -> std::collections::BTreeMap<String, String> {
+    let mut inspected = std::collections::BTreeMap::new();
+    while watching.load(std::sync::atomic::Ordering::SeqCst) {
+        let running = docker
+            .list_containers(Some(ListContainersOptionsBuilder::new().build()))
+            .await
+            .unwrap();
+        for container in running {
+            let id = container.id.unwrap_or_default();
+            if container.image.as_deref() != Some(image.as_str()) || inspected.contains_key(&id) {
+                continue;
+            }
+            if let Ok(details) = docker.inspect_container(&id, None).await {
+                inspected.insert(id, serde_json::to_string(&details).unwrap());
+            }
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    inspected
+}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn generates_both_sides_in_the_container_and_diffs_the_trees() {
@@ -89,6 +117,14 @@ async fn generates_both_sides_in_the_container_and_diffs_the_trees() {
         ..GenerateOptions::default()
     };
     let mut log = Vec::new();
+    // What `docker inspect` shows of each container while it runs (the
+    // stand-in sleeps a second so that it is seen).
+    let watching = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
+    let inspector = tokio::spawn(inspect_while(
+        docker.clone(),
+        image.clone(),
+        watching.clone(),
+    ));
     let diff = diff_generated(
         &docker,
         &repo.join("etc/kayobe"),
@@ -100,6 +136,13 @@ async fn generates_both_sides_in_the_container_and_diffs_the_trees() {
     )
     .await
     .unwrap();
+    watching.store(false, std::sync::atomic::Ordering::SeqCst);
+    let inspected = inspector.await.unwrap();
+    assert_eq!(inspected.len(), 2, "both containers were inspected");
+    for shown in inspected.values() {
+        assert!(!shown.contains(PASSWORD), "{shown}");
+        assert!(shown.contains("KAYOBE_AUTOMATION_CONFIG_DIFF=1"), "{shown}");
+    }
 
     let side_log = vec![
         "argv: overcloud service configuration generate --node-config-dir /kayobe-automation/node-config --vault-password-file /kayobe-automation/vault-password --limit ctl01,cmp01 --kolla-tags nova -vv".to_owned(),
