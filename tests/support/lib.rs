@@ -1,6 +1,6 @@
 //! Test support shared by every crate's tests: where the reference tools are,
-//! where the example config repository is, headless Chromium, and the Docker
-//! engine with the images tests build.
+//! where the example config repository is, git repositories built from it,
+//! headless Chromium, and the Docker engine with the images tests build.
 //!
 //! `cargo xtask setup` installs the reference tools (ansible-core, check-jsonschema,
 //! zizmor, actionlint, openbao, python-subunit, stestr, PyNaCl) into a venv under
@@ -9,6 +9,7 @@
 //! CI a test that silently skipped would prove nothing.
 
 use std::path::{Path, PathBuf};
+use std::process::Command;
 
 /// The workspace root.
 pub fn workspace_root() -> PathBuf {
@@ -92,8 +93,8 @@ pub fn chromium() -> Option<PathBuf> {
 
 /// A headless `chromium` command (1280x900 window) with its own profile
 /// directory `profile`; add `--dump-dom URL` or `--screenshot=FILE URL`.
-pub fn headless_chromium(chromium: &Path, profile: &Path) -> std::process::Command {
-    let mut command = std::process::Command::new(chromium);
+pub fn headless_chromium(chromium: &Path, profile: &Path) -> Command {
+    let mut command = Command::new(chromium);
     command.args([
         "--headless",
         "--no-sandbox",
@@ -206,4 +207,36 @@ impl Drop for RemoveImages {
         .join()
         .expect("remove the test images");
     }
+}
+
+/// Runs `git ARGS` in `dir` as a test author and returns its standard output.
+///
+/// # Panics
+/// When git cannot run or fails: a broken fixture ends the test.
+pub fn git(dir: &Path, args: &[&str]) -> String {
+    let output = Command::new("git")
+        .arg("-C")
+        .arg(dir)
+        .args(["-c", "user.name=test", "-c", "user.email=test@example.org"])
+        .args(args)
+        .output()
+        .expect("git runs");
+    assert!(
+        output.status.success(),
+        "git {args:?} failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout).expect("git writes UTF-8 here")
+}
+
+/// Makes `dir` a git repository whose first branch is `main`.
+pub fn git_init(dir: &Path) {
+    git(dir, &["init", "-q", "-b", "main"]);
+}
+
+/// Commits everything in `dir` with the message `tag` and tags the commit `tag`.
+pub fn commit(dir: &Path, tag: &str) {
+    git(dir, &["add", "-A"]);
+    git(dir, &["commit", "-q", "--allow-empty", "-m", tag]);
+    git(dir, &["tag", tag]);
 }

@@ -9,6 +9,7 @@ use std::collections::BTreeSet;
 
 use kayobe_config::value::{Map, Value};
 
+use crate::files::Warning;
 use crate::side::Side;
 use crate::tree::TreeDiff;
 
@@ -64,11 +65,13 @@ pub struct ConfigDiff {
     /// The files of the configuration directory that differ and that are not
     /// read as variables (those show in `hosts`), paths relative to it.
     pub files: TreeDiff,
+    /// What an operator should know about the revisions, sorted, each once.
+    pub warnings: Vec<Warning>,
 }
 
 impl ConfigDiff {
-    /// Compares the variables of `base` with those of `target` (`files`
-    /// stays empty).
+    /// Compares the variables of `base` with those of `target` (`files` and
+    /// `warnings` stay empty).
     pub fn between(base: &Side, target: &Side) -> Self {
         let names: BTreeSet<&String> = base.hosts.keys().chain(target.hosts.keys()).collect();
         let empty = Map::new();
@@ -94,7 +97,7 @@ impl ConfigDiff {
             .collect();
         Self {
             hosts,
-            files: TreeDiff::default(),
+            ..Self::default()
         }
     }
 

@@ -32,7 +32,7 @@ use kayobe_config::vault::VaultSecret;
 use crate::diff::ConfigDiff;
 use crate::mask::Masker;
 use crate::redact::redact_checkout;
-use crate::{DiffError, git, tree};
+use crate::{DiffError, tree};
 
 /// Where each side's checkout is mounted.
 pub const CHECKOUT: &str = "/src";
@@ -125,7 +125,8 @@ impl GenerateOptions {
 }
 
 /// Diffs the configuration Kayobe generates from the revisions `base` and
-/// `target` of the repository holding `config_path`: each side is extracted,
+/// `target` (with `base` merged in) of the repository holding `config_path`:
+/// each side is extracted,
 /// its secrets masked ([`redact_checkout`]), generated in a container of
 /// `options.image` ([`generate`]), and the two trees compared (files only;
 /// [`ConfigDiff::hosts`] stays empty). The containers' output goes to `log`,
@@ -139,17 +140,19 @@ pub async fn diff_generated(
     options: &GenerateOptions,
     mut log: impl FnMut(&str),
 ) -> Result<ConfigDiff, DiffError> {
-    let (repo, relative) = crate::locate(config_path)?;
+    let (git, relative) = crate::locate(config_path)?;
     let masker = Masker::new(secret);
+    // The target with the base merged in, as in the variables diff.
+    let trees = [git.tree_id(base)?, git.merged_tree(target, base)?];
     let mut outputs = Vec::new();
-    for revision in [base, target] {
+    for (revision, tree) in [base, target].into_iter().zip(trees) {
         // Which revision the container output that follows belongs to.
         log(&format!(
             "generating the configuration of revision `{revision}`"
         ));
         let in_revision = async {
             let checkout = tempfile::tempdir().map_err(DiffError::TempDir)?;
-            git::export(&repo, revision, checkout.path())?;
+            git.export(tree, checkout.path())?;
             redact_checkout(checkout.path(), secret, &masker)?;
             // The revision's own `.environment` when none is given, as the
             // variables diff reads it; Kayobe itself only reads the variable.
@@ -181,8 +184,8 @@ pub async fn diff_generated(
     }
     let generated = |output: &tempfile::TempDir| output.path().join("node-config");
     Ok(ConfigDiff {
-        hosts: Vec::new(),
         files: tree::diff_dirs(&generated(&outputs[0]), &generated(&outputs[1]))?,
+        ..ConfigDiff::default()
     })
 }
 

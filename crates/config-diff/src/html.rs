@@ -2,7 +2,8 @@
 //! inline style and script, no network assets. A summary comes first (hosts
 //! changed, keys added/removed/changed, files changed), then one collapsible
 //! section per host (a table of its changed keys) and per file (its unified
-//! diff, coloured). Every piece of text from the configuration is escaped.
+//! diff, coloured); warnings about the configuration come after the summary.
+//! Every piece of text from the configuration is escaped.
 
 use std::fmt::Write as _;
 
@@ -37,6 +38,7 @@ pre.diff span{display:inline-block;min-width:100%}
 .kind{font-weight:bold;white-space:nowrap}
 .kind.added{color:#116329}.kind.removed{color:#82071e}.kind.changed{color:#9a6700}
 .controls button{margin-right:.5em}
+.warnings li{color:#9a6700}
 "#;
 
 const SCRIPT: &str = r#"
@@ -62,6 +64,15 @@ pub fn page(diff: &ConfigDiff) -> String {
     });
     out.push_str("</h1>\n");
     summary(&mut out, diff);
+    if !diff.warnings.is_empty() {
+        out.push_str("<h2>Warnings</h2>\n<ul class=\"warnings\">\n");
+        for warning in &diff.warnings {
+            out.push_str("<li>");
+            escape(&mut out, &warning.to_string());
+            out.push_str("</li>\n");
+        }
+        out.push_str("</ul>\n");
+    }
     let files = &diff.files.files;
     let open = if diff.hosts.len() + files.len() <= OPEN_SECTIONS_UP_TO {
         " open"
@@ -250,6 +261,7 @@ fn escape(out: &mut String, text: &str) {
 mod tests {
     use super::*;
     use crate::diff::{Change, Entry};
+    use crate::files::Warning;
     use crate::tree::TreeDiff;
 
     /// A diff with every kind of entry, and text that would be markup.
@@ -306,6 +318,9 @@ mod tests {
                     ),
                 ],
             },
+            warnings: vec![Warning::UnlistedVaultedFile {
+                path: "etc/kayobe/kolla/config/<odd>.pem".into(),
+            }],
         }
     }
 

@@ -223,6 +223,7 @@ mod tests {
                     },
                 ],
             },
+            warnings: Vec::new(),
         }
     }
 

@@ -5,47 +5,21 @@ use std::path::Path;
 use std::process::{Command, Output};
 
 use kayobe_automation::config::vault::{self, VaultSecret};
-use kayobe_automation_tests::example_repo;
+use kayobe_automation_tests::{commit, copy_dir, example_repo, git_init};
 use pretty_assertions::assert_eq;
 
 const SECRETS: &str = "etc/kayobe/environments/production/secrets.yml";
 const OLD_PASSWORD: &str = "97XQLcN0Ft37krK4Z8tN0xiID4QYophk";
 const NEW_PASSWORD: &str = "cli-test-new-registry-password";
 
-fn git(dir: &Path, args: &[&str]) {
-    let status = Command::new("git")
-        .arg("-C")
-        .arg(dir)
-        .args(["-c", "user.name=test", "-c", "user.email=test@example.org"])
-        .args(args)
-        .status()
-        .unwrap();
-    assert!(status.success(), "git {args:?}");
-}
-
-fn copy_tree(from: &Path, to: &Path) {
-    for entry in std::fs::read_dir(from).unwrap() {
-        let path = entry.unwrap().path();
-        let target = to.join(path.file_name().unwrap());
-        if path.is_dir() {
-            std::fs::create_dir_all(&target).unwrap();
-            copy_tree(&path, &target);
-        } else {
-            std::fs::copy(&path, &target).unwrap();
-        }
-    }
-}
-
 /// Tags `base`, then `changed`: a new production timezone and a changed
 /// vaulted registry password.
 fn history() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     let repo = dir.path();
-    copy_tree(&example_repo(), repo);
-    git(repo, &["init", "-q"]);
-    git(repo, &["add", "-A"]);
-    git(repo, &["commit", "-qm", "base"]);
-    git(repo, &["tag", "base"]);
+    copy_dir(&example_repo(), repo);
+    git_init(repo);
+    commit(repo, "base");
     let globals = repo.join("etc/kayobe/environments/production/globals.yml");
     let text = std::fs::read_to_string(&globals).unwrap();
     std::fs::write(&globals, text.replace("Europe/London", "Europe/Paris")).unwrap();
@@ -62,8 +36,7 @@ fn history() -> tempfile::TempDir {
         vault::encrypt(plain.as_bytes(), &secret, None).unwrap(),
     )
     .unwrap();
-    git(repo, &["commit", "-qam", "changed"]);
-    git(repo, &["tag", "changed"]);
+    commit(repo, "changed");
     dir
 }
 

@@ -2,9 +2,9 @@
 //! that need exact expected diffs: a changed variable, a changed vaulted
 //! secret, a new host, a changed configuration file.
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::PathBuf;
 
+use kayobe_automation_tests::{commit, git_init};
 use kayobe_config::vault::{self, VaultSecret};
 
 /// The vault password of the history's vaulted files.
@@ -15,17 +15,6 @@ pub const OLD_SECRET: &str = "old-registry-pass";
 pub const NEW_SECRET: &str = "new-registry-pass";
 const ENVIRONMENT: &str = "etc/kayobe/environments/production";
 const NOVA_CONF: &str = "etc/kayobe/kolla/config/nova.conf";
-
-fn git(dir: &Path, args: &[&str]) {
-    let status = Command::new("git")
-        .arg("-C")
-        .arg(dir)
-        .args(["-c", "user.name=test", "-c", "user.email=test@example.org"])
-        .args(args)
-        .status()
-        .unwrap();
-    assert!(status.success(), "git {args:?}");
-}
 
 fn write(path: PathBuf, content: &str) {
     std::fs::create_dir_all(path.parent().unwrap()).unwrap();
@@ -54,10 +43,8 @@ pub fn history(secret: &VaultSecret) -> tempfile::TempDir {
     write(env.join("secrets.yml"), &secrets(OLD_SECRET));
     write(env.join("inventory/hosts"), "[controllers]\nctl01\n");
     write(repo.join(NOVA_CONF), "[DEFAULT]\ndebug = False\n");
-    git(repo, &["init", "-q"]);
-    git(repo, &["add", "-A"]);
-    git(repo, &["commit", "-qm", "base"]);
-    git(repo, &["tag", "base"]);
+    git_init(repo);
+    commit(repo, "base");
     write(env.join("globals.yml"), "timezone: Europe/Paris\n");
     write(env.join("secrets.yml"), &secrets(NEW_SECRET));
     write(
@@ -68,7 +55,6 @@ pub fn history(secret: &VaultSecret) -> tempfile::TempDir {
         repo.join(NOVA_CONF),
         "[DEFAULT]\ndebug = True # <script>document.title='pwned'</script>\n",
     );
-    git(repo, &["commit", "-qam", "changed"]);
-    git(repo, &["tag", "changed"]);
+    commit(repo, "changed");
     dir
 }
