@@ -9,7 +9,9 @@ use std::collections::BTreeSet;
 
 use kayobe_config::value::{Map, Value};
 
+use crate::files::Warning;
 use crate::side::Side;
+use crate::tree::TreeDiff;
 
 /// A variable, or a key nested in one: the top-level name first.
 pub type KeyPath = Vec<String>;
@@ -54,15 +56,22 @@ impl HostDiff {
     }
 }
 
-/// The diff between two revisions: the hosts that differ, by name.
+/// The diff between two revisions: the hosts whose variables differ, and
+/// the configuration files that differ beside them.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ConfigDiff {
     /// Each host whose variables differ, sorted by name.
     pub hosts: Vec<HostDiff>,
+    /// The files of the configuration directory that differ and that are not
+    /// read as variables (those show in `hosts`), paths relative to it.
+    pub files: TreeDiff,
+    /// What an operator should know about the revisions, sorted, each once.
+    pub warnings: Vec<Warning>,
 }
 
 impl ConfigDiff {
-    /// Compares `base` with `target`.
+    /// Compares the variables of `base` with those of `target` (`files` and
+    /// `warnings` stay empty).
     pub fn between(base: &Side, target: &Side) -> Self {
         let names: BTreeSet<&String> = base.hosts.keys().chain(target.hosts.keys()).collect();
         let empty = Map::new();
@@ -86,12 +95,15 @@ impl ConfigDiff {
             })
             .filter(|diff| !diff.is_empty())
             .collect();
-        Self { hosts }
+        Self {
+            hosts,
+            ..Self::default()
+        }
     }
 
     /// Whether the revisions differ at all.
     pub fn has_changes(&self) -> bool {
-        !self.hosts.is_empty()
+        !self.hosts.is_empty() || self.files.has_changes()
     }
 }
 

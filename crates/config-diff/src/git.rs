@@ -1,102 +1,199 @@
-//! Reading a revision's files from git objects, without touching the
-//! working tree.
+//! Reading revisions from git objects with gix: the working tree, the index
+//! and the refs are never touched.
 //!
-//! The revision's tree is written into a directory with `git archive`
-//! (which reads objects only) piped into `tar -x`. We use the `git` and `tar`
-//! commands rather than `gix` for now: see the crate docs for why.
+//! [`Git::merged_tree`] merges one revision into another in memory, as the
+//! shell tool's `git merge` did in a scratch checkout: the merged objects
+//! live in an in-memory object store that is dropped with [`Git`], so even
+//! the object database stays as it was.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+
+use gix::ObjectId;
+use gix::bstr::ByteSlice;
+use gix::merge::tree::TreatAsUnresolved;
+use gix::objs::tree::EntryKind;
 
 use crate::DiffError;
 
-/// The repository's top-level directory that holds `path`.
-pub fn toplevel(path: &Path) -> Result<PathBuf, DiffError> {
-    let output = git(path, &["rev-parse", "--show-toplevel"])?;
-    Ok(PathBuf::from(output.trim_end_matches('\n')))
+/// An opened git repository.
+pub struct Git {
+    repo: gix::Repository,
+    toplevel: PathBuf,
 }
 
-/// The tree object id `revision` names in the repository at `repo`.
-pub fn tree_id(repo: &Path, revision: &str) -> Result<String, DiffError> {
-    // `--end-of-options` so that a revision starting with `-` cannot become an option.
-    let spec = format!("{revision}^{{tree}}");
-    git(
-        repo,
-        &[
-            "rev-parse",
-            "--verify",
-            "--quiet",
-            "--end-of-options",
-            &spec,
-        ],
-    )
-    .map(|id| id.trim().to_owned())
-    .map_err(|_| DiffError::UnknownRevision {
-        revision: revision.to_owned(),
-        repo: repo.to_path_buf(),
-    })
-}
-
-/// Writes the files of `revision` into the directory `into`.
-pub fn export(repo: &Path, revision: &str, into: &Path) -> Result<(), DiffError> {
-    let tree = tree_id(repo, revision)?;
-    let command_error = |command: &str, detail: String| DiffError::Git {
-        command: command.to_owned(),
-        repo: repo.to_path_buf(),
-        detail,
-    };
-    let mut archive = Command::new("git")
-        .arg("-C")
-        .arg(repo)
-        .args(["archive", "--format=tar", &tree])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .map_err(|e| command_error("git archive", e.to_string()))?;
-    let archive_out = archive.stdout.take().expect("stdout is piped");
-    let tar = Command::new("tar")
-        .arg("-x")
-        .arg("-C")
-        .arg(into)
-        .stdin(archive_out)
-        .stderr(Stdio::piped())
-        .output()
-        .map_err(|e| command_error("tar -x", e.to_string()))?;
-    let archive = archive
-        .wait_with_output()
-        .map_err(|e| command_error("git archive", e.to_string()))?;
-    if !archive.status.success() {
-        return Err(command_error(
-            "git archive",
-            String::from_utf8_lossy(&archive.stderr).trim().to_owned(),
-        ));
+impl std::fmt::Debug for Git {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Git")
+            .field("toplevel", &self.toplevel)
+            .finish_non_exhaustive()
     }
-    if !tar.status.success() {
-        return Err(command_error(
-            "tar -x",
-            String::from_utf8_lossy(&tar.stderr).trim().to_owned(),
-        ));
-    }
-    Ok(())
 }
 
-fn git(dir: &Path, args: &[&str]) -> Result<String, DiffError> {
-    let output = Command::new("git")
-        .arg("-C")
-        .arg(dir)
-        .args(args)
-        .output()
-        .map_err(|e| DiffError::Git {
-            command: format!("git {}", args.join(" ")),
-            repo: dir.to_path_buf(),
-            detail: e.to_string(),
+impl Git {
+    /// Opens the repository holding `path`.
+    pub fn discover(path: &Path) -> Result<Self, DiffError> {
+        let mut repo = gix::discover(path).map_err(|error| DiffError::Git {
+            operation: "finding the git repository".into(),
+            repo: path.to_path_buf(),
+            detail: error.to_string(),
         })?;
-    if !output.status.success() {
-        return Err(DiffError::Git {
-            command: format!("git {}", args.join(" ")),
-            repo: dir.to_path_buf(),
-            detail: String::from_utf8_lossy(&output.stderr).trim().to_owned(),
-        });
+        // Merges write their trees and blobs here rather than into `.git/objects`.
+        repo.objects.enable_object_memory();
+        let toplevel = repo
+            .workdir()
+            .ok_or_else(|| DiffError::Git {
+                operation: "finding the working tree".into(),
+                repo: path.to_path_buf(),
+                detail: "the repository is bare; pass --config-path inside a checkout".into(),
+            })?
+            .canonicalize()
+            .map_err(|error| DiffError::Git {
+                operation: "finding the working tree".into(),
+                repo: path.to_path_buf(),
+                detail: error.to_string(),
+            })?;
+        Ok(Self { repo, toplevel })
     }
-    Ok(String::from_utf8_lossy(&output.stdout).into_owned())
+
+    /// The working tree's top-level directory.
+    pub fn toplevel(&self) -> &Path {
+        &self.toplevel
+    }
+
+    /// The commit `revision` names.
+    pub fn commit_id(&self, revision: &str) -> Result<ObjectId, DiffError> {
+        let unknown = || DiffError::UnknownRevision {
+            revision: revision.to_owned(),
+            repo: self.toplevel.clone(),
+        };
+        let object = self
+            .repo
+            .rev_parse_single(revision)
+            .map_err(|_| unknown())?
+            .object()
+            .map_err(|_| unknown())?;
+        Ok(object.peel_to_commit().map_err(|_| unknown())?.id)
+    }
+
+    /// The tree of the commit `revision` names.
+    pub fn tree_id(&self, revision: &str) -> Result<ObjectId, DiffError> {
+        let operation = || format!("reading the tree of `{revision}`");
+        let commit = self
+            .repo
+            .find_commit(self.commit_id(revision)?)
+            .map_err(|error| self.error(operation(), error))?;
+        commit
+            .tree_id()
+            .map(gix::Id::detach)
+            .map_err(|error| self.error(operation(), error))
+    }
+
+    /// The tree of `onto` with `revision` merged into it, as `git merge
+    /// revision` on a checkout of `onto` would leave it; a conflict is an
+    /// error naming the conflicting paths.
+    pub fn merged_tree(&self, onto: &str, revision: &str) -> Result<ObjectId, DiffError> {
+        let ours = self.commit_id(onto)?;
+        let theirs = self.commit_id(revision)?;
+        let operation = || format!("merging `{revision}` into `{onto}`");
+        let options = self
+            .repo
+            .tree_merge_options()
+            .map_err(|error| self.error(operation(), error))?;
+        let labels = gix::merge::blob::builtin_driver::text::Labels {
+            ancestor: None,
+            current: Some(onto.into()),
+            other: Some(revision.into()),
+        };
+        let mut outcome = self
+            .repo
+            .merge_commits(ours, theirs, labels, options.into())
+            .map_err(|error| self.error(operation(), error))?;
+        let how = TreatAsUnresolved::default();
+        if outcome.tree_merge.has_unresolved_conflicts(how) {
+            let mut paths: Vec<String> = outcome
+                .tree_merge
+                .conflicts
+                .iter()
+                .filter(|conflict| conflict.is_unresolved(how))
+                .flat_map(|conflict| {
+                    let (ours, theirs) = conflict.changes_in_resolution();
+                    [ours.location(), theirs.location()]
+                })
+                .map(|path| path.to_str_lossy().into_owned())
+                .collect();
+            paths.sort();
+            paths.dedup();
+            return Err(DiffError::MergeConflict {
+                onto: onto.to_owned(),
+                revision: revision.to_owned(),
+                paths,
+            });
+        }
+        outcome
+            .tree_merge
+            .tree
+            .write()
+            .map(gix::Id::detach)
+            .map_err(|error| self.error(operation(), error))
+    }
+
+    /// Writes the files of the tree `tree` into the directory `into`:
+    /// executable bits kept, symbolic links as links, submodules left out
+    /// (their commits are not in this repository).
+    pub fn export(&self, tree: ObjectId, into: &Path) -> Result<(), DiffError> {
+        let operation = || format!("reading the tree {tree}");
+        let entries = self
+            .repo
+            .find_tree(tree)
+            .map_err(|error| self.error(operation(), error))?
+            .traverse()
+            .breadthfirst
+            .files()
+            .map_err(|error| self.error(operation(), error))?;
+        for entry in entries {
+            let kind = entry.mode.kind();
+            if matches!(kind, EntryKind::Tree | EntryKind::Commit) {
+                continue;
+            }
+            let relative = gix::path::from_bstr(entry.filepath.as_bstr()).into_owned();
+            let path = into.join(&relative);
+            let data = self
+                .repo
+                .find_blob(entry.oid)
+                .map_err(|error| self.error(format!("reading {}", relative.display()), error))?
+                .take_data();
+            write_entry(&path, kind, &data).map_err(|source| DiffError::WriteTree {
+                path: path.clone(),
+                source,
+            })?;
+        }
+        Ok(())
+    }
+
+    fn error(&self, operation: String, error: impl std::fmt::Display) -> DiffError {
+        DiffError::Git {
+            operation,
+            repo: self.toplevel.clone(),
+            detail: error.to_string(),
+        }
+    }
+}
+
+/// Writes one tree entry's `data` at `path`.
+fn write_entry(path: &Path, kind: EntryKind, data: &[u8]) -> std::io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent)?;
+    }
+    match kind {
+        EntryKind::Link => {
+            let target = gix::path::from_byte_slice(data);
+            std::os::unix::fs::symlink(target, path)
+        }
+        EntryKind::BlobExecutable => {
+            std::fs::write(path, data)?;
+            std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755))
+        }
+        _ => std::fs::write(path, data),
+    }
 }

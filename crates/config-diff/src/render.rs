@@ -1,10 +1,12 @@
 //! The diff as text and JSON.
 
 use std::fmt::Write as _;
+use std::path::Path;
 
 use kayobe_config::value::Value;
 
 use crate::diff::{ConfigDiff, KeyPath};
+use crate::tree::{FileChange, TreeDiff};
 
 /// A key path as one string: segments joined by `.`, a segment that is not
 /// plain (letters, digits, `_`, `-`) written as a JSON string, so that paths
@@ -32,7 +34,8 @@ fn json_text(value: &Value) -> String {
 
 /// The diff as unified text: per host a `---`/`+++` header, then one line per
 /// key in path order, `-` for the base's value and `+` for the target's
-/// (a changed key has both). Empty when nothing changed.
+/// (a changed key has both); then the files, as [`tree_text`] writes them.
+/// Empty when nothing changed.
 pub fn text(diff: &ConfigDiff) -> String {
     let mut out = String::new();
     for host in &diff.hosts {
@@ -58,12 +61,58 @@ pub fn text(diff: &ConfigDiff) -> String {
             }
         }
     }
+    out.push_str(&tree_text(&diff.files));
     out
+}
+
+/// A tree diff as `diff -Naur` writes one, in path order: a changed file as
+/// its unified diff, a new or deleted one in full against `/dev/null`, a
+/// binary one as a `Binary files … differ` line with both digests.
+pub fn tree_text(diff: &TreeDiff) -> String {
+    let mut out = String::new();
+    for file in &diff.files {
+        let path = file.path.display();
+        match &file.change {
+            FileChange::Added { text } => out.push_str(&whole_file(&file.path, "", text)),
+            FileChange::Removed { text } => out.push_str(&whole_file(&file.path, text, "")),
+            FileChange::Changed { unified } => out.push_str(unified),
+            FileChange::Binary { old, new } => {
+                let side = |prefix: &str, digest: &Option<String>| match digest {
+                    Some(_) => format!("{prefix}/{path}"),
+                    None => "/dev/null".to_owned(),
+                };
+                let _ = writeln!(
+                    out,
+                    "Binary files {} and {} differ ({} -> {})",
+                    side("a", old),
+                    side("b", new),
+                    old.as_deref().unwrap_or("none"),
+                    new.as_deref().unwrap_or("none"),
+                );
+            }
+        }
+    }
+    out
+}
+
+/// The unified diff of a file only one side has, against `/dev/null`.
+fn whole_file(path: &Path, old: &str, new: &str) -> String {
+    let shown = path.display().to_string();
+    let (from, to) = if old.is_empty() {
+        ("/dev/null".to_owned(), format!("b/{shown}"))
+    } else {
+        (format!("a/{shown}"), "/dev/null".to_owned())
+    };
+    similar::TextDiff::from_lines(old, new)
+        .unified_diff()
+        .header(&from, &to)
+        .to_string()
 }
 
 /// The diff as JSON: `{"hosts": {HOST: {"added": {PATH: VALUE},
 /// "removed": {PATH: VALUE}, "changed": {PATH: {"base": VALUE, "target":
-/// VALUE}}}}}`, paths written as [`key_path`] does, hosts and paths sorted.
+/// VALUE}}}}, "files": FILES}`, paths written as [`key_path`] does, hosts
+/// and paths sorted; `FILES` as [`tree_json`] writes it.
 pub fn json(diff: &ConfigDiff) -> serde_json::Value {
     let mut hosts = serde_json::Map::new();
     for host in &diff.hosts {
@@ -94,13 +143,36 @@ pub fn json(diff: &ConfigDiff) -> serde_json::Value {
             }),
         );
     }
-    serde_json::json!({ "hosts": hosts })
+    serde_json::json!({ "hosts": hosts, "files": tree_json(&diff.files) })
+}
+
+/// A tree diff as JSON, by file path in order: `{"added": TEXT}`,
+/// `{"removed": TEXT}`, `{"changed": UNIFIED_DIFF}` or `{"binary": {"base":
+/// DIGEST|null, "target": DIGEST|null}}`.
+pub fn tree_json(diff: &TreeDiff) -> serde_json::Value {
+    let files = diff
+        .files
+        .iter()
+        .map(|file| {
+            let change = match &file.change {
+                FileChange::Added { text } => serde_json::json!({ "added": text }),
+                FileChange::Removed { text } => serde_json::json!({ "removed": text }),
+                FileChange::Changed { unified } => serde_json::json!({ "changed": unified }),
+                FileChange::Binary { old, new } => {
+                    serde_json::json!({ "binary": { "base": old, "target": new } })
+                }
+            };
+            (file.path.to_string_lossy().into_owned(), change)
+        })
+        .collect();
+    serde_json::Value::Object(files)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::diff::{Change, Entry, HostDiff};
+    use crate::tree::FileDiff;
     use pretty_assertions::assert_eq;
 
     fn sample() -> ConfigDiff {
@@ -122,6 +194,36 @@ mod tests {
                     target: Value::Bool(false),
                 }],
             }],
+            files: TreeDiff {
+                files: vec![
+                    FileDiff {
+                        path: "kolla/config/nova.conf".into(),
+                        change: FileChange::Changed {
+                            unified: "--- a/kolla/config/nova.conf\n+++ b/kolla/config/nova.conf\n\
+                                      @@ -1 +1 @@\n-a\n+b\n"
+                                .into(),
+                        },
+                    },
+                    FileDiff {
+                        path: "kolla/config/new.conf".into(),
+                        change: FileChange::Added {
+                            text: "x\ny\n".into(),
+                        },
+                    },
+                    FileDiff {
+                        path: "old.conf".into(),
+                        change: FileChange::Removed { text: "z".into() },
+                    },
+                    FileDiff {
+                        path: "ca.der".into(),
+                        change: FileChange::Binary {
+                            old: None,
+                            new: Some("sha256:ab".into()),
+                        },
+                    },
+                ],
+            },
+            warnings: Vec::new(),
         }
     }
 
@@ -129,7 +231,11 @@ mod tests {
     fn text_is_unified_in_path_order() {
         assert_eq!(
             text(&sample()),
-            "--- base/ctl01\n+++ target/ctl01\n-a: true\n+a: false\n+b.\"x.y\": 1\n-c: \"gone\"\n"
+            "--- base/ctl01\n+++ target/ctl01\n-a: true\n+a: false\n+b.\"x.y\": 1\n-c: \"gone\"\n\
+             --- a/kolla/config/nova.conf\n+++ b/kolla/config/nova.conf\n@@ -1 +1 @@\n-a\n+b\n\
+             --- /dev/null\n+++ b/kolla/config/new.conf\n@@ -0,0 +1,2 @@\n+x\n+y\n\
+             --- a/old.conf\n+++ /dev/null\n@@ -1 +0,0 @@\n-z\n\\ No newline at end of file\n\
+             Binary files /dev/null and b/ca.der differ (none -> sha256:ab)\n"
         );
         assert_eq!(text(&ConfigDiff::default()), "");
     }
@@ -142,7 +248,13 @@ mod tests {
                 "added": {"b.\"x.y\"": 1},
                 "removed": {"c": "gone"},
                 "changed": {"a": {"base": true, "target": false}},
-            }}})
+            }},
+            "files": {
+                "kolla/config/nova.conf": {"changed": "--- a/kolla/config/nova.conf\n+++ b/kolla/config/nova.conf\n@@ -1 +1 @@\n-a\n+b\n"},
+                "kolla/config/new.conf": {"added": "x\ny\n"},
+                "old.conf": {"removed": "z"},
+                "ca.der": {"binary": {"base": null, "target": "sha256:ab"}},
+            }})
         );
     }
 }

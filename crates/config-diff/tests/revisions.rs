@@ -2,10 +2,10 @@
 //! configuration: a changed variable, a changed vaulted secret, a changed
 //! group membership, each with its exact expected diff.
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::Path;
 
-use config_diff::{Change, ConfigDiff, HostDiff, Masker, Side, diff_revisions, render};
+use config_diff::{Change, ConfigDiff, DiffError, HostDiff, Masker, Side, diff_revisions, render};
+use kayobe_automation_tests::{commit, copy_dir, git, git_init};
 use kayobe_config::repo::ConfigRepo;
 use kayobe_config::value::Value;
 use kayobe_config::vault::{self, VaultSecret};
@@ -14,44 +14,6 @@ use pretty_assertions::assert_eq;
 const PRODUCTION_SECRETS: &str = "etc/kayobe/environments/production/secrets.yml";
 const OLD_REGISTRY_PASSWORD: &str = "97XQLcN0Ft37krK4Z8tN0xiID4QYophk";
 const NEW_REGISTRY_PASSWORD: &str = "n3w-Registry-Passw0rd-for-tests";
-
-fn git(dir: &Path, args: &[&str]) {
-    let status = Command::new("git")
-        .arg("-C")
-        .arg(dir)
-        .args(["-c", "user.name=test", "-c", "user.email=test@example.org"])
-        .args(args)
-        .status()
-        .expect("git runs");
-    assert!(status.success(), "git {args:?} failed");
-}
-
-fn commit(dir: &Path, tag: &str) {
-    git(dir, &["add", "-A"]);
-    git(dir, &["commit", "-q", "--allow-empty", "-m", tag]);
-    git(dir, &["tag", tag]);
-}
-
-fn copy_tree(from: &Path, to: &Path) {
-    for entry in walk(from) {
-        let target = to.join(entry.strip_prefix(from).unwrap());
-        std::fs::create_dir_all(target.parent().unwrap()).unwrap();
-        std::fs::copy(&entry, &target).unwrap();
-    }
-}
-
-fn walk(dir: &Path) -> Vec<PathBuf> {
-    let mut files = Vec::new();
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let path = entry.unwrap().path();
-        if path.is_dir() {
-            files.extend(walk(&path));
-        } else {
-            files.push(path);
-        }
-    }
-    files
-}
 
 fn secret() -> VaultSecret {
     VaultSecret::from_file(&kayobe_automation_tests::example_repo().join(".vault-password"))
@@ -70,8 +32,8 @@ fn edit(path: &Path, from: &str, to: &str) {
 fn history() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     let repo = dir.path();
-    copy_tree(&kayobe_automation_tests::example_repo(), repo);
-    git(repo, &["init", "-q"]);
+    copy_dir(&kayobe_automation_tests::example_repo(), repo);
+    git_init(repo);
     commit(repo, "base");
 
     edit(
@@ -132,6 +94,7 @@ fn changed_everywhere(hosts: &[String], change: &Change) -> ConfigDiff {
                 ..HostDiff::default()
             })
             .collect(),
+        ..ConfigDiff::default()
     }
 }
 
@@ -213,18 +176,17 @@ fn diffs_between_revisions_are_exact_and_never_show_secrets() {
                 }],
                 ..HostDiff::default()
             }],
+            ..ConfigDiff::default()
         }
     );
 
     // Reading revisions left the working tree and HEAD alone.
     assert_eq!(std::fs::read(repo.join(".git/HEAD")).unwrap(), head_before);
-    let status = Command::new("git")
-        .arg("-C")
-        .arg(repo)
-        .args(["status", "--porcelain"])
-        .output()
-        .unwrap();
-    assert!(status.stdout.is_empty(), "working tree untouched");
+    assert_eq!(
+        git(repo, &["status", "--porcelain"]),
+        "",
+        "working tree untouched"
+    );
 }
 
 #[test]
@@ -279,4 +241,98 @@ fn an_unknown_revision_is_a_clear_error() {
     let message = error.to_string();
     assert!(message.contains("no-such-branch"), "{message}");
     assert!(message.contains("not found"), "{message}");
+}
+
+const PRODUCTION_GLOBALS: &str = "etc/kayobe/environments/production/globals.yml";
+
+/// `main` at tag `base`, then branch `feature` changing the production
+/// timezone, then on `main` a change to `change_on_main`'s file.
+fn branches(change_on_main: (&str, &str, &str)) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = dir.path();
+    copy_dir(&kayobe_automation_tests::example_repo(), repo);
+    git_init(repo);
+    commit(repo, "base");
+    git(repo, &["checkout", "-q", "-b", "feature"]);
+    edit(
+        &repo.join(PRODUCTION_GLOBALS),
+        "timezone: Europe/London",
+        "timezone: Europe/Paris",
+    );
+    commit(repo, "feature-change");
+    git(repo, &["checkout", "-q", "main"]);
+    let (file, from, to) = change_on_main;
+    edit(&repo.join(file), from, to);
+    commit(repo, "main-change");
+    dir
+}
+
+#[test]
+fn a_change_landed_on_the_base_after_the_branch_point_does_not_show() {
+    // A kolla globals file: unmerged, it would show in the file diff.
+    let dir = branches((
+        "etc/kayobe/kolla/globals.yml",
+        "opensearch_soft_retention_period_days: 7",
+        "opensearch_soft_retention_period_days: 14",
+    ));
+    let repo = dir.path();
+    // Something else changed in the working tree and the index: untouched.
+    edit(
+        &repo.join("etc/kayobe/kolla/globals.yml"),
+        "opensearch_soft_retention_period_days: 14",
+        "opensearch_soft_retention_period_days: 21",
+    );
+    std::fs::write(repo.join("staged.txt"), "staged\n").unwrap();
+    git(repo, &["add", "staged.txt"]);
+    let status = git(repo, &["status", "--porcelain"]);
+    let index = std::fs::read(repo.join(".git/index")).unwrap();
+    let objects = git(repo, &["count-objects"]);
+
+    let hosts = production_hosts(repo);
+    assert_eq!(
+        diff(repo, "main", "feature"),
+        changed_everywhere(
+            &hosts,
+            &Change {
+                path: vec!["timezone".into()],
+                base: Value::from("Europe/London"),
+                target: Value::from("Europe/Paris"),
+            }
+        )
+    );
+    assert_eq!(git(repo, &["status", "--porcelain"]), status);
+    assert_eq!(std::fs::read(repo.join(".git/index")).unwrap(), index);
+    assert_eq!(
+        git(repo, &["count-objects"]),
+        objects,
+        "merged objects stay in memory"
+    );
+}
+
+#[test]
+fn a_merge_conflict_is_an_error_naming_the_paths() {
+    let dir = branches((
+        PRODUCTION_GLOBALS,
+        "timezone: Europe/London",
+        "timezone: Europe/Berlin",
+    ));
+    let error = diff_revisions(
+        &dir.path().join("etc/kayobe"),
+        Some("production"),
+        "main",
+        "feature",
+        Some(&secret()),
+    )
+    .unwrap_err();
+    let DiffError::MergeConflict { paths, .. } = &error else {
+        panic!("a merge conflict, not {error}");
+    };
+    assert_eq!(paths, &[PRODUCTION_GLOBALS.to_owned()]);
+    assert_eq!(
+        error.to_string(),
+        format!(
+            "merging `main` into `feature` conflicts in {PRODUCTION_GLOBALS}; merge or rebase \
+             `feature` onto `main` and resolve the conflicts, then diff again"
+        )
+    );
 }

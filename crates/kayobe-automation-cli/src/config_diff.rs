@@ -1,14 +1,20 @@
-//! `kayobe-automation config-diff`: the configuration Ansible sees per host,
-//! compared between two git revisions, secrets masked.
+//! `kayobe-automation config-diff`: the configuration Ansible sees per host
+//! (or, with `--generated`, the configuration Kayobe generates in its
+//! container), compared between two git revisions, secrets masked.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use kayobe_automation::diff::{diff_revisions, render};
+use kayobe_automation::config::vault::VaultSecret;
+use kayobe_automation::diff::{
+    ConfigDiff, GenerateOptions, diff_generated, diff_revisions_with_progress, html, render,
+};
+use kayobe_automation::runtime::connect_docker;
 use miette::IntoDiagnostic;
 
 use crate::global::Global;
+use crate::progress::FileProgress;
 
 /// How to print the diff.
 #[derive(Debug, Clone, Copy, Default, clap::ValueEnum)]
@@ -18,6 +24,9 @@ pub enum Format {
     Text,
     /// JSON: per host, the added, removed and changed keys.
     Json,
+    /// One self-contained HTML page: a summary, then collapsible sections
+    /// per host and per file.
+    Html,
 }
 
 /// The `config-diff` arguments.
@@ -35,20 +44,48 @@ pub struct Args {
     /// Write the diff to this file instead of standard output.
     #[arg(long, value_name = "FILE")]
     out: Option<PathBuf>,
+    /// Diff the configuration `kayobe overcloud service configuration
+    /// generate` writes for each revision, run in the Kayobe container,
+    /// instead of the variables Ansible sees.
+    #[arg(long)]
+    generated: bool,
+    /// The Kayobe image that generates (`--generated`).
+    #[arg(long, env = "KAYOBE_IMAGE", default_value = "kayobe:latest")]
+    image: String,
+    /// Kayobe's `--limit` (`--generated`).
+    #[arg(long, env = "KAYOBE_LIMIT", value_name = "PATTERN")]
+    limit: Option<String>,
+    /// Kayobe's `--tags` (`--generated`).
+    #[arg(long, env = "KAYOBE_TAGS")]
+    tags: Option<String>,
+    /// Kayobe's `--kolla-limit` (`--generated`).
+    #[arg(long, env = "KOLLA_LIMIT", value_name = "PATTERN")]
+    kolla_limit: Option<String>,
+    /// Kayobe's `--kolla-tags` (`--generated`).
+    #[arg(long, env = "KOLLA_TAGS")]
+    kolla_tags: Option<String>,
+    /// More arguments for `kayobe`, split on white space (`--generated`).
+    #[arg(long, env = "KAYOBE_EXTRA_ARGS", allow_hyphen_values = true)]
+    extra_args: Option<String>,
 }
 
 /// Runs `config-diff`: exit 0 when the revisions' configuration is the same,
 /// 1 when it differs (errors exit 2 in `main`).
 pub fn run(global: &Global, args: Args) -> miette::Result<ExitCode> {
     let secret = global.optional_vault_secret()?;
-    let diff = diff_revisions(
-        &global.config_path,
-        global.environment.as_deref(),
-        &args.base,
-        &args.target,
-        secret.as_ref(),
-    )
-    .into_diagnostic()?;
+    let diff = if args.generated {
+        generated_diff(global, &args, secret.as_ref())?
+    } else {
+        diff_revisions_with_progress(
+            &global.config_path,
+            global.environment.as_deref(),
+            &args.base,
+            &args.target,
+            secret.as_ref(),
+            &FileProgress::new("config-diff"),
+        )
+        .into_diagnostic()?
+    };
     let output = match args.format {
         Format::Text => render::text(&diff),
         Format::Json => {
@@ -56,6 +93,7 @@ pub fn run(global: &Global, args: Args) -> miette::Result<ExitCode> {
             json.push('\n');
             json
         }
+        Format::Html => html::page(&diff),
     };
     match &args.out {
         Some(path) => write_atomically(path, output.as_bytes())?,
@@ -68,6 +106,42 @@ pub fn run(global: &Global, args: Args) -> miette::Result<ExitCode> {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
+    })
+}
+
+/// The diff of what Kayobe generates for each revision, in the container.
+fn generated_diff(
+    global: &Global,
+    args: &Args,
+    secret: Option<&VaultSecret>,
+) -> miette::Result<ConfigDiff> {
+    let options = GenerateOptions {
+        image: args.image.clone(),
+        environment: global.environment.clone(),
+        limit: args.limit.clone(),
+        tags: args.tags.clone(),
+        kolla_limit: args.kolla_limit.clone(),
+        kolla_tags: args.kolla_tags.clone(),
+        extra_args: args.extra_args.clone(),
+    };
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .into_diagnostic()?;
+    runtime.block_on(async {
+        let docker = connect_docker().await.into_diagnostic()?;
+        diff_generated(
+            &docker,
+            &global.config_path,
+            &args.base,
+            &args.target,
+            secret,
+            &options,
+            // Kayobe's output, for the reader of a failed run.
+            |line| eprintln!("{line}"),
+        )
+        .await
+        .into_diagnostic()
     })
 }
 

@@ -10,6 +10,7 @@ mod image_push;
 mod inventory;
 mod platform;
 mod preflight;
+mod progress;
 mod runners;
 mod secrets;
 mod tempest;

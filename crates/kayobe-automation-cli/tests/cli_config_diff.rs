@@ -5,47 +5,21 @@ use std::path::Path;
 use std::process::{Command, Output};
 
 use kayobe_automation::config::vault::{self, VaultSecret};
-use kayobe_automation_tests::example_repo;
+use kayobe_automation_tests::{commit, copy_dir, example_repo, git_init};
 use pretty_assertions::assert_eq;
 
 const SECRETS: &str = "etc/kayobe/environments/production/secrets.yml";
 const OLD_PASSWORD: &str = "97XQLcN0Ft37krK4Z8tN0xiID4QYophk";
 const NEW_PASSWORD: &str = "cli-test-new-registry-password";
 
-fn git(dir: &Path, args: &[&str]) {
-    let status = Command::new("git")
-        .arg("-C")
-        .arg(dir)
-        .args(["-c", "user.name=test", "-c", "user.email=test@example.org"])
-        .args(args)
-        .status()
-        .unwrap();
-    assert!(status.success(), "git {args:?}");
-}
-
-fn copy_tree(from: &Path, to: &Path) {
-    for entry in std::fs::read_dir(from).unwrap() {
-        let path = entry.unwrap().path();
-        let target = to.join(path.file_name().unwrap());
-        if path.is_dir() {
-            std::fs::create_dir_all(&target).unwrap();
-            copy_tree(&path, &target);
-        } else {
-            std::fs::copy(&path, &target).unwrap();
-        }
-    }
-}
-
 /// Tags `base`, then `changed`: a new production timezone and a changed
 /// vaulted registry password.
 fn history() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     let repo = dir.path();
-    copy_tree(&example_repo(), repo);
-    git(repo, &["init", "-q"]);
-    git(repo, &["add", "-A"]);
-    git(repo, &["commit", "-qm", "base"]);
-    git(repo, &["tag", "base"]);
+    copy_dir(&example_repo(), repo);
+    git_init(repo);
+    commit(repo, "base");
     let globals = repo.join("etc/kayobe/environments/production/globals.yml");
     let text = std::fs::read_to_string(&globals).unwrap();
     std::fs::write(&globals, text.replace("Europe/London", "Europe/Paris")).unwrap();
@@ -62,8 +36,7 @@ fn history() -> tempfile::TempDir {
         vault::encrypt(plain.as_bytes(), &secret, None).unwrap(),
     )
     .unwrap();
-    git(repo, &["commit", "-qam", "changed"]);
-    git(repo, &["tag", "changed"]);
+    commit(repo, "changed");
     dir
 }
 
@@ -172,4 +145,112 @@ fn an_unknown_revision_exits_2_naming_it() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("`nope` not found"), "{stderr}");
     assert!(!stderr.contains(OLD_PASSWORD));
+}
+
+#[test]
+fn html_page_and_its_exit_status() {
+    let dir = history();
+    let repo = dir.path();
+    let same = config_diff(
+        repo,
+        &["--base", "base", "--target", "base", "--format", "html"],
+    );
+    assert_eq!(same.status.code(), Some(0));
+    let same = stdout(&same);
+    assert!(same.starts_with("<!DOCTYPE html>"));
+    assert!(same.contains("<h1>Configuration diff: no changes</h1>"));
+
+    let changed = config_diff(
+        repo,
+        &["--base", "base", "--target", "changed", "--format", "html"],
+    );
+    assert_eq!(changed.status.code(), Some(1));
+    let page = stdout(&changed);
+    assert!(page.contains("<h1>Configuration diff: changes</h1>"));
+    assert!(page.contains(
+        "<tr><td class=\"k\">secrets_registry_password</td><td class=\"kind changed\">changed</td>"
+    ));
+    assert!(!page.contains(OLD_PASSWORD) && !page.contains(NEW_PASSWORD));
+}
+
+/// The stand-in `kayobe` of the generated-mode test: one file per run, the
+/// production timezone, under `<node-config-dir>/ctl01`.
+const KAYOBE: &str = r#"#!/bin/busybox sh
+set -e
+out="$6"
+/bin/busybox mkdir -p "$out/ctl01"
+/bin/busybox grep '^timezone' "$KAYOBE_CONFIG_PATH/environments/$KAYOBE_ENVIRONMENT/globals.yml" > "$out/ctl01/timezone"
+"#;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn generated_mode_exit_statuses() {
+    let Some(busybox) = kayobe_automation_tests::tool("busybox") else {
+        return;
+    };
+    let Some(docker) = kayobe_automation_tests::docker().await else {
+        return;
+    };
+    let image = kayobe_automation_tests::unique_image_tag("cli-config-diff");
+    let _cleanup = kayobe_automation_tests::RemoveImages(vec![image.clone()]);
+    let busybox = std::fs::read(busybox).unwrap();
+    kayobe_automation_tests::build_test_image(
+        &docker,
+        &image,
+        &[
+            (
+                "Dockerfile",
+                b"FROM scratch\nCOPY busybox /bin/busybox\nCOPY kayobe /usr/local/bin/kayobe\n",
+                0o644,
+            ),
+            ("busybox", &busybox, 0o755),
+            ("kayobe", KAYOBE.as_bytes(), 0o755),
+        ],
+    )
+    .await;
+    let dir = history();
+    let repo = dir.path();
+    let generated = |target: &str, image: &str| {
+        config_diff(
+            repo,
+            &[
+                "--generated",
+                "--image",
+                image,
+                "--base",
+                "base",
+                "--target",
+                target,
+            ],
+        )
+    };
+
+    let same = generated("base", &image);
+    assert_eq!(
+        same.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&same.stderr)
+    );
+    assert_eq!(stdout(&same), "");
+
+    let changed = generated("changed", &image);
+    assert_eq!(
+        changed.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&changed.stderr)
+    );
+    assert_eq!(
+        stdout(&changed),
+        "--- a/ctl01/timezone\n+++ b/ctl01/timezone\n@@ -1 +1 @@\n-timezone: Europe/London\n+timezone: Europe/Paris\n"
+    );
+
+    let missing = generated("changed", "kayobe-automation/no-such-image:test");
+    assert_eq!(missing.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&missing.stderr);
+    assert!(
+        stderr.contains("kayobe-automation/no-such-image:test")
+            && stderr.contains("kayobe-automation image build"),
+        "{stderr}"
+    );
 }

@@ -2,27 +2,9 @@
 //! first, the search filters, hostile test ids stay text; a screenshot is
 //! kept in `target/test-artifacts/tempest-report.png`.
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
-
-use kayobe_automation_tests::workspace_root;
+use kayobe_automation_tests::{chromium, headless_chromium as headless, test_artifacts_dir};
 use tempest_runner::subunit::{FileChunk, Packet, Status, Timestamp, write_packet};
 use tempest_runner::{ReportPaths, report_stream};
-
-fn chromium() -> Option<PathBuf> {
-    let found = ["/usr/bin/chromium", "/usr/bin/chromium-browser"]
-        .into_iter()
-        .map(PathBuf::from)
-        .find(|path| path.is_file());
-    if found.is_none() {
-        assert!(
-            std::env::var("CI").as_deref() != Ok("true"),
-            "chromium is not installed: run `cargo xtask setup`"
-        );
-        eprintln!("skipping: chromium is not installed (cargo xtask setup installs it)");
-    }
-    found
-}
 
 fn stream() -> Vec<u8> {
     let tests = [
@@ -79,19 +61,6 @@ fn stream() -> Vec<u8> {
     bytes
 }
 
-fn headless(chromium: &Path, profile: &Path) -> Command {
-    let mut command = Command::new(chromium);
-    command.args([
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--no-first-run",
-        "--window-size=1280,900",
-    ]);
-    command.arg(format!("--user-data-dir={}", profile.display()));
-    command
-}
-
 #[test]
 fn the_report_works_in_a_browser() {
     let Some(chromium) = chromium() else { return };
@@ -143,9 +112,7 @@ fn the_report_works_in_a_browser() {
     );
     assert_eq!(searched.matches(" hidden=\"\"").count(), 3, "{searched}");
 
-    let artifacts = workspace_root().join("target/test-artifacts");
-    std::fs::create_dir_all(&artifacts).unwrap();
-    let screenshot = artifacts.join("tempest-report.png");
+    let screenshot = test_artifacts_dir().join("tempest-report.png");
     let _ = std::fs::remove_file(&screenshot);
     let shot = headless(&chromium, &dir.path().join("profile"))
         .arg(format!("--screenshot={}", screenshot.display()))

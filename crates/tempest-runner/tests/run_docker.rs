@@ -9,13 +9,11 @@ use std::process::Command;
 use bollard::Docker;
 use bollard::auth::DockerCredentials;
 use bollard::query_parameters::{
-    BuildImageOptionsBuilder, ListContainersOptionsBuilder, PushImageOptionsBuilder,
-    RemoveImageOptionsBuilder,
+    ListContainersOptionsBuilder, PushImageOptionsBuilder, RemoveImageOptionsBuilder,
 };
 use futures_util::StreamExt;
-use kayobe_automation_tests::docker::{RemoveImages, docker, unique_tag};
 use kayobe_automation_tests::registry::{PASSWORD as REGISTRY_PASSWORD, Registry, USER};
-use kayobe_automation_tests::tool;
+use kayobe_automation_tests::{RemoveImages, build_test_image, docker, tool, unique_image_tag};
 use kayobe_config::automation_conf::{RallySettings, TempestSettings};
 use tempest_runner::TempestPlan;
 use tempest_runner::image::{Pull, RallyImage};
@@ -55,33 +53,16 @@ for i, (name, status) in enumerate([("ok", "success"), ("bad", "fail"), ("later"
     out.status(test_id=tid, test_status=status, timestamp=t0 + datetime.timedelta(seconds=i + 1))
 "#;
 
-fn tar_of(files: &[(&str, &[u8], u32)]) -> Vec<u8> {
-    let mut builder = tar::Builder::new(Vec::new());
-    for (path, content, mode) in files {
-        let mut header = tar::Header::new_gnu();
-        header.set_size(content.len() as u64);
-        header.set_mode(*mode);
-        header.set_mtime(0);
-        builder.append_data(&mut header, path, *content).unwrap();
-    }
-    builder.into_inner().unwrap()
-}
-
 async fn build_image(docker: &Docker, tag: &str, busybox: &Path, stream: &[u8]) {
     let busybox = std::fs::read(busybox).unwrap();
     let dockerfile = "FROM scratch\nCOPY busybox /bin/busybox\nCOPY run-tempest /run-tempest\nCOPY stream.subunit /stream.subunit\n";
-    let context = tar_of(&[
+    let context: &[(&str, &[u8], u32)] = &[
         ("Dockerfile", dockerfile.as_bytes(), 0o644),
         ("busybox", &busybox, 0o755),
         ("run-tempest", SCRIPT.as_bytes(), 0o755),
         ("stream.subunit", stream, 0o644),
-    ]);
-    let options = BuildImageOptionsBuilder::new().t(tag).rm(true).build();
-    let mut progress = docker.build_image(options, None, Some(bollard::body_full(context.into())));
-    while let Some(info) = progress.next().await {
-        let info = info.expect("the stand-in image builds");
-        assert!(info.error_detail.is_none(), "{:?}", info.error_detail);
-    }
+    ];
+    build_test_image(docker, tag, context).await;
 }
 
 fn plan(dir: &Path) -> TempestPlan {
@@ -251,7 +232,7 @@ async fn pulls_the_image_with_the_registry_login() {
     let Some(registry) = Registry::start() else {
         return;
     };
-    let name = unique_tag("rally");
+    let name = unique_image_tag("rally");
     let (name, tag) = name.rsplit_once(':').unwrap();
     let reference = format!("{}/{name}:{tag}", registry.host);
     let _cleanup = RemoveImages(vec![reference.clone()]);

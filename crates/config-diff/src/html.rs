@@ -1,0 +1,348 @@
+//! The diff as one self-contained HTML page, for a merge request's artefact:
+//! inline style and script, no network assets. A summary comes first (hosts
+//! changed, keys added/removed/changed, files changed), then one collapsible
+//! section per host (a table of its changed keys) and per file (its unified
+//! diff, coloured); warnings about the configuration come after the summary.
+//! Every piece of text from the configuration is escaped.
+
+use std::fmt::Write as _;
+
+use kayobe_config::value::Value;
+
+use crate::diff::{ConfigDiff, HostDiff, KeyPath};
+use crate::render::key_path;
+use crate::tree::{FileChange, FileDiff};
+
+/// More sections than this start collapsed: a long page opens as an index.
+const OPEN_SECTIONS_UP_TO: usize = 20;
+
+const STYLE: &str = r#"
+body{font-family:system-ui,sans-serif;margin:1.5em;color:#222;max-width:80em}
+h1{font-size:1.4em}
+h2{font-size:1.15em;margin-top:1.5em}
+table{border-collapse:collapse}
+td,th{border-bottom:1px solid #ddd;padding:.25em .6em;text-align:left;vertical-align:top}
+.summary td.n{text-align:right;font-variant-numeric:tabular-nums}
+.keys{width:100%;table-layout:fixed}
+.keys th:nth-child(1){width:30%}.keys th:nth-child(2){width:6em}
+.keys td.k,.keys td.v{font-family:monospace;word-break:break-all}
+details{border:1px solid #ccc;border-radius:4px;margin:.4em 0;padding:.2em .6em}
+summary{cursor:pointer;font-family:monospace;font-size:1.05em}
+summary .counts{font-family:system-ui,sans-serif;font-size:.85em;color:#555;margin-left:.8em}
+pre.diff{margin:.4em 0;font-size:.9em;overflow-x:auto}
+pre.diff span{display:inline-block;min-width:100%}
+.add{background:#e6ffec;color:#116329}
+.del{background:#ffebe9;color:#82071e}
+.hunk{color:#0550ae;background:#ddf4ff}
+.hdr{color:#555;font-weight:bold}
+.kind{font-weight:bold;white-space:nowrap}
+.kind.added{color:#116329}.kind.removed{color:#82071e}.kind.changed{color:#9a6700}
+.controls button{margin-right:.5em}
+.warnings li{color:#9a6700}
+"#;
+
+const SCRIPT: &str = r#"
+(function(){
+  function all(open){document.querySelectorAll('details').forEach(function(d){d.open=open;});}
+  document.getElementById('expand').addEventListener('click',function(){all(true);});
+  document.getElementById('collapse').addEventListener('click',function(){all(false);});
+})();
+"#;
+
+/// The diff as a complete HTML document.
+pub fn page(diff: &ConfigDiff) -> String {
+    let mut out = String::new();
+    out.push_str("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">");
+    out.push_str("<meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">");
+    out.push_str("<title>Configuration diff</title><style>");
+    out.push_str(STYLE);
+    out.push_str("</style></head><body>\n<h1>Configuration diff: ");
+    out.push_str(if diff.has_changes() {
+        "changes"
+    } else {
+        "no changes"
+    });
+    out.push_str("</h1>\n");
+    summary(&mut out, diff);
+    if !diff.warnings.is_empty() {
+        out.push_str("<h2>Warnings</h2>\n<ul class=\"warnings\">\n");
+        for warning in &diff.warnings {
+            out.push_str("<li>");
+            escape(&mut out, &warning.to_string());
+            out.push_str("</li>\n");
+        }
+        out.push_str("</ul>\n");
+    }
+    let files = &diff.files.files;
+    let open = if diff.hosts.len() + files.len() <= OPEN_SECTIONS_UP_TO {
+        " open"
+    } else {
+        ""
+    };
+    if diff.has_changes() {
+        out.push_str("<p class=\"controls\"><button id=\"expand\" type=\"button\">Expand all</button><button id=\"collapse\" type=\"button\">Collapse all</button></p>\n");
+    }
+    if !diff.hosts.is_empty() {
+        out.push_str("<h2>Hosts</h2>\n");
+        for host in &diff.hosts {
+            host_section(&mut out, host, open);
+        }
+    }
+    if !files.is_empty() {
+        out.push_str("<h2>Files</h2>\n");
+        for file in files {
+            file_section(&mut out, file, open);
+        }
+    }
+    if diff.has_changes() {
+        // The script drives the expand and collapse buttons, shown only then.
+        out.push_str("<script>");
+        out.push_str(SCRIPT);
+        out.push_str("</script>\n");
+    }
+    out.push_str("</body></html>\n");
+    out
+}
+
+fn summary(out: &mut String, diff: &ConfigDiff) {
+    let count = |of: fn(&HostDiff) -> usize| diff.hosts.iter().map(of).sum::<usize>();
+    let files = |kind: &str| {
+        diff.files
+            .files
+            .iter()
+            .filter(|file| file_kind(&file.change) == kind)
+            .count()
+    };
+    let rows = [
+        ("Hosts changed", diff.hosts.len()),
+        ("Keys added", count(|h| h.added.len())),
+        ("Keys removed", count(|h| h.removed.len())),
+        ("Keys changed", count(|h| h.changed.len())),
+        ("Files added", files("added")),
+        ("Files removed", files("removed")),
+        ("Files changed", files("changed")),
+    ];
+    out.push_str("<table class=\"summary\"><tbody>\n");
+    for (label, number) in rows {
+        let _ = writeln!(
+            out,
+            "<tr><th>{label}</th><td class=\"n\">{number}</td></tr>"
+        );
+    }
+    out.push_str("</tbody></table>\n");
+}
+
+fn host_section(out: &mut String, host: &HostDiff, open: &str) {
+    let _ = write!(out, "<details class=\"host\"{open}><summary>");
+    escape(out, &host.host);
+    let _ = writeln!(
+        out,
+        "<span class=\"counts\">{} added, {} removed, {} changed</span></summary>",
+        host.added.len(),
+        host.removed.len(),
+        host.changed.len()
+    );
+    out.push_str("<table class=\"keys\"><thead><tr><th>Key</th><th>Change</th><th>Base</th><th>Target</th></tr></thead><tbody>\n");
+    // Rows in key order, whatever their kind, as in the text output.
+    let mut rows: Vec<(&KeyPath, &str, Option<&Value>, Option<&Value>)> = Vec::new();
+    rows.extend(
+        host.added
+            .iter()
+            .map(|e| (&e.path, "added", None, Some(&e.value))),
+    );
+    rows.extend(
+        host.removed
+            .iter()
+            .map(|e| (&e.path, "removed", Some(&e.value), None)),
+    );
+    rows.extend(
+        host.changed
+            .iter()
+            .map(|c| (&c.path, "changed", Some(&c.base), Some(&c.target))),
+    );
+    rows.sort_by(|a, b| a.0.cmp(b.0));
+    for (path, kind, base, target) in rows {
+        out.push_str("<tr><td class=\"k\">");
+        escape(out, &key_path(path));
+        let _ = write!(out, "</td><td class=\"kind {kind}\">{kind}</td>");
+        for value in [base, target] {
+            out.push_str("<td class=\"v\">");
+            if let Some(value) = value {
+                escape(out, &value.to_json().to_string());
+            }
+            out.push_str("</td>");
+        }
+        out.push_str("</tr>\n");
+    }
+    out.push_str("</tbody></table></details>\n");
+}
+
+/// What happened to a file, as the summary counts it.
+fn file_kind(change: &FileChange) -> &'static str {
+    match change {
+        FileChange::Added { .. } | FileChange::Binary { old: None, .. } => "added",
+        FileChange::Removed { .. } | FileChange::Binary { new: None, .. } => "removed",
+        FileChange::Changed { .. } | FileChange::Binary { .. } => "changed",
+    }
+}
+
+fn file_section(out: &mut String, file: &FileDiff, open: &str) {
+    let kind = file_kind(&file.change);
+    let _ = write!(out, "<details class=\"file\"{open}><summary>");
+    escape(out, &file.path.to_string_lossy());
+    let _ = writeln!(
+        out,
+        "<span class=\"counts kind {kind}\">{kind}</span></summary>"
+    );
+    out.push_str("<pre class=\"diff\">");
+    match &file.change {
+        FileChange::Added { text } => whole_file(out, text, "add", '+'),
+        FileChange::Removed { text } => whole_file(out, text, "del", '-'),
+        FileChange::Changed { unified } => {
+            let mut in_header = true;
+            for line in unified.lines() {
+                in_header &= !line.starts_with("@@");
+                let class = match line.as_bytes().first() {
+                    _ if in_header => "hdr",
+                    Some(b'@') => "hunk",
+                    Some(b'+') => "add",
+                    Some(b'-') => "del",
+                    _ => "",
+                };
+                diff_line(out, class, line);
+            }
+        }
+        FileChange::Binary { old, new } => {
+            let digest = |side: &Option<String>| side.as_deref().unwrap_or("(none)").to_owned();
+            let line = format!("binary file: {} -> {}", digest(old), digest(new));
+            diff_line(out, "hdr", &line);
+        }
+    }
+    out.push_str("</pre></details>\n");
+}
+
+/// A file shown in full, every line marked `sign`.
+fn whole_file(out: &mut String, text: &str, class: &str, sign: char) {
+    if text.is_empty() {
+        diff_line(out, "hdr", "(empty file)");
+    }
+    for line in text.lines() {
+        diff_line(out, class, &format!("{sign}{line}"));
+    }
+}
+
+fn diff_line(out: &mut String, class: &str, line: &str) {
+    if class.is_empty() {
+        out.push_str("<span>");
+    } else {
+        let _ = write!(out, "<span class=\"{class}\">");
+    }
+    escape(out, line);
+    out.push_str("</span>\n");
+}
+
+/// Appends `text` to `out` with the characters HTML gives meaning to escaped
+/// (so it is text in element content and in quoted attributes alike).
+fn escape(out: &mut String, text: &str) {
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            '\0' => out.push('\u{FFFD}'),
+            c => out.push(c),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::diff::{Change, Entry};
+    use crate::files::Warning;
+    use crate::tree::TreeDiff;
+
+    /// A diff with every kind of entry, and text that would be markup.
+    fn sample() -> ConfigDiff {
+        let path = |p: &[&str]| p.iter().map(|s| (*s).to_owned()).collect::<KeyPath>();
+        let file = |path: &str, change| FileDiff {
+            path: path.into(),
+            change,
+        };
+        ConfigDiff {
+            hosts: vec![HostDiff {
+                host: "ctl01".into(),
+                added: vec![Entry {
+                    path: path(&["nova", "x.y"]),
+                    value: Value::from("<b>new</b>"),
+                }],
+                removed: vec![Entry {
+                    path: path(&["old_flag"]),
+                    value: Value::Bool(true),
+                }],
+                changed: vec![Change {
+                    path: path(&["secrets_registry_password"]),
+                    base: Value::from("<secret sha256:0123456789ab>"),
+                    target: Value::from("<secret sha256:ba9876543210>"),
+                }],
+            }],
+            files: TreeDiff {
+                files: vec![
+                    file(
+                        "kolla/config/added.conf",
+                        FileChange::Added {
+                            text: "[DEFAULT]\nx = <1>\n".into(),
+                        },
+                    ),
+                    file("kolla/config/empty", FileChange::Added { text: "".into() }),
+                    file(
+                        "kolla/config/gone.conf",
+                        FileChange::Removed {
+                            text: "a = 1\n".into(),
+                        },
+                    ),
+                    file(
+                        "kolla/config/nova.conf",
+                        FileChange::Changed {
+                            unified: "--- a/kolla/config/nova.conf\n+++ b/kolla/config/nova.conf\n@@ -1,2 +1,2 @@\n [DEFAULT]\n-debug = False\n+debug = True & <on>\n".into(),
+                        },
+                    ),
+                    file(
+                        "octavia.pem",
+                        FileChange::Binary {
+                            old: Some("sha256:aaaa".into()),
+                            new: Some("sha256:bbbb".into()),
+                        },
+                    ),
+                ],
+            },
+            warnings: vec![Warning::UnlistedVaultedFile {
+                path: "etc/kayobe/kolla/config/<odd>.pem".into(),
+            }],
+        }
+    }
+
+    #[test]
+    fn page_of_a_fixed_diff() {
+        insta::assert_snapshot!(page(&sample()));
+    }
+
+    #[test]
+    fn an_empty_diff_says_so() {
+        let page = page(&ConfigDiff::default());
+        assert!(page.contains("<h1>Configuration diff: no changes</h1>"));
+        assert!(!page.contains("<h2>") && !page.contains("<details"));
+    }
+
+    #[test]
+    fn escape_makes_markup_text() {
+        let mut out = String::new();
+        escape(&mut out, "<script>alert('x')</script>&\"\0");
+        assert_eq!(
+            out,
+            "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;&amp;&quot;\u{FFFD}"
+        );
+    }
+}

@@ -1,0 +1,114 @@
+//! The HTML page of a diff between two revisions, in headless Chromium: the
+//! summary comes first with its counts, a changed secret shows as changed
+//! with neither of its values anywhere, configuration text stays text; a
+//! screenshot is kept in `target/test-artifacts/config-diff.png`.
+
+mod common;
+
+use common::{NEW_SECRET, OLD_SECRET, PASSWORD, history};
+use config_diff::{diff_revisions, html};
+use kayobe_automation_tests::{chromium, headless_chromium, test_artifacts_dir};
+use kayobe_config::vault::VaultSecret;
+
+/// The text a reader sees: the body without scripts, tags as spaces,
+/// entities decoded, white space collapsed.
+fn visible_text(dom: &str) -> String {
+    let body = &dom[dom.find("<body").expect("a body")..];
+    let mut text = String::new();
+    let mut rest = body;
+    while let Some(start) = rest.find('<') {
+        text.push_str(&rest[..start]);
+        text.push(' ');
+        rest = &rest[start..];
+        let end = if rest.starts_with("<script") {
+            rest.find("</script>").expect("a closed script") + "</script>".len()
+        } else {
+            rest.find('>').expect("a closed tag") + 1
+        };
+        rest = &rest[end..];
+    }
+    text.push_str(rest);
+    let text = text
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&amp;", "&");
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+#[test]
+fn the_page_reads_well_in_a_browser() {
+    let Some(chromium) = chromium() else { return };
+    let secret = VaultSecret::new(PASSWORD);
+    let dir = history(&secret);
+    let diff = diff_revisions(
+        &dir.path().join("etc/kayobe"),
+        Some("production"),
+        "base",
+        "changed",
+        Some(&secret),
+    )
+    .unwrap();
+    let page = html::page(&diff);
+    let file = dir.path().join("config-diff.html");
+    std::fs::write(&file, &page).unwrap();
+    let url = format!("file://{}", file.display());
+    let profile = dir.path().join("profile");
+
+    let dom = headless_chromium(&chromium, &profile)
+        .arg("--dump-dom")
+        .arg(&url)
+        .output()
+        .unwrap();
+    assert!(
+        dom.status.success(),
+        "{}",
+        String::from_utf8_lossy(&dom.stderr)
+    );
+    let dom = String::from_utf8(dom.stdout).unwrap();
+    assert!(
+        dom.contains("<title>Configuration diff</title>"),
+        "the configuration's markup did not run: {dom}"
+    );
+    let text = visible_text(&dom);
+    let cmp01_added = diff.hosts[0].added.len();
+    assert!(cmp01_added > 2, "cmp01 is new: every variable added");
+    let summary = format!(
+        "Configuration diff: changes Hosts changed 2 Keys added {cmp01_added} Keys removed 0 Keys changed 2 Files added 0 Files removed 0 Files changed 1 Expand all Collapse all Hosts cmp01"
+    );
+    assert!(text.starts_with(&summary), "{text}");
+    assert!(
+        text.contains("ctl01 0 added, 0 removed, 2 changed Key Change Base Target registry_password changed \"<secret sha256:"),
+        "{text}"
+    );
+    assert!(
+        text.contains("timezone changed \"Europe/London\" \"Europe/Paris\""),
+        "{text}"
+    );
+    assert!(
+        text.contains("Files kolla/config/nova.conf changed --- a/kolla/config/nova.conf +++ b/kolla/config/nova.conf @@ -1,2 +1,2 @@ [DEFAULT] -debug = False +debug = True # <script>document.title='pwned'</script>"),
+        "{text}"
+    );
+    for output in [&dom, &page] {
+        assert!(!output.contains(OLD_SECRET) && !output.contains(NEW_SECRET));
+    }
+
+    let screenshot = test_artifacts_dir().join("config-diff.png");
+    let _ = std::fs::remove_file(&screenshot);
+    let shot = headless_chromium(&chromium, &profile)
+        .arg(format!("--screenshot={}", screenshot.display()))
+        .arg(&url)
+        .output()
+        .unwrap();
+    assert!(
+        shot.status.success(),
+        "{}",
+        String::from_utf8_lossy(&shot.stderr)
+    );
+    let png = std::fs::read(&screenshot).unwrap();
+    assert!(
+        png.starts_with(b"\x89PNG") && png.len() > 5000,
+        "a real screenshot"
+    );
+}
