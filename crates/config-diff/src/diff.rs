@@ -8,6 +8,7 @@
 use std::collections::BTreeSet;
 
 use kayobe_config::value::{Map, Value};
+use rayon::prelude::*;
 
 use crate::files::Warning;
 use crate::side::Side;
@@ -70,13 +71,14 @@ pub struct ConfigDiff {
 }
 
 impl ConfigDiff {
-    /// Compares the variables of `base` with those of `target` (`files` and
-    /// `warnings` stay empty).
+    /// Compares the variables of `base` with those of `target`, host by host
+    /// in parallel (`files` and `warnings` stay empty).
     pub fn between(base: &Side, target: &Side) -> Self {
         let names: BTreeSet<&String> = base.hosts.keys().chain(target.hosts.keys()).collect();
+        let names: Vec<&String> = names.into_iter().collect();
         let empty = Map::new();
-        let hosts = names
-            .into_iter()
+        let hosts: Vec<HostDiff> = names
+            .into_par_iter()
             .map(|host| {
                 let mut diff = HostDiff {
                     host: host.clone(),

@@ -29,6 +29,7 @@ use kayobe_config::repo::ConfigRepo;
 use kayobe_config::value::{Map, Value};
 use kayobe_config::vars_file;
 use kayobe_config::vault::{self, VaultSecret};
+use rayon::prelude::*;
 
 use crate::DiffError;
 use crate::mask::Masker;
@@ -60,29 +61,34 @@ impl Side {
             .to_string_lossy()
             .into_owned();
         let extra_vars = repo.extra_vars(secret)?;
-        let mut hosts = BTreeMap::new();
-        for host in inventory.hosts() {
-            let mut vars = repo.host_variables_with(&inventory, host, &extra_vars)?;
-            vars.insert(
-                "kayobe_config_path".into(),
-                Value::from(config_path.as_str()),
-            );
-            let groups = inventory.host_groups(host).unwrap_or_default();
-            vars.insert(
-                "group_names".into(),
-                Value::List(groups.into_iter().map(Value::from).collect()),
-            );
-            let mut masked = Map::new();
-            for (name, value) in vars {
-                let value = if secret_keys.contains(&name) {
-                    masker.mask_leaves(&decrypt_inline(&value, host, &name, secret)?)
-                } else {
-                    mask_inline(&value, host, &name, secret, masker)?
-                };
-                masked.insert(name, value);
-            }
-            hosts.insert(host.to_owned(), masked);
-        }
+        let names: Vec<&str> = inventory.hosts().collect();
+        // Each host's variables are merged, templated paths set and secrets
+        // masked independently: one host per task.
+        let hosts = names
+            .into_par_iter()
+            .map(|host| {
+                let mut vars = repo.host_variables_with(&inventory, host, &extra_vars)?;
+                vars.insert(
+                    "kayobe_config_path".into(),
+                    Value::from(config_path.as_str()),
+                );
+                let groups = inventory.host_groups(host).unwrap_or_default();
+                vars.insert(
+                    "group_names".into(),
+                    Value::List(groups.into_iter().map(Value::from).collect()),
+                );
+                let mut masked = Map::new();
+                for (name, value) in vars {
+                    let value = if secret_keys.contains(&name) {
+                        masker.mask_leaves(&decrypt_inline(&value, host, &name, secret)?)
+                    } else {
+                        mask_inline(&value, host, &name, secret, masker)?
+                    };
+                    masked.insert(name, value);
+                }
+                Ok((host.to_owned(), masked))
+            })
+            .collect::<Result<BTreeMap<String, Map>, DiffError>>()?;
         Ok(Self { hosts })
     }
 }
@@ -93,17 +99,24 @@ fn vaulted_variable_names(
     secret: Option<&VaultSecret>,
 ) -> Result<HashSet<String>, DiffError> {
     let extra_vars: HashSet<PathBuf> = repo.extra_vars_files()?.into_iter().collect();
-    let mut names = HashSet::new();
-    for path in repo.vaulted_files()?.all() {
-        if !(extra_vars.contains(path) || is_in_vars_dir(path)) {
-            continue;
-        }
-        let document = vars_file::load(path, secret).map_err(DiffError::from)?;
-        if let Value::Map(map) = document {
-            names.extend(map.into_keys());
-        }
-    }
-    Ok(names)
+    let vaulted = repo.vaulted_files()?;
+    let vars_files: Vec<&PathBuf> = vaulted
+        .all()
+        .filter(|path| extra_vars.contains(*path) || is_in_vars_dir(path))
+        .collect();
+    // Decryption (PBKDF2 per file) dominates: one file per task.
+    let documents = vars_files
+        .into_par_iter()
+        .map(|path| vars_file::load(path, secret).map_err(DiffError::from))
+        .collect::<Result<Vec<Value>, DiffError>>()?;
+    Ok(documents
+        .into_iter()
+        .filter_map(|document| match document {
+            Value::Map(map) => Some(map.into_keys()),
+            _ => None,
+        })
+        .flatten()
+        .collect())
 }
 
 fn is_in_vars_dir(path: &Path) -> bool {

@@ -4,7 +4,11 @@
 
 use std::path::Path;
 
-use config_diff::{Change, ConfigDiff, DiffError, HostDiff, Masker, Side, diff_revisions, render};
+use config_diff::files::Warning;
+use config_diff::{
+    Change, ConfigDiff, DiffError, FileChange, FileDiff, HostDiff, Masker, Side, TreeDiff,
+    diff_revisions, render,
+};
 use kayobe_automation_tests::{commit, copy_dir, git, git_init};
 use kayobe_config::repo::ConfigRepo;
 use kayobe_config::value::Value;
@@ -334,5 +338,177 @@ fn a_merge_conflict_is_an_error_naming_the_paths() {
             "merging `main` into `feature` conflicts in {PRODUCTION_GLOBALS}; merge or rebase \
              `feature` onto `main` and resolve the conflicts, then diff again"
         )
+    );
+}
+
+const KEYRING: &str =
+    "etc/kayobe/environments/production/kolla/config/glance/ceph.client.glance.keyring";
+const PRODUCTION_PASSWORDS: &str = "etc/kayobe/environments/production/kolla/passwords.yml";
+const OLD_KEY: &str = "AQDmcQZrAAAAABAA6TfhqMLcskZ0xSHYomMWuQ==";
+const NEW_KEY: &str = "AQDmcQZrAAAAABAAnewKeyForTheDiffTest0==";
+const OLD_RABBITMQ: &str = "6mO2AjVADS-A6up6NJjsozKF7rNKf_D7";
+const NEW_RABBITMQ: &str = "new-rabbitmq-password-for-tests";
+const NOVA_KEY: &str = "nova-secret-key-never-listed";
+
+/// Replaces `from` with `to` in the plaintext of the vaulted file at `path`;
+/// returns the old and the new plaintext.
+fn edit_vaulted(path: &Path, from: &str, to: &str) -> (String, String) {
+    let old = vault::decrypt(&std::fs::read(path).unwrap(), &secret())
+        .unwrap()
+        .plaintext;
+    let old = String::from_utf8(old).unwrap();
+    assert!(old.contains(from), "{} holds {from}", path.display());
+    let new = old.replace(from, to);
+    std::fs::write(
+        path,
+        vault::encrypt(new.as_bytes(), &secret(), None).unwrap(),
+    )
+    .unwrap();
+    (old, new)
+}
+
+#[test]
+fn vaulted_files_show_as_masks_and_unlisted_ones_warn() {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = dir.path();
+    copy_dir(&kayobe_automation_tests::example_repo(), repo);
+    git_init(repo);
+    commit(repo, "base");
+    let (old_keyring, new_keyring) = edit_vaulted(&repo.join(KEYRING), OLD_KEY, NEW_KEY);
+    edit_vaulted(&repo.join(PRODUCTION_PASSWORDS), OLD_RABBITMQ, NEW_RABBITMQ);
+    let nova_key = repo.join("etc/kayobe/kolla/config/nova/secret.key");
+    std::fs::create_dir_all(nova_key.parent().unwrap()).unwrap();
+    std::fs::write(
+        &nova_key,
+        vault::encrypt(NOVA_KEY.as_bytes(), &secret(), None).unwrap(),
+    )
+    .unwrap();
+    commit(repo, "vaulted");
+
+    let masker = Masker::new(Some(&secret()));
+    let digest = |plain: &str| masker.mask_bytes(plain.as_bytes());
+    let mask = |plain: &str| masker.mask_bytes(Value::from(plain).to_json().to_string().as_bytes());
+    let Value::Map(passwords) =
+        kayobe_config::vars_file::load(&repo.join(PRODUCTION_PASSWORDS), Some(&secret())).unwrap()
+    else {
+        panic!("passwords.yml is a map")
+    };
+    let line = |key: &str| {
+        let Value::String(value) = &passwords[key] else {
+            panic!("{key} is a string")
+        };
+        format!("{key}: \"{}\"", mask(value))
+    };
+    let diff = diff(repo, "base", "vaulted");
+    assert_eq!(
+        diff,
+        ConfigDiff {
+            hosts: Vec::new(),
+            files: TreeDiff {
+                files: vec![
+                    FileDiff {
+                        path:
+                            "environments/production/kolla/config/glance/ceph.client.glance.keyring"
+                                .into(),
+                        change: FileChange::Changed {
+                            unified: format!(
+                                "--- a/environments/production/kolla/config/glance/ceph.client.glance.keyring\n\
+                                 +++ b/environments/production/kolla/config/glance/ceph.client.glance.keyring\n\
+                                 @@ -1 +1 @@\n-{}\n+{}\n",
+                                digest(&old_keyring),
+                                digest(&new_keyring),
+                            ),
+                        },
+                    },
+                    FileDiff {
+                        path: "environments/production/kolla/passwords.yml".into(),
+                        change: FileChange::Changed {
+                            unified: format!(
+                                "--- a/environments/production/kolla/passwords.yml\n\
+                                 +++ b/environments/production/kolla/passwords.yml\n\
+                                 @@ -1,6 +1,6 @@\n {}\n {}\n-rabbitmq_password: \"{}\"\n\
+                                 +rabbitmq_password: \"{}\"\n {}\n {}\n {}\n",
+                                line("database_password"),
+                                line("keystone_admin_password"),
+                                mask(OLD_RABBITMQ),
+                                mask(NEW_RABBITMQ),
+                                line("memcache_secret_key"),
+                                line("nova_keystone_password"),
+                                line("neutron_keystone_password"),
+                            ),
+                        },
+                    },
+                    FileDiff {
+                        path: "kolla/config/nova/secret.key".into(),
+                        change: FileChange::Added {
+                            text: format!("{}\n", digest(NOVA_KEY)),
+                        },
+                    },
+                ],
+            },
+            warnings: vec![Warning::UnlistedVaultedFile {
+                path: "etc/kayobe/kolla/config/nova/secret.key".into(),
+            }],
+        }
+    );
+    let text = render::text(&diff);
+    let json = render::json(&diff).to_string();
+    for output in [&text, &json, &format!("{diff:?}")] {
+        for plain in [OLD_KEY, NEW_KEY, OLD_RABBITMQ, NEW_RABBITMQ, NOVA_KEY] {
+            assert!(!output.contains(plain), "{plain} shows");
+        }
+    }
+}
+
+#[test]
+fn an_environment_gaining_a_dependency_changes_its_hosts_and_its_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = dir.path();
+    copy_dir(&kayobe_automation_tests::example_repo(), repo);
+    git_init(repo);
+    commit(repo, "base");
+    let common = repo.join("etc/kayobe/environments/common");
+    std::fs::create_dir_all(&common).unwrap();
+    std::fs::write(common.join("globals.yml"), "---\ncommon_setting: shared\n").unwrap();
+    std::fs::write(
+        repo.join("etc/kayobe/environments/production/.kayobe-environment"),
+        "---\n# Production layers on the common environment.\ndependencies:\n  - common\n",
+    )
+    .unwrap();
+    commit(repo, "dependency");
+
+    let diff = diff(repo, "base", "dependency");
+    assert_eq!(
+        diff,
+        ConfigDiff {
+            hosts: production_hosts(repo)
+                .into_iter()
+                .map(|host| HostDiff {
+                    host,
+                    added: vec![config_diff::Entry {
+                        path: vec!["common_setting".into()],
+                        value: Value::from("shared"),
+                    }],
+                    ..HostDiff::default()
+                })
+                .collect(),
+            files: TreeDiff {
+                files: vec![FileDiff {
+                    path: "environments/production/.kayobe-environment".into(),
+                    change: FileChange::Changed {
+                        unified: "--- a/environments/production/.kayobe-environment\n\
+                                  +++ b/environments/production/.kayobe-environment\n\
+                                  @@ -1,3 +1,4 @@\n ---\n\
+                                  -# Production overlays etc/kayobe directly; it layers on no other environment.\n\
+                                  -dependencies: []\n\
+                                  +# Production layers on the common environment.\n\
+                                  +dependencies:\n\
+                                  +  - common\n"
+                            .into(),
+                    },
+                }],
+            },
+            warnings: Vec::new(),
+        }
     );
 }

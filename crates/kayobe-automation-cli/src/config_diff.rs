@@ -86,6 +86,9 @@ pub fn run(global: &Global, args: Args) -> miette::Result<ExitCode> {
         )
         .into_diagnostic()?
     };
+    for warning in &diff.warnings {
+        eprintln!("warning: {warning}");
+    }
     let output = match args.format {
         Format::Text => render::text(&diff),
         Format::Json => {

@@ -77,6 +77,13 @@ fn exit_status_and_outputs() {
         "{}",
         String::from_utf8_lossy(&text.stderr)
     );
+    // Not a terminal: progress is two plain lines, and no warning (every
+    // vaulted file of production is listed).
+    let stderr = String::from_utf8(text.stderr.clone()).unwrap();
+    let lines: Vec<&str> = stderr.lines().collect();
+    assert_eq!(lines.len(), 2, "{stderr}");
+    assert!(lines[0].starts_with("config-diff: comparing "), "{stderr}");
+    assert_eq!(lines[1], lines[0].replace("comparing", "compared"));
     let text = stdout(&text);
     let ctl01 = text
         .split("--- base/")
