@@ -1,5 +1,5 @@
-//! Test support shared by every crate's tests: where the reference tools are and
-//! where the example config repository is.
+//! Test support shared by every crate's tests: where the reference tools are,
+//! where the example config repository is, and the Docker engine ([`docker`]).
 //!
 //! `cargo xtask setup` installs the reference tools (ansible-core, check-jsonschema,
 //! zizmor, actionlint, openbao, python-subunit, stestr, PyNaCl) into a venv under
@@ -8,6 +8,8 @@
 //! CI a test that silently skipped would prove nothing.
 
 use std::path::{Path, PathBuf};
+
+pub mod docker;
 
 /// The workspace root.
 pub fn workspace_root() -> PathBuf {

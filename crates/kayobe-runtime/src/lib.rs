@@ -3,10 +3,17 @@
 //! Built so far: [`image`] builds the Kayobe image from the configuration
 //! repository's Dockerfile with a fingerprint of everything it bakes in, and
 //! says whether an image is fresh, missing or stale (and which input changed).
-//! Running operations in the image and preflight checks are not built yet.
+//! [`run`] runs an [`operation`] in the image: the checkout mounted, secrets
+//! as files on a tmpfs, output streamed with secrets masked, artefacts
+//! copied out. Preflight checks are not built yet.
 
 pub mod fingerprint;
 pub mod image;
+mod mask;
+pub mod operation;
+pub mod run;
 
 pub use fingerprint::Fingerprint;
 pub use image::{BuildOptions, ImageError, ImageStatus, build_image, connect_docker, image_status};
+pub use operation::{Operation, OperationError};
+pub use run::{Limits, RunError, RunOptions, RunOutcome, RunSecrets, Secret, run_operation};

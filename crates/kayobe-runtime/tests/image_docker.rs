@@ -3,10 +3,8 @@
 //! a temporary checkout.
 
 use std::path::Path;
-use std::time::{SystemTime, UNIX_EPOCH};
 
-use bollard::Docker;
-use bollard::query_parameters::RemoveImageOptionsBuilder;
+use kayobe_automation_tests::docker::{RemoveImages, engine, unique_tag};
 use kayobe_automation_tests::tool;
 use kayobe_runtime::fingerprint::GALAXY_REQUIREMENTS;
 use kayobe_runtime::{BuildOptions, ImageError, ImageStatus, build_image, image_status};
@@ -19,62 +17,6 @@ COPY etc/kayobe/ansible/requirements.yml /stack/requirements.yml
 COPY requirements.txt /stack/requirements.txt
 USER ${KAYOBE_USER_UID}:${KAYOBE_USER_GID}
 ";
-
-async fn docker() -> Option<Docker> {
-    let connected = match Docker::connect_with_local_defaults() {
-        Ok(docker) => docker.negotiate_version().await.ok(),
-        Err(_) => None,
-    };
-    if connected.is_none() {
-        assert!(
-            std::env::var("CI").as_deref() != Ok("true"),
-            "the Docker engine is not reachable"
-        );
-        eprintln!("skipping: the Docker engine is not reachable");
-    }
-    connected
-}
-
-/// A tag no other test run uses.
-fn unique_tag(what: &str) -> String {
-    let nanos = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_nanos();
-    format!(
-        "kayobe-automation/runtime-test-{what}:{}-{nanos}",
-        std::process::id()
-    )
-}
-
-/// Removes the images it names when the test ends, passed or not.
-struct RemoveImages(Vec<String>);
-
-impl Drop for RemoveImages {
-    fn drop(&mut self) {
-        let tags = std::mem::take(&mut self.0);
-        // Its own thread and runtime: dropping may happen inside the test's runtime.
-        std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .unwrap();
-            runtime.block_on(async {
-                let docker = Docker::connect_with_local_defaults()
-                    .unwrap()
-                    .negotiate_version()
-                    .await
-                    .unwrap();
-                for tag in tags {
-                    let options = RemoveImageOptionsBuilder::new().force(true).build();
-                    let _ = docker.remove_image(&tag, Some(options), None).await;
-                }
-            });
-        })
-        .join()
-        .unwrap();
-    }
-}
 
 fn checkout(root: &Path, busybox: &Path) {
     let docker_dir = root.join(".automation/docker/kayobe");
@@ -96,7 +38,7 @@ async fn builds_labels_and_detects_exactly_the_changed_input() {
     let Some(busybox) = tool("busybox") else {
         return;
     };
-    let Some(docker) = docker().await else { return };
+    let Some(docker) = engine().await else { return };
     let dir = tempfile::tempdir().unwrap();
     checkout(dir.path(), &busybox);
     let tag = unique_tag("build");
@@ -183,7 +125,7 @@ async fn a_failing_step_is_a_build_error_and_leaves_no_image() {
     let Some(busybox) = tool("busybox") else {
         return;
     };
-    let Some(docker) = docker().await else { return };
+    let Some(docker) = engine().await else { return };
     let dir = tempfile::tempdir().unwrap();
     checkout(dir.path(), &busybox);
     // requirements.txt is not in the context once deleted: COPY fails. It is

@@ -1,0 +1,112 @@
+//! The real Docker engine in tests: connecting (or skipping off CI), names
+//! no other test run uses, cleaning images up, and the stand-in Kayobe
+//! checkout whose image the tests build (no image can be pulled here).
+
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use bollard::Docker;
+use bollard::query_parameters::RemoveImageOptionsBuilder;
+
+/// The stand-in Kayobe Dockerfile: Debian's static busybox as `/bin/sh`,
+/// `tar` and the rest, running as the checkout's user like the real image.
+pub const STANDIN_DOCKERFILE: &str = "FROM scratch
+ARG KAYOBE_USER_UID
+ARG KAYOBE_USER_GID
+COPY .automation/docker/kayobe/busybox /bin/busybox
+RUN [\"/bin/busybox\", \"--install\", \"-s\", \"/bin\"]
+USER ${KAYOBE_USER_UID}:${KAYOBE_USER_GID}
+";
+
+/// The local engine at the API version both sides speak, or `None` (after
+/// saying so) when there is none on a developer's machine.
+///
+/// # Panics
+/// Under `CI=true` when the engine is not reachable.
+pub async fn engine() -> Option<Docker> {
+    let connected = match Docker::connect_with_local_defaults() {
+        Ok(docker) => docker.negotiate_version().await.ok(),
+        Err(_) => None,
+    };
+    if connected.is_none() {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "the Docker engine is not reachable"
+        );
+        eprintln!("skipping: the Docker engine is not reachable");
+    }
+    connected
+}
+
+/// A suffix no other test run uses (process id and time), for image tags,
+/// container names and label values.
+pub fn unique_suffix() -> String {
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .expect("the clock is after 1970")
+        .as_nanos();
+    format!("{}-{nanos}", std::process::id())
+}
+
+/// An image tag no other test run uses, e.g. `kayobe-automation/test-run:…`.
+pub fn unique_tag(what: &str) -> String {
+    format!("kayobe-automation/test-{what}:{}", unique_suffix())
+}
+
+/// Removes the images it names when dropped, whether the test passed or not.
+pub struct RemoveImages(pub Vec<String>);
+
+impl Drop for RemoveImages {
+    fn drop(&mut self) {
+        let tags = std::mem::take(&mut self.0);
+        // Its own thread and runtime: dropping may happen inside the test's runtime.
+        std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("a runtime for the cleanup");
+            runtime.block_on(async {
+                let Ok(docker) = Docker::connect_with_local_defaults() else {
+                    return;
+                };
+                let Ok(docker) = docker.negotiate_version().await else {
+                    return;
+                };
+                for tag in tags {
+                    let options = RemoveImageOptionsBuilder::new().force(true).build();
+                    let _ = docker.remove_image(&tag, Some(options), None).await;
+                }
+            });
+        })
+        .join()
+        .expect("the cleanup thread ends");
+    }
+}
+
+/// Writes the stand-in Kayobe image's Dockerfile ([`STANDIN_DOCKERFILE`])
+/// and busybox into the checkout at `root`, where `image build` looks.
+///
+/// # Panics
+/// When a file cannot be written.
+pub fn write_standin_image(root: &Path, busybox: &Path) {
+    let docker_dir = root.join(".automation/docker/kayobe");
+    std::fs::create_dir_all(&docker_dir).expect("create the Dockerfile's directory");
+    std::fs::write(docker_dir.join("Dockerfile"), STANDIN_DOCKERFILE)
+        .expect("write the Dockerfile");
+    std::fs::copy(busybox, docker_dir.join("busybox")).expect("copy busybox");
+}
+
+/// Writes the executable pipeline script `.automation/pipeline/<name>.sh`
+/// (a `#!/bin/sh` script) into the checkout at `root`.
+///
+/// # Panics
+/// When the file cannot be written.
+pub fn write_pipeline_script(root: &Path, name: &str, body: &str) {
+    let dir = root.join(".automation/pipeline");
+    std::fs::create_dir_all(&dir).expect("create the pipeline directory");
+    let path = dir.join(format!("{name}.sh"));
+    std::fs::write(&path, format!("#!/bin/sh\n{body}")).expect("write the pipeline script");
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755))
+        .expect("make the pipeline script executable");
+}
