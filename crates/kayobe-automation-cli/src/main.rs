@@ -7,6 +7,7 @@ mod config_diff;
 mod global;
 mod image;
 mod inventory;
+mod run;
 mod runners;
 mod secrets;
 mod tempest;
@@ -59,6 +60,10 @@ enum Command {
     /// Build the Kayobe image and tell whether it is stale.
     #[command(subcommand)]
     Image(image::Command),
+    /// Run an operation in the Kayobe container: the checkout at /src,
+    /// secrets as files, output streamed with secrets masked, artefacts
+    /// copied out. Exits with the operation's exit code (130 after Ctrl-C).
+    Run(run::Args),
 }
 
 fn main() -> ExitCode {
@@ -90,6 +95,7 @@ fn main() -> ExitCode {
         Command::Tempest(command) => tempest::run(&cli.global, command),
         Command::ConfigDiff(args) => config_diff::run(&cli.global, args),
         Command::Image(command) => image::run(&cli.global, command),
+        Command::Run(args) => run::run(&cli.global, args),
     };
     match result {
         Ok(code) => code,
