@@ -2,17 +2,18 @@
 //! no other test run uses, cleaning images up, and the stand-in Kayobe
 //! checkout whose image the tests build (no image can be pulled here).
 
+use std::collections::HashMap;
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use bollard::Docker;
-use bollard::query_parameters::RemoveImageOptionsBuilder;
+use bollard::query_parameters::{ListContainersOptionsBuilder, RemoveImageOptionsBuilder};
 
-/// The stand-in Kayobe Dockerfile: Debian's static busybox as `/bin/sh`,
-/// `tar` and the rest, running as the checkout's user like the real image.
-pub const STANDIN_DOCKERFILE: &str = "FROM scratch
-ARG KAYOBE_USER_UID
+/// The stand-in Kayobe image's steps after `FROM scratch` and its build's
+/// own label: Debian's static busybox as `/bin/sh`, `tar` and the rest,
+/// running as the checkout's user like the real image.
+const STANDIN_STEPS: &str = "ARG KAYOBE_USER_UID
 ARG KAYOBE_USER_GID
 COPY .automation/docker/kayobe/busybox /bin/busybox
 RUN [\"/bin/busybox\", \"--install\", \"-s\", \"/bin\"]
@@ -54,6 +55,26 @@ pub fn unique_tag(what: &str) -> String {
     format!("kayobe-automation/test-{what}:{}", unique_suffix())
 }
 
+/// The ids of the containers labelled `label` (`KEY=VALUE`): running ones,
+/// or all of them.
+///
+/// # Panics
+/// When the engine cannot list containers.
+pub async fn labelled_containers(docker: &Docker, label: &str, running_only: bool) -> Vec<String> {
+    let filters = HashMap::from([("label".to_owned(), vec![label.to_owned()])]);
+    let options = ListContainersOptionsBuilder::new()
+        .all(!running_only)
+        .filters(&filters)
+        .build();
+    docker
+        .list_containers(Some(options))
+        .await
+        .expect("list the containers")
+        .into_iter()
+        .filter_map(|container| container.id)
+        .collect()
+}
+
 /// Removes the images it names when dropped, whether the test passed or not.
 pub struct RemoveImages(pub Vec<String>);
 
@@ -84,16 +105,22 @@ impl Drop for RemoveImages {
     }
 }
 
-/// Writes the stand-in Kayobe image's Dockerfile ([`STANDIN_DOCKERFILE`])
-/// and busybox into the checkout at `root`, where `image build` looks.
+/// Writes the stand-in Kayobe image's Dockerfile and busybox into the
+/// checkout at `root`, where `image build` looks. The Dockerfile starts with
+/// a label of its own, so no two builds share cached layers: one test's
+/// cleanup could otherwise remove a layer another test's build is about to
+/// use as its parent ("unknown parent image ID").
 ///
 /// # Panics
 /// When a file cannot be written.
 pub fn write_standin_image(root: &Path, busybox: &Path) {
     let docker_dir = root.join(".automation/docker/kayobe");
     std::fs::create_dir_all(&docker_dir).expect("create the Dockerfile's directory");
-    std::fs::write(docker_dir.join("Dockerfile"), STANDIN_DOCKERFILE)
-        .expect("write the Dockerfile");
+    let dockerfile = format!(
+        "FROM scratch\nLABEL kayobe-automation.test-build=\"{}\"\n{STANDIN_STEPS}",
+        unique_suffix()
+    );
+    std::fs::write(docker_dir.join("Dockerfile"), dockerfile).expect("write the Dockerfile");
     std::fs::copy(busybox, docker_dir.join("busybox")).expect("copy busybox");
 }
 

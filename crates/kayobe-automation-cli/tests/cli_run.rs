@@ -2,15 +2,14 @@
 //! stand-in Kayobe image (`FROM scratch` + Debian's static busybox) that the
 //! test builds with `kayobe-automation image build`, on the real Docker engine.
 
-use std::collections::HashMap;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use bollard::Docker;
-use bollard::query_parameters::ListContainersOptionsBuilder;
 use kayobe_automation_tests::docker::{
-    RemoveImages, engine, unique_suffix, unique_tag, write_pipeline_script, write_standin_image,
+    RemoveImages, engine, labelled_containers, unique_suffix, unique_tag, write_pipeline_script,
+    write_standin_image,
 };
 use kayobe_automation_tests::{copy_dir, example_repo, tool};
 
@@ -75,20 +74,9 @@ impl Checkout {
     }
 }
 
-/// The ids of the containers (running or not) labelled `LABEL=run_id`.
+/// The ids of the containers labelled `LABEL=run_id`, running or all.
 async fn containers(docker: &Docker, run_id: &str, running_only: bool) -> Vec<String> {
-    let filters = HashMap::from([("label".to_owned(), vec![format!("{LABEL}={run_id}")])]);
-    let options = ListContainersOptionsBuilder::new()
-        .all(!running_only)
-        .filters(&filters)
-        .build();
-    docker
-        .list_containers(Some(options))
-        .await
-        .unwrap()
-        .into_iter()
-        .filter_map(|container| container.id)
-        .collect()
+    labelled_containers(docker, &format!("{LABEL}={run_id}"), running_only).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

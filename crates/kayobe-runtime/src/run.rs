@@ -301,9 +301,19 @@ pub enum RunError {
     },
 }
 
+fn docker_error(image: &str, action: &'static str) -> impl FnOnce(DockerError) -> RunError {
+    let image = image.to_owned();
+    move |source| RunError::Docker {
+        action,
+        image,
+        source,
+    }
+}
+
 /// Runs `options.operation` in a new container, passing each line of its
 /// output (secrets masked) to `log`; the run is cancelled when `cancel`
-/// completes. The container is removed whatever happens.
+/// completes. The container is removed whatever happens. A line longer than
+/// 64 KiB comes in pieces (each masked).
 pub async fn run_operation(
     docker: &Docker,
     options: &RunOptions,
@@ -317,14 +327,7 @@ pub async fn run_operation(
     {
         return Err(RunError::KollaOptions { operation });
     }
-    let docker_error = |action| {
-        let image = options.image.clone();
-        move |source| RunError::Docker {
-            action,
-            image,
-            source,
-        }
-    };
+    let failed = |action| docker_error(&options.image, action);
     let checkout = options
         .checkout
         .canonicalize()
@@ -370,7 +373,7 @@ pub async fn run_operation(
     let id = docker
         .create_container(Some(CreateContainerOptionsBuilder::new().build()), body)
         .await
-        .map_err(docker_error("create the Kayobe container"))?
+        .map_err(failed("create the Kayobe container"))?
         .id;
     let result = tokio::select! {
         result = run_in(docker, &id, options, secrets, &mut log) => result,
@@ -393,7 +396,7 @@ pub async fn run_operation(
         )
         .await;
     let outcome = result?;
-    removed.map_err(docker_error("remove the Kayobe container"))?;
+    removed.map_err(failed("remove the Kayobe container"))?;
     Ok(outcome)
 }
 
@@ -405,14 +408,7 @@ async fn run_in(
     secrets: &RunSecrets,
     log: &mut impl FnMut(&str),
 ) -> Result<RunOutcome, RunError> {
-    let docker_error = |action| {
-        let image = options.image.clone();
-        move |source| RunError::Docker {
-            action,
-            image,
-            source,
-        }
-    };
+    let failed = |action| docker_error(&options.image, action);
     let archive_error = |source| RunError::File {
         action: "build the archive for",
         path: PathBuf::from(SECRETS_DIR),
@@ -430,7 +426,7 @@ async fn run_in(
             ),
         )
         .await
-        .map_err(docker_error(
+        .map_err(failed(
             "create the artefact directory in the Kayobe container",
         ))?;
     // Attached before the start, so no output is missed and standard input
@@ -448,11 +444,11 @@ async fn run_in(
             ),
         )
         .await
-        .map_err(docker_error("attach to the Kayobe container"))?;
+        .map_err(failed("attach to the Kayobe container"))?;
     docker
         .start_container(id, None)
         .await
-        .map_err(docker_error("start the Kayobe container"))?;
+        .map_err(failed("start the Kayobe container"))?;
     let started = Instant::now();
 
     let mut input = attached.input;
@@ -462,22 +458,25 @@ async fn run_in(
         // standard input is at its end.
         input.shutdown().await
     };
-    let mut masker = Masker::new(secrets.masked_values());
+    // One per stream: a line's pieces arrive on its own stream, between
+    // pieces of the other's.
+    let [mut stdout, mut stderr] = [(); 2].map(|()| Masker::new(secrets.masked_values()));
     let mut emit = |text: &str, _line_ended: bool| log(text);
     let mut output = attached.output;
     let read_output = async {
         while let Some(chunk) = output.next().await {
-            let (LogOutput::StdOut { message }
-            | LogOutput::StdErr { message }
-            | LogOutput::Console { message }
-            | LogOutput::StdIn { message }) =
-                chunk.map_err(docker_error("read the Kayobe container's output"))?;
-            masker.push(&message, &mut emit);
+            match chunk.map_err(failed("read the Kayobe container's output"))? {
+                LogOutput::StdErr { message } => stderr.push(&message, &mut emit),
+                LogOutput::StdOut { message }
+                | LogOutput::Console { message }
+                | LogOutput::StdIn { message } => stdout.push(&message, &mut emit),
+            }
         }
         Ok::<_, RunError>(())
     };
     let (sent, read) = tokio::join!(send_secrets, read_output);
-    masker.finish(&mut emit);
+    stdout.finish(&mut emit);
+    stderr.finish(&mut emit);
     read?;
 
     let mut exit_code = 0;
@@ -487,7 +486,7 @@ async fn run_in(
             Ok(response) => exit_code = response.status_code,
             // bollard reports a non-zero exit as an error carrying the code.
             Err(DockerError::DockerContainerWaitError { code, .. }) => exit_code = code,
-            Err(source) => return Err(docker_error("wait for the Kayobe container")(source)),
+            Err(source) => return Err(failed("wait for the Kayobe container")(source)),
         }
     }
     let duration = started.elapsed();
@@ -544,11 +543,10 @@ async fn copy_artifacts(
     );
     let mut archive = Vec::new();
     while let Some(chunk) = download.next().await {
-        archive.extend_from_slice(&chunk.map_err(|source| RunError::Docker {
-            action: "copy the artefacts out of the Kayobe container",
-            image: options.image.clone(),
-            source,
-        })?);
+        archive.extend_from_slice(&chunk.map_err(docker_error(
+            &options.image,
+            "copy the artefacts out of the Kayobe container",
+        ))?);
     }
     let dir = &options.artifacts;
     let unpack_error = |source| RunError::File {
