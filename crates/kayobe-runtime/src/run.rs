@@ -42,7 +42,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use bollard::Docker;
 use bollard::container::LogOutput;
 use bollard::errors::Error as DockerError;
-use bollard::models::{ContainerCreateBody, HostConfig};
+use bollard::models::{ContainerCreateBody, HostConfig, Mount, MountType};
 use bollard::query_parameters::{
     AttachContainerOptionsBuilder, CreateContainerOptionsBuilder,
     DownloadFromContainerOptionsBuilder, RemoveContainerOptionsBuilder,
@@ -336,6 +336,18 @@ pub async fn run_operation(
             path: options.checkout.clone(),
             source,
         })?;
+    // The engine's API takes text: a path that is not UTF-8 cannot be mounted.
+    let checkout_source = checkout
+        .to_str()
+        .ok_or_else(|| RunError::File {
+            action: "mount the checkout",
+            path: checkout.clone(),
+            source: std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                "its path is not UTF-8; move it to a path that is",
+            ),
+        })?
+        .to_owned();
     let mut labels: HashMap<String, String> = options.labels.clone().into_iter().collect();
     labels.insert(OPERATION_LABEL.to_owned(), operation.clone());
     let body = ContainerCreateBody {
@@ -357,7 +369,13 @@ pub async fn run_operation(
         stdin_once: Some(true),
         tty: Some(false),
         host_config: Some(HostConfig {
-            binds: Some(vec![format!("{}:/src", checkout.display())]),
+            // A mount rather than a `binds` string, which a `:` in the path would break.
+            mounts: Some(vec![Mount {
+                target: Some("/src".to_owned()),
+                source: Some(checkout_source),
+                typ: Some(MountType::BIND),
+                ..Default::default()
+            }]),
             network_mode: Some("host".to_owned()),
             init: Some(true),
             // Sticky and world-writable like /tmp: the image's user (often a
