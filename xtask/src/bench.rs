@@ -190,7 +190,9 @@ fn run_comparison(root: &Path, ours: &Path, checkout: &Path) -> Result<(Command,
         .args(["run", RUN_OPERATION, "--image", RUN_IMAGE, "--artifacts"])
         .arg(checkout.join("artifacts"))
         .env_remove("KAYOBE_VAULT_PASSWORD")
-        .env_remove("KAYOBE_AUTOMATION_SSH_PRIVATE_KEY");
+        .env_remove("KAYOBE_AUTOMATION_SSH_PRIVATE_KEY")
+        // Its one-line result per run would break up the table.
+        .stderr(Stdio::null());
     let mut run_reference = Command::new("docker");
     run_reference
         .args(["run", "--rm", "--init", "--network", "host", "-v"])
