@@ -1,7 +1,7 @@
 //! Test support shared by every crate's tests: where the reference tools are,
 //! where the example config repository is, git repositories built from it,
-//! headless Chromium, the Docker engine with the images tests build, and a
-//! real image registry ([`registry`]).
+//! headless Chromium, the Docker engine with the images tests build
+//! ([`docker`]), and a real image registry ([`registry`]).
 //!
 //! `cargo xtask setup` installs the reference tools (ansible-core, check-jsonschema,
 //! zizmor, actionlint, openbao, python-subunit, stestr, PyNaCl) into a venv under
@@ -12,6 +12,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+pub mod docker;
 pub mod registry;
 
 /// The workspace root.
@@ -115,101 +116,6 @@ pub fn test_artifacts_dir() -> PathBuf {
     let dir = workspace_root().join("target/test-artifacts");
     std::fs::create_dir_all(&dir).expect("create target/test-artifacts");
     dir
-}
-
-/// The local Docker engine at the API version both sides speak (it runs
-/// 20.10, older than bollard's default), or `None` (after saying so) when it
-/// is not reachable on a developer's machine.
-///
-/// # Panics
-/// Under `CI=true` when the engine is not reachable.
-pub async fn docker() -> Option<bollard::Docker> {
-    let connected = match bollard::Docker::connect_with_local_defaults() {
-        Ok(docker) => docker.negotiate_version().await.ok(),
-        Err(_) => None,
-    };
-    if connected.is_none() {
-        assert!(
-            std::env::var("CI").as_deref() != Ok("true"),
-            "the Docker engine is not reachable"
-        );
-        eprintln!("skipping: the Docker engine is not reachable");
-    }
-    connected
-}
-
-/// An image tag no other test run uses: `kayobe-automation/test-WHAT:PID-NANOS`.
-pub fn unique_image_tag(what: &str) -> String {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .expect("the clock is after 1970")
-        .as_nanos();
-    format!(
-        "kayobe-automation/test-{what}:{}-{nanos}",
-        std::process::id()
-    )
-}
-
-/// Builds the image `tag` from a context of `(path, content, mode)` files
-/// (one of them the `Dockerfile`).
-///
-/// # Panics
-/// When the build fails: the stand-in image is the test's fixture.
-pub async fn build_test_image(docker: &bollard::Docker, tag: &str, files: &[(&str, &[u8], u32)]) {
-    use futures_util::StreamExt as _;
-    let mut builder = tar::Builder::new(Vec::new());
-    for (path, content, mode) in files {
-        let mut header = tar::Header::new_gnu();
-        header.set_size(content.len() as u64);
-        header.set_mode(*mode);
-        header.set_mtime(0);
-        builder
-            .append_data(&mut header, path, *content)
-            .expect("add a file to the build context");
-    }
-    let context = builder.into_inner().expect("finish the build context");
-    let options = bollard::query_parameters::BuildImageOptionsBuilder::new()
-        .t(tag)
-        .rm(true)
-        .build();
-    let mut progress = docker.build_image(options, None, Some(bollard::body_full(context.into())));
-    while let Some(info) = progress.next().await {
-        let info = info.expect("the test image builds");
-        assert!(info.error_detail.is_none(), "{:?}", info.error_detail);
-    }
-}
-
-/// Removes the images it names when dropped, so a test's images go whether
-/// it passed or not.
-pub struct RemoveImages(pub Vec<String>);
-
-impl Drop for RemoveImages {
-    fn drop(&mut self) {
-        let tags = std::mem::take(&mut self.0);
-        // Its own thread and runtime: dropping may happen inside the test's runtime.
-        std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .expect("start a runtime to remove test images");
-            runtime.block_on(async {
-                let Ok(docker) = bollard::Docker::connect_with_local_defaults() else {
-                    return;
-                };
-                let Ok(docker) = docker.negotiate_version().await else {
-                    return;
-                };
-                for tag in tags {
-                    let options = bollard::query_parameters::RemoveImageOptionsBuilder::new()
-                        .force(true)
-                        .build();
-                    let _ = docker.remove_image(&tag, Some(options), None).await;
-                }
-            });
-        })
-        .join()
-        .expect("remove the test images");
-    }
 }
 
 /// Runs `git ARGS` in `dir` as a test author and returns its standard output.

@@ -9,7 +9,8 @@ use bollard::query_parameters::ListContainersOptionsBuilder;
 use config_diff::generated::GenerateOptions;
 use config_diff::tree::{FileChange, FileDiff, TreeDiff};
 use config_diff::{DiffError, Masker, diff_generated, html, render};
-use kayobe_automation_tests::{RemoveImages, build_test_image, docker, tool, unique_image_tag};
+use kayobe_automation_tests::docker::{RemoveImages, build_test_image, engine, unique_tag};
+use kayobe_automation_tests::tool;
 use kayobe_config::value::Value;
 use kayobe_config::vault::VaultSecret;
 use pretty_assertions::assert_eq;
@@ -82,7 +83,7 @@ async fn generates_both_sides_in_the_container_and_diffs_the_trees() {
     let Some(busybox) = tool("busybox") else {
         return;
     };
-    let Some(docker) = docker().await else { return };
+    let Some(docker) = engine().await else { return };
     let secret = VaultSecret::new(PASSWORD);
     let dir = history(&secret);
     let repo = dir.path();
@@ -91,7 +92,7 @@ async fn generates_both_sides_in_the_container_and_diffs_the_trees() {
     // (built with KAYOBE_USER_UID/GID).
     let owner = std::fs::metadata(repo).unwrap();
     let (uid, gid) = (owner.uid(), owner.gid());
-    let image = unique_image_tag("config-diff-kayobe");
+    let image = unique_tag("config-diff-kayobe");
     let _cleanup = RemoveImages(vec![image.clone()]);
     let dockerfile = format!(
         "FROM scratch\nCOPY busybox /bin/busybox\nCOPY kayobe /usr/local/bin/kayobe\nUSER {uid}:{gid}\n"
@@ -244,10 +245,10 @@ async fn a_failing_generation_is_an_error_and_leaves_no_container() {
     let Some(busybox) = tool("busybox") else {
         return;
     };
-    let Some(docker) = docker().await else { return };
+    let Some(docker) = engine().await else { return };
     let secret = VaultSecret::new(PASSWORD);
     let dir = history(&secret);
-    let image = unique_image_tag("config-diff-failing");
+    let image = unique_tag("config-diff-failing");
     let _cleanup = RemoveImages(vec![image.clone()]);
     let busybox = std::fs::read(busybox).unwrap();
     let failing = "#!/bin/busybox sh\necho 'no inventory' >&2\nexit 3\n";

@@ -11,6 +11,7 @@ mod inventory;
 mod platform;
 mod preflight;
 mod progress;
+mod run;
 mod runners;
 mod secrets;
 mod tempest;
@@ -69,6 +70,10 @@ enum Command {
     /// Check what a run needs: image, registry, vault password, secrets
     /// (exit 0: all well, 1: a check failed, one line each).
     Preflight(preflight::Args),
+    /// Run an operation in the Kayobe container: the checkout at /src,
+    /// secrets as files, output streamed with secrets masked, artefacts
+    /// copied out. Exits with the operation's exit code (130 after Ctrl-C).
+    Run(run::Args),
 }
 
 fn main() -> ExitCode {
@@ -102,6 +107,7 @@ fn main() -> ExitCode {
         Command::Image(command) => image::run(&cli.global, command),
         Command::Platform(command) => platform::run(command),
         Command::Preflight(args) => preflight::run(&cli.global, args),
+        Command::Run(args) => run::run(&cli.global, args),
     };
     match result {
         Ok(code) => code,

@@ -194,13 +194,13 @@ async fn generated_mode_exit_statuses() {
     let Some(busybox) = kayobe_automation_tests::tool("busybox") else {
         return;
     };
-    let Some(docker) = kayobe_automation_tests::docker().await else {
+    let Some(docker) = kayobe_automation_tests::docker::engine().await else {
         return;
     };
-    let image = kayobe_automation_tests::unique_image_tag("cli-config-diff");
-    let _cleanup = kayobe_automation_tests::RemoveImages(vec![image.clone()]);
+    let image = kayobe_automation_tests::docker::unique_tag("cli-config-diff");
+    let _cleanup = kayobe_automation_tests::docker::RemoveImages(vec![image.clone()]);
     let busybox = std::fs::read(busybox).unwrap();
-    kayobe_automation_tests::build_test_image(
+    kayobe_automation_tests::docker::build_test_image(
         &docker,
         &image,
         &[

@@ -5,7 +5,8 @@
 mod docker_support;
 
 use docker_support::checkout;
-use kayobe_automation_tests::{RemoveImages, docker, tool, unique_image_tag};
+use kayobe_automation_tests::docker::{RemoveImages, engine, unique_tag};
+use kayobe_automation_tests::tool;
 use kayobe_runtime::fingerprint::GALAXY_REQUIREMENTS;
 use kayobe_runtime::{BuildOptions, ImageError, ImageStatus, build_image, image_status};
 
@@ -14,10 +15,10 @@ async fn builds_labels_and_detects_exactly_the_changed_input() {
     let Some(busybox) = tool("busybox") else {
         return;
     };
-    let Some(docker) = docker().await else { return };
+    let Some(docker) = engine().await else { return };
     let dir = tempfile::tempdir().unwrap();
     checkout(dir.path(), &busybox);
-    let tag = unique_image_tag("runtime-build");
+    let tag = unique_tag("runtime-build");
     let _cleanup = RemoveImages(vec![tag.clone()]);
     let mut options = BuildOptions::new(dir.path(), &tag).unwrap();
     options.user = (4321, 4322);
@@ -101,7 +102,7 @@ async fn a_failing_step_is_a_build_error_and_leaves_no_image() {
     let Some(busybox) = tool("busybox") else {
         return;
     };
-    let Some(docker) = docker().await else { return };
+    let Some(docker) = engine().await else { return };
     let dir = tempfile::tempdir().unwrap();
     checkout(dir.path(), &busybox);
     // requirements.txt is not in the context once deleted: COPY fails. It is
@@ -112,7 +113,7 @@ async fn a_failing_step_is_a_build_error_and_leaves_no_image() {
         "FROM scratch\nCOPY requirements.txt /stack/requirements.txt\n",
     )
     .unwrap();
-    let tag = unique_image_tag("runtime-failing");
+    let tag = unique_tag("runtime-failing");
     let _cleanup = RemoveImages(vec![tag.clone()]);
     let options = BuildOptions::new(dir.path(), &tag).unwrap();
 

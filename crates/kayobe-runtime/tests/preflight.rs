@@ -8,8 +8,8 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
 use docker_support::checkout;
+use kayobe_automation_tests::docker::{RemoveImages, engine, unique_tag};
 use kayobe_automation_tests::registry::{PASSWORD, Registry, USER};
-use kayobe_automation_tests::{RemoveImages, docker, unique_image_tag};
 use kayobe_automation_tests::{copy_dir, example_repo, tool};
 use kayobe_config::repo::ConfigRepo;
 use kayobe_config::vault::{VaultSecret, encrypt};
@@ -43,10 +43,10 @@ async fn all_green_then_a_stale_image_and_no_vault_password() {
     let Some(registry) = Registry::start() else {
         return;
     };
-    let Some(docker) = docker().await else { return };
+    let Some(docker) = engine().await else { return };
     let checkout_dir = tempfile::tempdir().unwrap();
     checkout(checkout_dir.path(), &busybox);
-    let tag = format!("{}/{}", registry.host, unique_image_tag("preflight"));
+    let tag = format!("{}/{}", registry.host, unique_tag("preflight"));
     let _cleanup = RemoveImages(vec![tag.clone()]);
     let image = BuildOptions::new(checkout_dir.path(), &tag).unwrap();
     build_image(&docker, &image, |_| {}).await.unwrap();
@@ -95,7 +95,7 @@ async fn every_check_fails_and_each_says_what_to_do() {
     let Some(busybox) = tool("busybox") else {
         return;
     };
-    if docker().await.is_none() {
+    if engine().await.is_none() {
         return;
     }
     let checkout_dir = tempfile::tempdir().unwrap();
@@ -112,7 +112,7 @@ async fn every_check_fails_and_each_says_what_to_do() {
         .unwrap()
         .port();
     let options = PreflightOptions {
-        image: BuildOptions::new(checkout_dir.path(), &unique_image_tag("never-built")).unwrap(),
+        image: BuildOptions::new(checkout_dir.path(), &unique_tag("never-built")).unwrap(),
         registry: Some(format!("127.0.0.1:{closed_port}")),
         registry_username: Some(USER.to_owned()),
         registry_password_file: None,

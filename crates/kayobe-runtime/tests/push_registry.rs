@@ -6,9 +6,9 @@
 mod docker_support;
 
 use docker_support::checkout;
+use kayobe_automation_tests::docker::{RemoveImages, engine, unique_tag};
 use kayobe_automation_tests::registry::{PASSWORD, Registry, USER};
 use kayobe_automation_tests::tool;
-use kayobe_automation_tests::{RemoveImages, docker, unique_image_tag};
 use kayobe_runtime::{BuildOptions, PushError, RegistryCredentials, build_image, push_image};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -19,10 +19,10 @@ async fn pushes_with_credentials_and_refuses_a_wrong_password() {
     let Some(registry) = Registry::start() else {
         return;
     };
-    let Some(docker) = docker().await else { return };
+    let Some(docker) = engine().await else { return };
     let dir = tempfile::tempdir().unwrap();
     checkout(dir.path(), &busybox);
-    let image = format!("{}/{}", registry.host, unique_image_tag("push"));
+    let image = format!("{}/{}", registry.host, unique_tag("push"));
     let _cleanup = RemoveImages(vec![image.clone()]);
     let options = BuildOptions::new(dir.path(), &image).unwrap();
     build_image(&docker, &options, |_| {}).await.unwrap();
@@ -80,7 +80,7 @@ async fn an_unreachable_registry_or_a_missing_image_is_a_clear_error() {
     let Some(busybox) = tool("busybox") else {
         return;
     };
-    let Some(docker) = docker().await else { return };
+    let Some(docker) = engine().await else { return };
     let dir = tempfile::tempdir().unwrap();
     checkout(dir.path(), &busybox);
     // A port with no listener.
@@ -89,7 +89,7 @@ async fn an_unreachable_registry_or_a_missing_image_is_a_clear_error() {
         .local_addr()
         .unwrap()
         .port();
-    let image = format!("127.0.0.1:{port}/{}", unique_image_tag("unreachable"));
+    let image = format!("127.0.0.1:{port}/{}", unique_tag("unreachable"));
     let _cleanup = RemoveImages(vec![image.clone()]);
     build_image(
         &docker,
@@ -109,7 +109,7 @@ async fn an_unreachable_registry_or_a_missing_image_is_a_clear_error() {
         "{text}"
     );
 
-    let missing = format!("127.0.0.1:{port}/{}", unique_image_tag("never-built"));
+    let missing = format!("127.0.0.1:{port}/{}", unique_tag("never-built"));
     let error = push_image(&docker, &missing, None, |_| {})
         .await
         .unwrap_err();

@@ -12,8 +12,9 @@ use bollard::query_parameters::{
     ListContainersOptionsBuilder, PushImageOptionsBuilder, RemoveImageOptionsBuilder,
 };
 use futures_util::StreamExt;
+use kayobe_automation_tests::docker::{RemoveImages, build_test_image, engine, unique_tag};
 use kayobe_automation_tests::registry::{PASSWORD as REGISTRY_PASSWORD, Registry, USER};
-use kayobe_automation_tests::{RemoveImages, build_test_image, docker, tool, unique_image_tag};
+use kayobe_automation_tests::tool;
 use kayobe_config::automation_conf::{RallySettings, TempestSettings};
 use tempest_runner::TempestPlan;
 use tempest_runner::image::{Pull, RallyImage};
@@ -93,7 +94,7 @@ async fn runs_the_container_collects_the_stream_and_reports() {
     let (Some(busybox), Some(python)) = (tool("busybox"), tool("python")) else {
         return;
     };
-    let Some(docker) = docker().await else { return };
+    let Some(docker) = engine().await else { return };
     let output = Command::new(python).args(["-c", WRITER]).output().unwrap();
     assert!(
         output.status.success(),
@@ -228,11 +229,11 @@ async fn pulls_the_image_with_the_registry_login() {
     let (Some(busybox), Some(python)) = (tool("busybox"), tool("python")) else {
         return;
     };
-    let Some(docker) = docker().await else { return };
+    let Some(docker) = engine().await else { return };
     let Some(registry) = Registry::start() else {
         return;
     };
-    let name = unique_image_tag("rally");
+    let name = unique_tag("rally");
     let (name, tag) = name.rsplit_once(':').unwrap();
     let reference = format!("{}/{name}:{tag}", registry.host);
     let _cleanup = RemoveImages(vec![reference.clone()]);
