@@ -25,7 +25,6 @@
 //! Secret files and other vaulted files show in the file diff only as masks
 //! ([`files`]), with warnings about vaulted files the automation settings do
 //! not list.
-//!
 
 pub mod diff;
 pub mod files;
