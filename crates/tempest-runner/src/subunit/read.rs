@@ -127,42 +127,32 @@ impl<R: Read> PacketReader<R> {
             return Ok(None);
         }
         self.source.consume(std::mem::take(&mut self.in_place));
-        if let Some(length) = self.whole_packet_in_buffer() {
+        let packet_offset;
+        let bytes: &[u8] = if let Some(length) = self.whole_packet_in_buffer() {
             self.in_place = length;
-            let packet_offset = self.offset;
+            packet_offset = self.offset;
             self.offset += length as u64;
-            return match parse_packet(&self.source.buffer()[..length]) {
-                Ok(packet) => Ok(Some(packet)),
-                Err((at, kind)) => {
+            &self.source.buffer()[..length]
+        } else {
+            match self.read_packet() {
+                Ok(true) => {}
+                Ok(false) => return Ok(None),
+                Err(error) => {
                     self.failed = true;
-                    Err(SubunitError {
-                        offset: packet_offset + at as u64,
-                        packet_offset,
-                        kind,
-                    })
+                    return Err(error);
                 }
-            };
-        }
-        match self.read_packet() {
-            Ok(true) => {}
-            Ok(false) => return Ok(None),
-            Err(error) => {
-                self.failed = true;
-                return Err(error);
             }
-        }
-        let packet_offset = self.offset - self.buffer.len() as u64;
-        match parse_packet(&self.buffer) {
-            Ok(packet) => Ok(Some(packet)),
-            Err((at, kind)) => {
-                self.failed = true;
-                Err(SubunitError {
-                    offset: packet_offset + at as u64,
-                    packet_offset,
-                    kind,
-                })
+            packet_offset = self.offset - self.buffer.len() as u64;
+            &self.buffer
+        };
+        parse_packet(bytes).map(Some).map_err(|(at, kind)| {
+            self.failed = true;
+            SubunitError {
+                offset: packet_offset + at as u64,
+                packet_offset,
+                kind,
             }
-        }
+        })
     }
 
     /// The length of the packet at the start of the read buffer when it is
