@@ -96,8 +96,8 @@ pub fn chromium() -> Option<PathBuf> {
 }
 
 /// A headless `chromium` command (1280x900 window) with its own profile
-/// directory `profile`; add `--dump-dom URL` or `--screenshot=FILE URL`.
-pub fn headless_chromium(chromium: &Path, profile: &Path) -> Command {
+/// directory `profile`.
+fn headless_chromium(chromium: &Path, profile: &Path) -> Command {
     let mut command = Command::new(chromium);
     command.args([
         "--headless",
@@ -108,6 +108,51 @@ pub fn headless_chromium(chromium: &Path, profile: &Path) -> Command {
     ]);
     command.arg(format!("--user-data-dir={}", profile.display()));
     command
+}
+
+/// The DOM of `url` after its scripts ran in headless Chromium (profile in
+/// `profile`).
+///
+/// # Panics
+/// When Chromium fails.
+pub fn chromium_dom(chromium: &Path, profile: &Path, url: &str) -> String {
+    let output = headless_chromium(chromium, profile)
+        .arg("--dump-dom")
+        .arg(url)
+        .output()
+        .expect("chromium runs");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout).expect("the DOM is UTF-8")
+}
+
+/// Takes a screenshot of `url` in headless Chromium and keeps it as
+/// `target/test-artifacts/<name>`.
+///
+/// # Panics
+/// When Chromium fails or what it wrote is not a real PNG.
+pub fn chromium_screenshot(chromium: &Path, profile: &Path, url: &str, name: &str) -> PathBuf {
+    let screenshot = test_artifacts_dir().join(name);
+    let _ = std::fs::remove_file(&screenshot);
+    let output = headless_chromium(chromium, profile)
+        .arg(format!("--screenshot={}", screenshot.display()))
+        .arg(url)
+        .output()
+        .expect("chromium runs");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let png = std::fs::read(&screenshot).expect("chromium wrote the screenshot");
+    assert!(
+        png.starts_with(b"\x89PNG") && png.len() > 5000,
+        "a real screenshot"
+    );
+    screenshot
 }
 
 /// `target/test-artifacts`, created: where tests keep what a person may want

@@ -7,7 +7,7 @@ mod common;
 
 use common::{NEW_SECRET, OLD_SECRET, PASSWORD, history};
 use config_diff::{diff_revisions, html};
-use kayobe_automation_tests::{chromium, headless_chromium, test_artifacts_dir};
+use kayobe_automation_tests::{chromium, chromium_dom, chromium_screenshot};
 use kayobe_config::vault::VaultSecret;
 
 /// The text a reader sees: the body without scripts, tags as spaces,
@@ -56,17 +56,7 @@ fn the_page_reads_well_in_a_browser() {
     let url = format!("file://{}", file.display());
     let profile = dir.path().join("profile");
 
-    let dom = headless_chromium(&chromium, &profile)
-        .arg("--dump-dom")
-        .arg(&url)
-        .output()
-        .unwrap();
-    assert!(
-        dom.status.success(),
-        "{}",
-        String::from_utf8_lossy(&dom.stderr)
-    );
-    let dom = String::from_utf8(dom.stdout).unwrap();
+    let dom = chromium_dom(&chromium, &profile, &url);
     assert!(
         dom.contains("<title>Configuration diff</title>"),
         "the configuration's markup did not run: {dom}"
@@ -94,21 +84,5 @@ fn the_page_reads_well_in_a_browser() {
         assert!(!output.contains(OLD_SECRET) && !output.contains(NEW_SECRET));
     }
 
-    let screenshot = test_artifacts_dir().join("config-diff.png");
-    let _ = std::fs::remove_file(&screenshot);
-    let shot = headless_chromium(&chromium, &profile)
-        .arg(format!("--screenshot={}", screenshot.display()))
-        .arg(&url)
-        .output()
-        .unwrap();
-    assert!(
-        shot.status.success(),
-        "{}",
-        String::from_utf8_lossy(&shot.stderr)
-    );
-    let png = std::fs::read(&screenshot).unwrap();
-    assert!(
-        png.starts_with(b"\x89PNG") && png.len() > 5000,
-        "a real screenshot"
-    );
+    chromium_screenshot(&chromium, &profile, &url, "config-diff.png");
 }

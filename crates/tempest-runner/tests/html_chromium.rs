@@ -2,7 +2,7 @@
 //! first, the search filters, hostile test ids stay text; a screenshot is
 //! kept in `target/test-artifacts/tempest-report.png`.
 
-use kayobe_automation_tests::{chromium, headless_chromium as headless, test_artifacts_dir};
+use kayobe_automation_tests::{chromium, chromium_dom, chromium_screenshot};
 use tempest_runner::subunit::{FileChunk, Packet, Status, Timestamp, write_packet};
 use tempest_runner::{ReportPaths, report_stream};
 
@@ -73,17 +73,8 @@ fn the_report_works_in_a_browser() {
     report_stream(&stream()[..], &paths).unwrap();
     let url = format!("file://{}", html.display());
 
-    let dom = headless(&chromium, &dir.path().join("profile"))
-        .arg("--dump-dom")
-        .arg(&url)
-        .output()
-        .unwrap();
-    assert!(
-        dom.status.success(),
-        "{}",
-        String::from_utf8_lossy(&dom.stderr)
-    );
-    let dom = String::from_utf8(dom.stdout).unwrap();
+    let profile = dir.path().join("profile");
+    let dom = chromium_dom(&chromium, &profile, &url);
     assert!(
         dom.contains("<title>Tempest results</title>"),
         "the hostile id did not run: {dom}"
@@ -100,33 +91,12 @@ fn the_report_works_in_a_browser() {
     assert!(first_failure < first_pass, "failures first");
 
     // The search (preset through the URL) hides what does not match.
-    let searched = headless(&chromium, &dir.path().join("profile"))
-        .arg("--dump-dom")
-        .arg(format!("{url}#q=test_bad"))
-        .output()
-        .unwrap();
-    let searched = String::from_utf8(searched.stdout).unwrap();
+    let searched = chromium_dom(&chromium, &profile, &format!("{url}#q=test_bad"));
     assert!(
         searched.contains("<span id=\"shown\">1 shown</span>"),
         "{searched}"
     );
     assert_eq!(searched.matches(" hidden=\"\"").count(), 3, "{searched}");
 
-    let screenshot = test_artifacts_dir().join("tempest-report.png");
-    let _ = std::fs::remove_file(&screenshot);
-    let shot = headless(&chromium, &dir.path().join("profile"))
-        .arg(format!("--screenshot={}", screenshot.display()))
-        .arg(&url)
-        .output()
-        .unwrap();
-    assert!(
-        shot.status.success(),
-        "{}",
-        String::from_utf8_lossy(&shot.stderr)
-    );
-    let png = std::fs::read(&screenshot).unwrap();
-    assert!(
-        png.starts_with(b"\x89PNG") && png.len() > 5000,
-        "a real screenshot"
-    );
+    chromium_screenshot(&chromium, &profile, &url, "tempest-report.png");
 }
