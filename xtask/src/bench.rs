@@ -13,15 +13,18 @@ use crate::error::{Error, Result};
 use crate::setup;
 use crate::test::TOOLS_BIN_VAR;
 
-/// Runs the benchmarks, then the comparisons with the reference tools.
-pub fn run(root: &Path) -> Result<()> {
+/// Runs the benchmarks (unless `compare_only`), then the comparisons with
+/// the reference tools.
+pub fn run(root: &Path, compare_only: bool) -> Result<()> {
     let tools_bin = step("setup reference tools", || setup::run(root))?;
-    step("cargo bench", || {
-        Cmd::cargo(root)
-            .args(["bench", "-p", "kayobe-automation-benches", "--benches"])
-            .env(TOOLS_BIN_VAR, &tools_bin)
-            .run()
-    })?;
+    if !compare_only {
+        step("cargo bench", || {
+            Cmd::cargo(root)
+                .args(["bench", "-p", "kayobe-automation-benches", "--benches"])
+                .env(TOOLS_BIN_VAR, &tools_bin)
+                .run()
+        })?;
+    }
     step("compare with the reference tools", || {
         compare_with_reference_tools(root, &tools_bin)
     })

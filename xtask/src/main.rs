@@ -26,7 +26,8 @@ tasks:
   lint                           cargo fmt --check and cargo clippy -D warnings
   test                           setup, lint, then every test of the workspace (what CI runs)
   fuzz [--seconds N] [TARGET...] run the fuzz targets in fuzz/ (default: all, 300 s each)
-  bench                          run the benchmarks and compare with the reference tools
+  bench [--compare]              run the benchmarks and compare with the reference tools
+                                 (--compare: only the side-by-side comparison, no criterion)
   help                           show this text";
 
 /// A task and its arguments, as parsed from the command line.
@@ -36,7 +37,7 @@ enum Task {
     Lint,
     Test,
     Fuzz { seconds: u64, targets: Vec<String> },
-    Bench,
+    Bench { compare_only: bool },
     Help,
 }
 
@@ -59,7 +60,16 @@ fn parse(args: &[String]) -> Result<Task> {
         "setup" => no_arguments(Task::Setup),
         "lint" => no_arguments(Task::Lint),
         "test" => no_arguments(Task::Test),
-        "bench" => no_arguments(Task::Bench),
+        "bench" => match rest {
+            [] => Ok(Task::Bench {
+                compare_only: false,
+            }),
+            [flag] if flag == "--compare" => Ok(Task::Bench { compare_only: true }),
+            _ => Err(Error::Usage(format!(
+                "`bench` takes only `--compare`, got `{}`",
+                rest.join(" ")
+            ))),
+        },
         "help" | "--help" | "-h" => Ok(Task::Help),
         "fuzz" => parse_fuzz(rest),
         other => Err(Error::Usage(format!("unknown task `{other}`"))),
@@ -104,7 +114,7 @@ fn run(task: Task) -> Result<()> {
         Task::Lint => test::lint(&root),
         Task::Test => test::run(&root),
         Task::Fuzz { seconds, targets } => fuzz::run(&root, seconds, &targets),
-        Task::Bench => bench::run(&root),
+        Task::Bench { compare_only } => bench::run(&root, compare_only),
         Task::Help => {
             println!("{USAGE}");
             Ok(())
@@ -137,7 +147,17 @@ mod tests {
         assert_eq!(parse_line("setup").unwrap(), Task::Setup);
         assert_eq!(parse_line("lint").unwrap(), Task::Lint);
         assert_eq!(parse_line("test").unwrap(), Task::Test);
-        assert_eq!(parse_line("bench").unwrap(), Task::Bench);
+        assert_eq!(
+            parse_line("bench").unwrap(),
+            Task::Bench {
+                compare_only: false
+            }
+        );
+        assert_eq!(
+            parse_line("bench --compare").unwrap(),
+            Task::Bench { compare_only: true }
+        );
+        assert!(parse_line("bench --fast").is_err());
         assert_eq!(parse_line("").unwrap(), Task::Help);
         assert_eq!(parse_line("--help").unwrap(), Task::Help);
     }
