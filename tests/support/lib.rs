@@ -116,17 +116,12 @@ fn headless_chromium(chromium: &Path, profile: &Path) -> Command {
 /// # Panics
 /// When Chromium fails.
 pub fn chromium_dom(chromium: &Path, profile: &Path, url: &str) -> String {
-    let output = headless_chromium(chromium, profile)
-        .arg("--dump-dom")
-        .arg(url)
-        .output()
-        .expect("chromium runs");
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
+    let dom = stdout_of(
+        headless_chromium(chromium, profile)
+            .arg("--dump-dom")
+            .arg(url),
     );
-    String::from_utf8(output.stdout).expect("the DOM is UTF-8")
+    String::from_utf8(dom).expect("the DOM is UTF-8")
 }
 
 /// Takes a screenshot of `url` in headless Chromium and keeps it as
@@ -137,15 +132,10 @@ pub fn chromium_dom(chromium: &Path, profile: &Path, url: &str) -> String {
 pub fn chromium_screenshot(chromium: &Path, profile: &Path, url: &str, name: &str) -> PathBuf {
     let screenshot = test_artifacts_dir().join(name);
     let _ = std::fs::remove_file(&screenshot);
-    let output = headless_chromium(chromium, profile)
-        .arg(format!("--screenshot={}", screenshot.display()))
-        .arg(url)
-        .output()
-        .expect("chromium runs");
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
+    stdout_of(
+        headless_chromium(chromium, profile)
+            .arg(format!("--screenshot={}", screenshot.display()))
+            .arg(url),
     );
     let png = std::fs::read(&screenshot).expect("chromium wrote the screenshot");
     assert!(
@@ -168,19 +158,31 @@ pub fn test_artifacts_dir() -> PathBuf {
 /// # Panics
 /// When git cannot run or fails: a broken fixture ends the test.
 pub fn git(dir: &Path, args: &[&str]) -> String {
-    let output = Command::new("git")
-        .arg("-C")
-        .arg(dir)
-        .args(["-c", "user.name=test", "-c", "user.email=test@example.org"])
-        .args(args)
+    let output = stdout_of(
+        Command::new("git")
+            .arg("-C")
+            .arg(dir)
+            .args(["-c", "user.name=test", "-c", "user.email=test@example.org"])
+            .args(args),
+    );
+    String::from_utf8(output).expect("git writes UTF-8 here")
+}
+
+/// Runs `command` and returns its standard output.
+///
+/// # Panics
+/// When it cannot start or fails (its command line and standard error in
+/// the message): a broken fixture ends the test.
+fn stdout_of(command: &mut Command) -> Vec<u8> {
+    let output = command
         .output()
-        .expect("git runs");
+        .unwrap_or_else(|error| panic!("cannot run {command:?}: {error}"));
     assert!(
         output.status.success(),
-        "git {args:?} failed: {}",
+        "{command:?} failed: {}",
         String::from_utf8_lossy(&output.stderr)
     );
-    String::from_utf8(output.stdout).expect("git writes UTF-8 here")
+    output.stdout
 }
 
 /// Makes `dir` a git repository whose first branch is `main`.

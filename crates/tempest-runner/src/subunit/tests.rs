@@ -259,6 +259,35 @@ fn text_and_cut_packets() {
     assert_eq!(text, "x³ printed\n".len() as u64);
 }
 
+/// Packets parsed in place from the read buffer and packets that straddle
+/// a refill (copied out first) read the same, with the right offsets.
+#[test]
+fn packets_across_many_buffer_refills_read_back_whole() {
+    let packets: Vec<OwnedPacket> = (0..3000)
+        .map(|index| OwnedPacket {
+            status: Status::Success,
+            test_id: Some(format!("tempest.api.T.test_{index}")),
+            route_code: None,
+            timestamp: None,
+            tags: Some(vec![format!("worker-{}", index % 4)]),
+            mime_type: None,
+            // Now and then a file large enough to span a whole buffer.
+            file: (index % 500 == 7).then(|| ("log".to_owned(), vec![b'x'; 70_000 + index])),
+            runnable: true,
+            eof: false,
+        })
+        .collect();
+    let bytes = encode(&packets);
+    assert!(bytes.len() > 4 * 64 * 1024, "several read buffers long");
+    let mut reader = PacketReader::new(&bytes[..]);
+    let mut read = Vec::new();
+    while let Some(packet) = reader.next_packet().unwrap() {
+        read.push(OwnedPacket::from_packet(&packet));
+    }
+    assert_eq!(reader.offset(), bytes.len() as u64);
+    assert_eq!(read, packets);
+}
+
 #[test]
 fn timestamps_give_durations() {
     let start = Timestamp {
