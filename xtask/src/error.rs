@@ -44,6 +44,10 @@ pub enum Error {
         /// The targets `cargo fuzz list` reported.
         available: Vec<String>,
     },
+    /// `cargo metadata` printed something this task cannot read.
+    Metadata(String),
+    /// `cargo xtask tidy` found rules broken.
+    Tidy(Vec<String>),
 }
 
 impl fmt::Display for Error {
@@ -68,6 +72,14 @@ impl fmt::Display for Error {
                 "no fuzz target `{name}`; the targets in fuzz/ are: {}",
                 available.join(", ")
             ),
+            Error::Metadata(what) => write!(f, "cannot read `cargo metadata` output: {what}"),
+            Error::Tidy(problems) => {
+                writeln!(f, "tidy found {} problem(s):", problems.len())?;
+                for problem in problems {
+                    writeln!(f, "  - {problem}")?;
+                }
+                Ok(())
+            }
         }
     }
 }

@@ -10,6 +10,7 @@ mod error;
 mod fuzz;
 mod setup;
 mod test;
+mod tidy;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -24,7 +25,9 @@ tasks:
   setup                          install the pinned reference tools (ansible-core, zizmor, ...)
                                  into target/tools/venv; fast when nothing changed
   lint                           cargo fmt --check and cargo clippy -D warnings
-  test                           setup, lint, then every test of the workspace (what CI runs)
+  tidy                           check the architecture's rules: layers, confined dependencies,
+                                 no outside documents cited, a doc comment atop every source file
+  test                           setup, lint, tidy, then every test of the workspace (what CI runs)
   fuzz [--seconds N] [TARGET...] run the fuzz targets in fuzz/ (default: all, 300 s each)
   bench [--compare]              run the benchmarks and compare with the reference tools
                                  (--compare: only the side-by-side comparison, no criterion)
@@ -35,6 +38,7 @@ tasks:
 enum Task {
     Setup,
     Lint,
+    Tidy,
     Test,
     Fuzz { seconds: u64, targets: Vec<String> },
     Bench { compare_only: bool },
@@ -59,6 +63,7 @@ fn parse(args: &[String]) -> Result<Task> {
     match task.as_str() {
         "setup" => no_arguments(Task::Setup),
         "lint" => no_arguments(Task::Lint),
+        "tidy" => no_arguments(Task::Tidy),
         "test" => no_arguments(Task::Test),
         "bench" => match rest {
             [] => Ok(Task::Bench {
@@ -112,6 +117,7 @@ fn run(task: Task) -> Result<()> {
     match task {
         Task::Setup => setup::run(&root).map(drop),
         Task::Lint => test::lint(&root),
+        Task::Tidy => tidy::run(&root),
         Task::Test => test::run(&root),
         Task::Fuzz { seconds, targets } => fuzz::run(&root, seconds, &targets),
         Task::Bench { compare_only } => bench::run(&root, compare_only),
@@ -147,6 +153,7 @@ mod tests {
         assert_eq!(parse_line("setup").unwrap(), Task::Setup);
         assert_eq!(parse_line("lint").unwrap(), Task::Lint);
         assert_eq!(parse_line("test").unwrap(), Task::Test);
+        assert_eq!(parse_line("tidy").unwrap(), Task::Tidy);
         assert_eq!(
             parse_line("bench").unwrap(),
             Task::Bench {

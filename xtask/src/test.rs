@@ -32,13 +32,14 @@ pub fn lint(root: &Path) -> Result<()> {
     })
 }
 
-/// Setup, lint, then every test of the workspace against the reference tools.
+/// Setup, lint, tidy, then every test of the workspace against the reference tools.
 ///
 /// Doctests run first so that the run closes on the summary of the main test
 /// run, which is what CI reads to see that tests ran.
 pub fn run(root: &Path) -> Result<()> {
     let tools_bin = step("setup reference tools", || setup::run(root))?;
     lint(root)?;
+    step("cargo xtask tidy", || crate::tidy::run(root))?;
     let test = |name: &str, args: &[&str]| {
         step(name, || {
             Cmd::cargo(root)

@@ -1,4 +1,4 @@
-//! OpenBao as the runners' secret store (SPEC.md section 7).
+//! OpenBao as the runners' secret store.
 //!
 //! [`bootstrap`] brings a running OpenBao server to the state GitLab pipelines
 //! need, step by step, each step checked before it is done so a second run

@@ -1,4 +1,4 @@
-//! The `Platform` trait and its GitHub and GitLab backends (SPEC.md section 4).
+//! The `Platform` trait and its GitHub and GitLab backends.
 //!
 //! Every call kayobe-automation makes to a CI platform's API goes through
 //! [`Platform`]: runner registration credentials, listing and deleting

@@ -1,4 +1,4 @@
-//! GitLab project settings (SPEC.md section 11) against a wiremock GitLab:
+//! GitLab project settings against a wiremock GitLab:
 //! the calls check and apply make, what they report, and faults. GitHub has
 //! no such settings and says so without calling anything.
 

@@ -1,4 +1,4 @@
-//! The configuration diff between two git revisions (SPEC.md section 8).
+//! The configuration diff between two git revisions.
 //!
 //! [`diff_revisions`] reads both revisions from git objects with gix
 //! ([`git`]; the working tree, index, refs and object database are never

@@ -1,5 +1,5 @@
 //! `kayobe-automation bao bootstrap`: bring OpenBao to the state the
-//! pipelines need (SPEC.md section 7), through `kayobe_automation::bao`.
+//! pipelines need, through `kayobe_automation::bao`.
 
 use std::io::Write;
 use std::path::PathBuf;

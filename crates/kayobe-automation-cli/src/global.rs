@@ -1,4 +1,4 @@
-//! Options every subcommand shares (SPEC.md section 10).
+//! Options every subcommand shares.
 
 use std::path::PathBuf;
 

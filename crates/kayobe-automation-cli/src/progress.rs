@@ -1,4 +1,4 @@
-//! Progress of long work (SPEC.md section 10): a bar on a terminal, plain
+//! Progress of long work: a bar on a terminal, plain
 //! lines otherwise, so CI logs get a line at the start and at the end rather
 //! than a stream of redraws.
 

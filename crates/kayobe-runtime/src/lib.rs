@@ -1,4 +1,4 @@
-//! The Kayobe container image and the operations run in it (SPEC.md section 11).
+//! The Kayobe container image and the operations run in it.
 //!
 //! Built so far: [`image`] builds the Kayobe image from the configuration
 //! repository's Dockerfile with a fingerprint of everything it bakes in, and

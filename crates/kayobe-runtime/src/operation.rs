@@ -1,4 +1,4 @@
-//! The operations that run in the Kayobe container (SPEC.md sections 5 and 11).
+//! The operations that run in the Kayobe container.
 //!
 //! Each runs `/src/.automation/pipeline/<name>.sh`, as the rendered workflows
 //! do. The names are section 5's list (the one `workflow-render` renders

@@ -1,4 +1,4 @@
-//! Checks before an operation runs (SPEC.md section 11): the image exists
+//! Checks before an operation runs: the image exists
 //! and is fresh, the registry answers, the vault password opens every
 //! vaulted file, and the secrets a run needs are there.
 //!

@@ -1,4 +1,4 @@
-//! Running an operation in the Kayobe container (SPEC.md section 11).
+//! Running an operation in the Kayobe container.
 //!
 //! The contract with the image's pipeline scripts:
 //!

@@ -1,5 +1,5 @@
 //! The runner definitions of the config repository, evaluated for each
-//! runner host (SPEC.md section 6).
+//! runner host.
 
 use ci_platform::{PlatformKind, Secret};
 use kayobe_config::inventory::Inventory;

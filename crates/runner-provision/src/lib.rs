@@ -1,4 +1,4 @@
-//! Self-hosted runners for a Kayobe config repository (SPEC.md section 6).
+//! Self-hosted runners for a Kayobe config repository.
 //!
 //! [`load`] reads the runner definitions of every host in `github-runners`
 //! or `gitlab-runners`, with the host's variables layered as Kayobe layers

@@ -1,5 +1,5 @@
 //! The rally/tempest image: its reference, when to pull it, and the login
-//! for its registry (`KAYOBE_AUTOMATION_RALLY_*`, SPEC.md section 9).
+//! for its registry (`KAYOBE_AUTOMATION_RALLY_*`).
 //!
 //! The image is pulled when the engine lacks it, or before every run when
 //! `KAYOBE_AUTOMATION_RALLY_FORCE_PULL` is true (a moving tag such as

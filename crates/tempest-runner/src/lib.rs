@@ -1,4 +1,4 @@
-//! Tempest runs and reports (SPEC.md section 9).
+//! Tempest runs and reports.
 //!
 //! - [`subunit`] reads (and writes) subunit v2 packets in constant memory.
 //! - [`results`] folds a stream's events into one [`TestResult`] per test

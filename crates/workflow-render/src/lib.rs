@@ -1,4 +1,4 @@
-//! Render CI definitions for a Kayobe config repository (SPEC.md section 5).
+//! Render CI definitions for a Kayobe config repository.
 //!
 //! A writer config ([`WriterConfig`], read from the `github-writer` or
 //! `gitlab-writer` group_vars through `kayobe-config`) goes in; [`render`]

@@ -1,4 +1,4 @@
-//! The operations kayobe automation runs (SPEC.md section 5).
+//! The operations kayobe automation runs.
 
 use std::fmt;
 

@@ -1,3 +1,6 @@
+//! Unit tests of the `config.sh` reader: statements parsed and evaluated
+//! against a context, and the typed settings taken from them.
+
 use super::*;
 
 fn parse_with(text: &str, context: &ConfContext) -> Result<AutomationConf, AutomationConfError> {

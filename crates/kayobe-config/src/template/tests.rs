@@ -1,3 +1,6 @@
+//! Unit tests of the Ansible-style template evaluation: native values,
+//! lazy variables, `omit` and the filters.
+
 use super::*;
 
 fn vars(json: serde_json::Value) -> Map {

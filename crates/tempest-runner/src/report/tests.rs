@@ -1,3 +1,6 @@
+//! Unit tests of the reports: summary, JUnit XML and HTML from result
+//! events, including timing and escaping.
+
 use std::time::Duration;
 
 use super::*;

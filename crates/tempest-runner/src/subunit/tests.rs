@@ -1,3 +1,6 @@
+//! Unit and property tests of the subunit v2 packet reader and writer:
+//! round trips, CRC and length checks, errors with offsets.
+
 use proptest::prelude::*;
 
 use super::*;
