@@ -40,6 +40,12 @@ pub fn run(root: &Path) -> Result<()> {
     let tools_bin = step("setup reference tools", || setup::run(root))?;
     lint(root)?;
     step("cargo xtask tidy", || crate::tidy::run(root))?;
+    step("the config-only facade builds", || {
+        Cmd::cargo(root)
+            .args(["build", "-p", "kayobe-automation", "--no-default-features"])
+            .args(["--features", "config"])
+            .run()
+    })?;
     let test = |name: &str, args: &[&str]| {
         step(name, || {
             Cmd::cargo(root)

@@ -62,6 +62,12 @@ const CONFINED: &[(&str, &[&str])] = &[
     ("ureq", &["ci-platform", "bao-bootstrap"]),
 ];
 
+/// What an embedder reading only configuration must not build: the facade
+/// with `default-features = false, features = ["config"]` pulls none of these.
+const NOT_IN_CONFIG_ONLY: &[&str] = &[
+    "bollard", "gix", "reqwest", "octocrab", "vaultrs", "hyper", "tokio",
+];
+
 /// A document outside the repository that files used to cite. Spelled in two
 /// parts so this file does not cite it.
 const EXTERNAL_DOCUMENTS: &[[&str; 2]] = &[["SPEC", ".md"]];
@@ -89,8 +95,15 @@ pub fn run(root: &Path) -> Result<()> {
     let packages = parse_metadata(&metadata)?;
     let files = tracked_files(root)?;
 
+    let config_only_tree = Cmd::cargo(root)
+        .args(["tree", "--offline", "-p", "kayobe-automation"])
+        .args(["--no-default-features", "--features", "config"])
+        .args(["-e", "normal", "--prefix", "none"])
+        .read()?;
+
     let mut problems = check_layers(&packages);
     problems.extend(check_confined(&packages));
+    problems.extend(check_config_only(&config_only_tree));
     for path in &files {
         let Ok(text) = std::fs::read_to_string(root.join(path)) else {
             continue; // binary files say nothing
@@ -223,6 +236,27 @@ pub fn check_confined(packages: &[Package]) -> Vec<String> {
         }
     }
     problems
+}
+
+/// The `config`-only facade's dependency tree (`cargo tree --prefix none`,
+/// one `name version` a line) holds none of [`NOT_IN_CONFIG_ONLY`].
+pub fn check_config_only(tree: &str) -> Vec<String> {
+    let mut found: Vec<&str> = tree
+        .lines()
+        .filter_map(|line| line.split_whitespace().next())
+        .filter(|name| NOT_IN_CONFIG_ONLY.contains(name))
+        .collect();
+    found.sort_unstable();
+    found.dedup();
+    found
+        .into_iter()
+        .map(|name| {
+            format!(
+                "the facade with only the `config` feature pulls in `{name}`: \
+                 keep Docker, git and HTTP crates behind their own features"
+            )
+        })
+        .collect()
 }
 
 /// No line names a document that is not in the repository.
@@ -379,6 +413,16 @@ mod tests {
         assert_eq!(problems.len(), 2, "{problems:?}");
         assert!(problems[0].contains("`kayobe-runtime` depends on `bollard`"));
         assert!(problems[1].contains("`config-diff` depends on `reqwest`"));
+    }
+
+    #[test]
+    fn the_config_only_facade_must_not_pull_services() {
+        let clean = "kayobe-automation v0.1.0 (/w)\nkayobe-config v0.1.0\nserde v1.0.0\n";
+        assert!(check_config_only(clean).is_empty());
+        let heavy = "kayobe-automation v0.1.0\ntokio v1.0.0\nbollard v0.21.0\ntokio v1.0.0 (*)\n";
+        let problems = check_config_only(heavy);
+        assert_eq!(problems.len(), 2, "{problems:?}");
+        assert!(problems[0].contains("`bollard`") && problems[1].contains("`tokio`"));
     }
 
     #[test]
