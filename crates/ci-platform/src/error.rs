@@ -92,6 +92,16 @@ pub enum PlatformError {
         /// The key's API path.
         path: String,
     },
+    /// The token may not do what was asked (HTTP 403).
+    #[error("{platform} refused to {action} (HTTP 403): {needed}")]
+    Permission {
+        /// `GitHub` or `GitLab`.
+        platform: &'static str,
+        /// What was being done, e.g. `comment on #12`.
+        action: String,
+        /// The permission the token needs, and where it is given.
+        needed: &'static str,
+    },
     /// The platform has no such thing to call.
     #[error("{what} are not supported on {platform}: {advice}")]
     Unsupported {

@@ -11,15 +11,28 @@ use octocrab::Octocrab;
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::retry::{Answer, Api, Method, error_chain};
+use crate::retry::{Answer, Api, Method, error_chain, expect_permitted};
+use crate::review::{self, CommentApi, Edit, ListedComment};
 use crate::{
-    Platform, PlatformError, PlatformKind, ProjectSetting, RetryPolicy, RunStatus, Runner,
-    RunnerCredential, RunnerSpec, Scope, Secret, TriggerRequest, Triggered, base_url,
-    encode_segment,
+    Comment, CommentOutcome, CommitStatus, Platform, PlatformError, PlatformKind, ProjectSetting,
+    RetryPolicy, RunStatus, Runner, RunnerCredential, RunnerSpec, Scope, Secret, StatusState,
+    TriggerRequest, Triggered, base_url, encode_segment,
 };
 
-/// Runners per page: the API's maximum, so large fleets need few pages.
+/// Runners and comments per page: the API's maximum, so few pages are needed.
 const PAGE_SIZE: usize = 100;
+
+/// Pages of comments read at most: a server that never ends a listing must
+/// not keep us forever.
+const MAX_PAGES: usize = 100;
+
+/// What the token needs for each review call, and where it is given.
+const NEEDS_PULL_REQUESTS: &str = "the workflow needs `permissions: pull-requests: write` \
+     (a fine-grained token: Pull requests, read and write)";
+const NEEDS_STATUSES: &str = "the workflow needs `permissions: statuses: write` \
+     (a fine-grained token: Commit statuses, read and write)";
+const NEEDS_CONTENTS: &str =
+    "the workflow needs `permissions: contents: read` (a fine-grained token: Contents, read)";
 
 /// One GitHub repository's API.
 pub struct GitHub {
@@ -167,6 +180,75 @@ struct PublicKeyJson {
 }
 
 #[derive(Deserialize)]
+struct CommentJson {
+    id: u64,
+    #[serde(default)]
+    body: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct BranchJson {
+    commit: BranchCommitJson,
+}
+
+#[derive(Deserialize)]
+struct BranchCommitJson {
+    sha: String,
+}
+
+impl CommentApi for GitHub {
+    const COMMENT_LIMIT: usize = 65_536;
+
+    async fn comments(&self, number: u64) -> Result<Vec<ListedComment>, PlatformError> {
+        let mut comments = Vec::new();
+        for page in 1..=MAX_PAGES {
+            let path = self.repo_path(&format!(
+                "/issues/{number}/comments?per_page={PAGE_SIZE}&page={page}"
+            ));
+            let (call, answer) = expect_permitted(
+                self,
+                (Method::Get, &path, None),
+                &[200],
+                || format!("read the comments of #{number}"),
+                NEEDS_PULL_REQUESTS,
+            )
+            .await?;
+            let listed: Vec<CommentJson> = answer.json(&call)?;
+            let last = listed.len() < PAGE_SIZE;
+            comments.extend(listed.into_iter().map(|c| ListedComment {
+                id: c.id,
+                body: c.body.unwrap_or_default(),
+            }));
+            if last {
+                break;
+            }
+        }
+        Ok(comments)
+    }
+
+    async fn create_comment(&self, number: u64, text: &str) -> Result<u64, PlatformError> {
+        let path = self.repo_path(&format!("/issues/{number}/comments"));
+        let (call, answer) = expect_permitted(
+            self,
+            (Method::Post, &path, Some(&json!({"body": text}))),
+            &[201],
+            || format!("comment on #{number}"),
+            NEEDS_PULL_REQUESTS,
+        )
+        .await?;
+        Ok(answer.json::<CommentJson>(&call)?.id)
+    }
+
+    async fn edit_comment(&self, _number: u64, id: u64, text: &str) -> Result<Edit, PlatformError> {
+        let path = self.repo_path(&format!("/issues/comments/{id}"));
+        let (call, answer) = self
+            .send(Method::Patch, &path, Some(&json!({"body": text})))
+            .await?;
+        review::edit_outcome(&call, &answer)
+    }
+}
+
+#[derive(Deserialize)]
 struct RunJson {
     id: u64,
     status: String,
@@ -276,6 +358,58 @@ impl Platform for GitHub {
             run_id: None,
             url: None,
         })
+    }
+
+    async fn upsert_comment(
+        &self,
+        number: u64,
+        comment: &Comment,
+    ) -> Result<CommentOutcome, PlatformError> {
+        review::upsert(self, number, comment).await
+    }
+
+    async fn set_commit_status(
+        &self,
+        sha: &str,
+        status: &CommitStatus,
+    ) -> Result<(), PlatformError> {
+        let state = match status.state {
+            StatusState::Pending => "pending",
+            StatusState::Success => "success",
+            StatusState::Failure => "failure",
+            StatusState::Error => "error",
+        };
+        let mut body = json!({
+            "state": state,
+            "context": status.context,
+            "description": review::status_description(&status.description),
+        });
+        if let Some(url) = &status.target_url {
+            body["target_url"] = json!(url);
+        }
+        let path = self.repo_path(&format!("/statuses/{}", encode_segment(sha)));
+        expect_permitted(
+            self,
+            (Method::Post, &path, Some(&body)),
+            &[201],
+            || format!("set the status `{}` on {sha}", status.context),
+            NEEDS_STATUSES,
+        )
+        .await?;
+        Ok(())
+    }
+
+    async fn branch_head(&self, branch: &str) -> Result<String, PlatformError> {
+        let path = self.repo_path(&format!("/branches/{}", encode_segment(branch)));
+        let (call, answer) = expect_permitted(
+            self,
+            (Method::Get, &path, None),
+            &[200],
+            || format!("read branch `{branch}`"),
+            NEEDS_CONTENTS,
+        )
+        .await?;
+        Ok(answer.json::<BranchJson>(&call)?.commit.sha)
     }
 
     async fn project_settings(&self) -> Result<Vec<ProjectSetting>, PlatformError> {

@@ -15,14 +15,22 @@ use serde::Deserialize;
 use serde_json::json;
 use tokio::sync::OnceCell;
 
-use crate::retry::{Answer, Api, Method, error_chain};
+use crate::retry::{Answer, Api, Method, error_chain, expect_permitted};
+use crate::review::{self, CommentApi, Edit, ListedComment};
 use crate::{
-    Platform, PlatformError, PlatformKind, ProjectSetting, RetryPolicy, RunStatus, Runner,
-    RunnerCredential, RunnerSpec, Scope, Secret, TriggerRequest, Triggered, base_url,
-    encode_segment,
+    Comment, CommentOutcome, CommitStatus, Platform, PlatformError, PlatformKind, ProjectSetting,
+    RetryPolicy, RunStatus, Runner, RunnerCredential, RunnerSpec, Scope, Secret, StatusState,
+    TriggerRequest, Triggered, base_url, encode_segment,
 };
 
 const PAGE_SIZE: usize = 100;
+
+/// What the token needs for each review call.
+const NEEDS_NOTES: &str = "use a token with the `api` scope of a user with at least the \
+     Reporter role (the job token cannot write merge request notes)";
+const NEEDS_STATUSES: &str =
+    "use a token with the `api` scope of a user with at least the Developer role";
+const NEEDS_READ: &str = "use a token with the `read_api` scope";
 
 /// One GitLab project's API.
 pub struct GitLab {
@@ -233,6 +241,80 @@ struct RunnerJson {
 }
 
 #[derive(Deserialize)]
+struct NoteJson {
+    id: u64,
+    #[serde(default)]
+    body: String,
+    #[serde(default)]
+    system: bool,
+}
+
+#[derive(Deserialize)]
+struct BranchJson {
+    commit: BranchCommitJson,
+}
+
+#[derive(Deserialize)]
+struct BranchCommitJson {
+    id: String,
+}
+
+impl CommentApi for GitLab {
+    const COMMENT_LIMIT: usize = 1_000_000;
+
+    async fn comments(&self, number: u64) -> Result<Vec<ListedComment>, PlatformError> {
+        let mut notes = Vec::new();
+        let mut page: u64 = 1;
+        loop {
+            let path = self.project_path(&format!(
+                "/merge_requests/{number}/notes?sort=asc&order_by=created_at&per_page={PAGE_SIZE}&page={page}"
+            ));
+            let (call, answer) = expect_permitted(
+                self,
+                (Method::Get, &path, None),
+                &[200],
+                || format!("read the notes of !{number}"),
+                NEEDS_NOTES,
+            )
+            .await?;
+            let listed: Vec<NoteJson> = answer.json(&call)?;
+            notes.extend(listed.into_iter().filter(|note| !note.system).map(|note| {
+                ListedComment {
+                    id: note.id,
+                    body: note.body,
+                }
+            }));
+            match answer.next_page.and_then(|next| next.parse::<u64>().ok()) {
+                Some(next) if next > page => page = next,
+                _ => break,
+            }
+        }
+        Ok(notes)
+    }
+
+    async fn create_comment(&self, number: u64, text: &str) -> Result<u64, PlatformError> {
+        let path = self.project_path(&format!("/merge_requests/{number}/notes"));
+        let (call, answer) = expect_permitted(
+            self,
+            (Method::Post, &path, Some(&json!({"body": text}))),
+            &[201],
+            || format!("comment on !{number}"),
+            NEEDS_NOTES,
+        )
+        .await?;
+        Ok(answer.json::<NoteJson>(&call)?.id)
+    }
+
+    async fn edit_comment(&self, number: u64, id: u64, text: &str) -> Result<Edit, PlatformError> {
+        let path = self.project_path(&format!("/merge_requests/{number}/notes/{id}"));
+        let (call, answer) = self
+            .send(Method::Put, &path, Some(&json!({"body": text})))
+            .await?;
+        review::edit_outcome(&call, &answer)
+    }
+}
+
+#[derive(Deserialize)]
 struct PipelineJson {
     id: u64,
     status: String,
@@ -329,6 +411,63 @@ impl Platform for GitLab {
             run_id: Some(pipeline.id),
             url: pipeline.web_url,
         })
+    }
+
+    async fn upsert_comment(
+        &self,
+        number: u64,
+        comment: &Comment,
+    ) -> Result<CommentOutcome, PlatformError> {
+        review::upsert(self, number, comment).await
+    }
+
+    async fn set_commit_status(
+        &self,
+        sha: &str,
+        status: &CommitStatus,
+    ) -> Result<(), PlatformError> {
+        let state = match status.state {
+            StatusState::Pending => "pending",
+            StatusState::Success => "success",
+            StatusState::Failure | StatusState::Error => "failed",
+        };
+        let mut body = json!({
+            "state": state,
+            "name": status.context,
+            "description": review::status_description(&status.description),
+        });
+        if let Some(url) = &status.target_url {
+            body["target_url"] = json!(url);
+        }
+        let path = self.project_path(&format!("/statuses/{}", encode_segment(sha)));
+        let (call, answer) = self.send(Method::Post, &path, Some(&body)).await?;
+        match answer.status {
+            200 | 201 => Ok(()),
+            // Setting the state a status already has is refused as a
+            // transition; the status is as wanted.
+            400 if String::from_utf8_lossy(&answer.body).contains("Cannot transition status") => {
+                Ok(())
+            }
+            403 => Err(PlatformError::Permission {
+                platform: Self::PLATFORM,
+                action: format!("set the status `{}` on {sha}", status.context),
+                needed: NEEDS_STATUSES,
+            }),
+            _ => Err(call.status_error(&answer)),
+        }
+    }
+
+    async fn branch_head(&self, branch: &str) -> Result<String, PlatformError> {
+        let path = self.project_path(&format!("/repository/branches/{}", encode_segment(branch)));
+        let (call, answer) = expect_permitted(
+            self,
+            (Method::Get, &path, None),
+            &[200],
+            || format!("read branch `{branch}`"),
+            NEEDS_READ,
+        )
+        .await?;
+        Ok(answer.json::<BranchJson>(&call)?.commit.id)
     }
 
     async fn project_settings(&self) -> Result<Vec<ProjectSetting>, PlatformError> {

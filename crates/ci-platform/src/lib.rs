@@ -13,6 +13,11 @@
 //! its work. Tokens are held as [`Secret`], whose `Debug` is redacted, and
 //! sent only in headers, so they appear in no URL, log line or error.
 //!
+//! Review feedback ([`Comment`], [`CommitStatus`]) goes on the change and
+//! the commit under review: one comment per purpose, updated in place on
+//! every push; [`Platform::branch_head`] lets a deploy check that it still
+//! runs the reviewed head of its branch.
+//!
 //! [`sync`] sets a list of secrets and variables in order and, when one
 //! fails, says which were set.
 //!
@@ -23,6 +28,7 @@ mod error;
 mod github;
 mod gitlab;
 mod retry;
+mod review;
 mod seal;
 mod secret;
 mod sync;
@@ -33,6 +39,7 @@ pub use error::PlatformError;
 pub use github::GitHub;
 pub use gitlab::GitLab;
 pub use retry::RetryPolicy;
+pub use review::{Comment, CommentOutcome, CommitStatus, STATUS_DESCRIPTION_LIMIT, StatusState};
 pub use seal::seal;
 pub use secret::Secret;
 pub use sync::{ItemKind, SyncError, SyncItem, sync};
@@ -216,6 +223,26 @@ pub trait Platform: Send + Sync {
     /// deployment jobs", a 12 h job timeout, Auto DevOps off), each with its
     /// current value. [`PlatformError::Unsupported`] on GitHub.
     async fn project_settings(&self) -> Result<Vec<ProjectSetting>, PlatformError>;
+
+    /// Keeps one comment per [`Comment::marker`] on pull request (GitHub)
+    /// or merge request (GitLab) `number`: the newest one carrying the
+    /// marker that the token may edit gets the new text, else one is added.
+    /// A 403 names the permission the token lacks.
+    async fn upsert_comment(
+        &self,
+        number: u64,
+        comment: &Comment,
+    ) -> Result<CommentOutcome, PlatformError>;
+
+    /// Sets a status on commit `sha`; one of the same context replaces it.
+    async fn set_commit_status(
+        &self,
+        sha: &str,
+        status: &CommitStatus,
+    ) -> Result<(), PlatformError>;
+
+    /// The commit at the head of `branch` now.
+    async fn branch_head(&self, branch: &str) -> Result<String, PlatformError>;
 
     /// Sets the settings of [`Platform::project_settings`] that differ, in
     /// one call, and returns those it changed (with their former value as

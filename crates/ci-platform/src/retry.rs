@@ -209,6 +209,29 @@ pub(crate) trait Api: Sync {
     }
 }
 
+/// [`Api::expect`] for calls whose 403 means the token lacks a permission:
+/// the error then says which (`needed`) rather than only the status.
+pub(crate) async fn expect_permitted<A: Api + ?Sized>(
+    api: &A,
+    (method, path, body): (Method, &str, Option<&serde_json::Value>),
+    expected: &[u16],
+    action: impl FnOnce() -> String,
+    needed: &'static str,
+) -> Result<(Call, Answer), PlatformError> {
+    let (call, answer) = api.send(method, path, body).await?;
+    if expected.contains(&answer.status) {
+        Ok((call, answer))
+    } else if answer.status == 403 {
+        Err(PlatformError::Permission {
+            platform: A::PLATFORM,
+            action: action(),
+            needed,
+        })
+    } else {
+        Err(call.status_error(&answer))
+    }
+}
+
 /// Reads a `Retry-After` header: seconds, or an HTTP date (then the wait is
 /// unknown here and the backoff is used).
 fn parse_retry_after(value: &str) -> Option<Duration> {
