@@ -31,6 +31,7 @@ use kayobe_config::repo::ConfigRepo;
 use kayobe_config::value::Value;
 use kayobe_config::vars_file::{self, VarsFileError};
 use kayobe_config::vault::{self, VaultSecret};
+use kayobe_stdx::escape_line;
 use rayon::prelude::*;
 
 use crate::DiffError;
@@ -119,6 +120,14 @@ pub enum Warning {
         /// The file, relative to the repository root.
         path: PathBuf,
     },
+    /// A symbolic link of a revision whose target leaves the revision: it
+    /// was not followed, so whatever it names on the runner was not read.
+    LinkOutOfRevision {
+        /// The link, relative to the repository root.
+        path: PathBuf,
+        /// Its target.
+        target: PathBuf,
+    },
 }
 
 impl std::fmt::Display for Warning {
@@ -130,6 +139,14 @@ impl std::fmt::Display for Warning {
                  a digest here, but the shell config-diff would show its ciphertext: add it to \
                  KAYOBE_CONFIG_VAULTED_FILES_PATHS_EXTRA in .automation.conf/config.sh",
                 path.display()
+            ),
+            Self::LinkOutOfRevision { path, target } => write!(
+                f,
+                "{} -> {}: the link leaves the revision, so it was not followed and what it names \
+                 was not read (config-diff reads a revision as data); commit the file itself, or a \
+                 relative link to a file inside the repository",
+                escape_line(&path.to_string_lossy()),
+                escape_line(&target.to_string_lossy())
             ),
         }
     }

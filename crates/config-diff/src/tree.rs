@@ -100,8 +100,43 @@ pub fn diff_dirs_with_progress(
     new: &Path,
     progress: &dyn Progress,
 ) -> Result<TreeDiff, DiffError> {
-    let (old_entries, new_entries) = rayon::join(|| walk(old), || walk(new));
-    let (old_entries, new_entries) = (old_entries?, new_entries?);
+    diff_trees(&Tree::at(old), &Tree::at(new), progress)
+}
+
+/// A tree to diff: the files under `root`, plus entries that are shown by
+/// a text standing for them rather than read (a link out of a revision, a
+/// submodule's commit), by path relative to `root`.
+#[derive(Debug, Clone)]
+pub struct Tree<'a> {
+    /// Where the files are.
+    pub root: &'a Path,
+    /// (path, the text standing for it) of entries not on disk.
+    pub shown: Vec<(PathBuf, String)>,
+}
+
+impl<'a> Tree<'a> {
+    /// The files under `root`, nothing more.
+    pub fn at(root: &'a Path) -> Self {
+        Self {
+            root,
+            shown: Vec::new(),
+        }
+    }
+}
+
+/// Diffs `old` against `new`, telling `progress` about each compared path.
+pub fn diff_trees(old: &Tree, new: &Tree, progress: &dyn Progress) -> Result<TreeDiff, DiffError> {
+    let (old_entries, new_entries) = rayon::join(|| walk(old.root), || walk(new.root));
+    let (mut old_entries, mut new_entries) = (old_entries?, new_entries?);
+    let shown = |tree: &Tree| {
+        tree.shown
+            .iter()
+            .map(|(path, text)| (path.clone(), Entry::Shown { text: text.clone() }))
+            .collect::<Vec<_>>()
+    };
+    old_entries.extend(shown(old));
+    new_entries.extend(shown(new));
+    let (old, new) = (old.root, new.root);
     let mut paths: BTreeMap<&Path, (Option<&Entry>, Option<&Entry>)> = BTreeMap::new();
     for (path, entry) in &old_entries {
         paths.entry(path).or_default().0 = Some(entry);
@@ -141,6 +176,10 @@ enum Entry {
     File,
     /// A symbolic link, by target (never followed).
     Symlink { target: PathBuf },
+    /// Something shown by a text standing for it, never read: an entry not
+    /// on disk, or a FIFO, socket or device (reading one could block or
+    /// never end).
+    Shown { text: String },
 }
 
 /// Every file and symbolic link under `root`, by path relative to it.
@@ -194,8 +233,15 @@ fn walk_dir<'scope>(
                 Ok(target) => here.push((path, Entry::Symlink { target })),
                 Err(source) => return fail(source, &entry.path()),
             }
-        } else {
+        } else if kind.is_file() {
             here.push((path, Entry::File));
+        } else {
+            here.push((
+                path,
+                Entry::Shown {
+                    text: special_text(kind),
+                },
+            ));
         }
     }
     found.lock().expect("no walker panicked").extend(here);
@@ -232,6 +278,7 @@ impl Content {
 fn read(root: &Path, path: &Path, entry: &Entry) -> Result<Vec<u8>, DiffError> {
     match entry {
         Entry::Symlink { target } => Ok(symlink_text(target).into_bytes()),
+        Entry::Shown { text } => Ok(text.clone().into_bytes()),
         Entry::File => {
             let full = root.join(path);
             std::fs::read(&full).map_err(|source| DiffError::ReadTree { path: full, source })
@@ -240,8 +287,28 @@ fn read(root: &Path, path: &Path, entry: &Entry) -> Result<Vec<u8>, DiffError> {
 }
 
 /// The text a symbolic link stands for in a diff.
-fn symlink_text(target: &Path) -> String {
+pub fn symlink_text(target: &Path) -> String {
     format!("symlink to {}\n", target.display())
+}
+
+/// The text a submodule stands for in a diff, as `git diff` shows one.
+pub fn submodule_text(commit: &str) -> String {
+    format!("Subproject commit {commit}\n")
+}
+
+/// The text a FIFO, socket or device stands for in a diff.
+fn special_text(kind: std::fs::FileType) -> String {
+    use std::os::unix::fs::FileTypeExt;
+    let what = if kind.is_fifo() {
+        "FIFO"
+    } else if kind.is_socket() {
+        "socket"
+    } else if kind.is_char_device() {
+        "character device"
+    } else {
+        "block device"
+    };
+    format!("special file ({what}), not read\n")
 }
 
 /// `sha256:HEX` of `bytes`.
