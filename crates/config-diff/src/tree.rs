@@ -21,6 +21,43 @@ use crate::DiffError;
 /// How many unchanged lines a unified diff shows around each change (as `diff -u`).
 const CONTEXT_LINES: usize = 3;
 
+/// The environment variable setting how many lines (old and new together,
+/// after the common head and tail) one file's unified diff may compare.
+pub const MAX_DIFF_LINES_VAR: &str = "KAYOBE_AUTOMATION_DIFF_MAX_LINES";
+
+/// The diff budget unless [`MAX_DIFF_LINES_VAR`] says otherwise. Myers'
+/// diff takes time proportional to the lines compared times the lines
+/// changed: a reversed 160 000-line file took minutes. Past this, a file is
+/// [`FileChange::Summarised`]; within it, a diff takes seconds at worst.
+pub const DEFAULT_MAX_DIFF_LINES: usize = 40_000;
+
+/// The diff budget, in lines (see [`MAX_DIFF_LINES_VAR`]).
+pub fn max_diff_lines() -> usize {
+    std::env::var(MAX_DIFF_LINES_VAR)
+        .ok()
+        .and_then(|text| text.trim().parse().ok())
+        .unwrap_or(DEFAULT_MAX_DIFF_LINES)
+}
+
+/// How many lines of `old` and `new` a diff must compare: all but the
+/// common leading and trailing lines.
+fn lines_to_compare(old: &str, new: &str) -> usize {
+    let old_lines: Vec<&str> = old.split_inclusive('\n').collect();
+    let new_lines: Vec<&str> = new.split_inclusive('\n').collect();
+    let head = old_lines
+        .iter()
+        .zip(&new_lines)
+        .take_while(|(a, b)| a == b)
+        .count();
+    let tail = old_lines[head..]
+        .iter()
+        .rev()
+        .zip(new_lines[head..].iter().rev())
+        .take_while(|(a, b)| a == b)
+        .count();
+    old_lines.len() + new_lines.len() - 2 * (head + tail)
+}
+
 /// How one file differs between the old and the new tree.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum FileChange {
@@ -38,6 +75,18 @@ pub enum FileChange {
     Changed {
         /// The unified diff, headers `--- a/PATH` and `+++ b/PATH` first.
         unified: String,
+    },
+    /// A text file whose changed region is too large to diff within the
+    /// budget ([`MAX_DIFF_LINES_VAR`]): shown by line counts and digests.
+    Summarised {
+        /// The old file's line count.
+        old_lines: usize,
+        /// The new file's line count.
+        new_lines: usize,
+        /// The old file's digest (`sha256:HEX`).
+        old: String,
+        /// The new file's digest.
+        new: String,
     },
     /// A binary file that was added, removed or changed, by digest
     /// (`sha256:HEX`); `None` on the side that does not have it.
@@ -336,9 +385,20 @@ fn compare(
         (None, None) => None,
         (None, Some(Content::Text(text))) => Some(FileChange::Added { text }),
         (Some(Content::Text(text)), None) => Some(FileChange::Removed { text }),
-        (Some(Content::Text(a)), Some(Content::Text(b))) => Some(FileChange::Changed {
-            unified: unified(path, &a, &b),
-        }),
+        (Some(Content::Text(a)), Some(Content::Text(b))) => {
+            if lines_to_compare(&a, &b) > max_diff_lines() {
+                Some(FileChange::Summarised {
+                    old_lines: a.lines().count(),
+                    new_lines: b.lines().count(),
+                    old: digest(a.as_bytes()),
+                    new: digest(b.as_bytes()),
+                })
+            } else {
+                Some(FileChange::Changed {
+                    unified: unified(path, &a, &b),
+                })
+            }
+        }
         (old_content, new_content) => Some(FileChange::Binary {
             old: old_content.as_ref().map(Content::digest),
             new: new_content.as_ref().map(Content::digest),
@@ -348,7 +408,7 @@ fn compare(
 
 /// The unified diff of `old` and `new`, as `diff -u a/PATH b/PATH` without timestamps.
 pub fn unified(path: &Path, old: &str, new: &str) -> String {
-    let shown = path.display();
+    let shown = kayobe_stdx::escape_line(&path.to_string_lossy()).into_owned();
     TextDiff::from_lines(old, new)
         .unified_diff()
         .context_radius(CONTEXT_LINES)

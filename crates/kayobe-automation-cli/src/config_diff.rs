@@ -3,7 +3,7 @@
 //! container), compared between two git revisions, secrets masked.
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use kayobe_automation::config::vault::VaultSecret;
@@ -11,6 +11,7 @@ use kayobe_automation::diff::{
     ConfigDiff, GenerateOptions, diff_generated, diff_revisions_with_progress, html, render,
 };
 use kayobe_automation::runtime::connect_docker;
+use kayobe_stdx::{OutputOptions, escape_line, write_output};
 use miette::IntoDiagnostic;
 
 use crate::global::Global;
@@ -87,7 +88,7 @@ pub fn run(global: &Global, args: Args) -> miette::Result<ExitCode> {
         .into_diagnostic()?
     };
     for warning in &diff.warnings {
-        eprintln!("warning: {warning}");
+        eprintln!("warning: {}", escape_line(&warning.to_string()));
     }
     let output = match args.format {
         Format::Text => render::text(&diff),
@@ -99,7 +100,9 @@ pub fn run(global: &Global, args: Args) -> miette::Result<ExitCode> {
         Format::Html => html::page(&diff),
     };
     match &args.out {
-        Some(path) => write_atomically(path, output.as_bytes())?,
+        Some(path) => {
+            write_output(path, output.as_bytes(), &OutputOptions::public()).into_diagnostic()?
+        }
         None => std::io::stdout()
             .lock()
             .write_all(output.as_bytes())
@@ -146,15 +149,4 @@ fn generated_diff(
         .await
         .into_diagnostic()
     })
-}
-
-/// Writes `path` through a temporary file beside it and a rename, so a reader
-/// never sees half a diff.
-fn write_atomically(path: &Path, contents: &[u8]) -> miette::Result<()> {
-    let mut name = path.file_name().unwrap_or_default().to_os_string();
-    name.push(".tmp");
-    let temporary = path.with_file_name(name);
-    std::fs::write(&temporary, contents)
-        .and_then(|()| std::fs::rename(&temporary, path))
-        .map_err(|error| miette::miette!("could not write {}: {error}", path.display()))
 }

@@ -100,3 +100,154 @@ fn config_diff_never_follows_a_link_out_of_the_revision() {
         assert!(stdout.contains("symlink to"), "{stdout}");
     }
 }
+
+/// Runs `command`, failing the test if it takes longer than `seconds`.
+fn within(seconds: u64, command: &mut Command) -> Output {
+    let child = command
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let id = child.id();
+    let (done, wait) = std::sync::mpsc::channel();
+    std::thread::spawn(move || done.send(child.wait_with_output().unwrap()));
+    match wait.recv_timeout(std::time::Duration::from_secs(seconds)) {
+        Ok(output) => output,
+        Err(_) => {
+            // Only the child this test started.
+            let _ = Command::new("kill").args(["-9", &id.to_string()]).status();
+            panic!("still running after {seconds} s");
+        }
+    }
+}
+
+/// Item 5: a YAML alias bomb in `group_vars` is a located error naming the
+/// limit, in moments and little memory.
+#[test]
+fn a_yaml_alias_bomb_is_refused_with_the_limit_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = example_history(dir.path());
+    let mut bomb = String::from(
+        "a: &a [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"]\n",
+    );
+    for (name, previous) in ["b", "c", "d", "e", "f", "g", "h", "i"]
+        .iter()
+        .zip(["a", "b", "c", "d", "e", "f", "g", "h"])
+    {
+        let aliases = vec![format!("*{previous}"); 9].join(",");
+        bomb.push_str(&format!("{name}: &{name} [{aliases}]\n"));
+    }
+    assert!(bomb.len() < 600);
+    std::fs::write(
+        repo.join("etc/kayobe/inventory/group_vars/controllers/bomb.yml"),
+        bomb,
+    )
+    .unwrap();
+    commit(&repo, "bomb");
+    let output = within(
+        60,
+        cli(&repo).args([
+            "--vault-password-file",
+            ".vault-password",
+            "config-diff",
+            "--base",
+            "base",
+            "--target",
+            "bomb",
+        ]),
+    );
+    let stderr = text(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("controllers/bomb.yml:"), "{stderr}");
+    assert!(
+        stderr.contains("KAYOBE_AUTOMATION_YAML_ALIAS_BUDGET_MIB"),
+        "{stderr}"
+    );
+}
+
+/// Item 5: host ranges are bounded per file and per inventory.
+#[test]
+fn host_ranges_are_bounded_per_file_and_per_inventory() {
+    let dir = tempfile::tempdir().unwrap();
+    let inventory = dir.path().join("inventory");
+    std::fs::create_dir(&inventory).unwrap();
+    // Ten 150-byte-ish lines of a million names each: one file.
+    let lines: String = (0..10)
+        .map(|i| format!("[g{i}]\nh{i}[0:999999]\n"))
+        .collect();
+    std::fs::write(inventory.join("hosts"), lines).unwrap();
+    let list = |extra: &[(&str, &str)]| {
+        let mut command = cli(dir.path());
+        command.args(["inventory", "list", "--inventory", "inventory"]);
+        for (name, value) in extra {
+            command.env(name, value);
+        }
+        within(60, &mut command)
+    };
+    let output = list(&[]);
+    let stderr = text(&output.stderr);
+    assert_ne!(output.status.code(), Some(0), "{stderr}");
+    assert!(stderr.contains("hosts:2:"), "{stderr}");
+    assert!(
+        stderr.contains("KAYOBE_AUTOMATION_MAX_HOSTS_PER_FILE"),
+        "{stderr}"
+    );
+
+    // Files each within their budget, together over the inventory's.
+    std::fs::write(inventory.join("hosts"), "[a]\na[0:799]\n").unwrap();
+    std::fs::write(inventory.join("more"), "[b]\nb[0:799]\n").unwrap();
+    let limits = [
+        ("KAYOBE_AUTOMATION_MAX_HOSTS_PER_FILE", "1000"),
+        ("KAYOBE_AUTOMATION_MAX_HOSTS_PER_INVENTORY", "1500"),
+    ];
+    let output = list(&limits);
+    let stderr = text(&output.stderr);
+    assert_ne!(output.status.code(), Some(0), "{stderr}");
+    assert!(stderr.contains("more:2:"), "{stderr}");
+    assert!(
+        stderr.contains("KAYOBE_AUTOMATION_MAX_HOSTS_PER_INVENTORY"),
+        "{stderr}"
+    );
+    // Raised, the same inventory reads.
+    let output = list(&[
+        limits[0],
+        ("KAYOBE_AUTOMATION_MAX_HOSTS_PER_INVENTORY", "1600"),
+    ]);
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+}
+
+/// Item 5: the text diff is bounded: a reversed 160 000-line file is
+/// summarised by line counts and digests within seconds.
+#[test]
+fn a_huge_text_change_is_summarised_not_diffed_for_minutes() {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = example_history(dir.path());
+    let file = repo.join("etc/kayobe/kolla/config/big.conf");
+    let lines: Vec<String> = (0..160_000).map(|n| format!("line {n}\n")).collect();
+    std::fs::write(&file, lines.concat()).unwrap();
+    commit(&repo, "forward");
+    std::fs::write(&file, lines.iter().rev().cloned().collect::<String>()).unwrap();
+    commit(&repo, "reversed");
+    let output = within(
+        60,
+        cli(&repo).args([
+            "--vault-password-file",
+            ".vault-password",
+            "config-diff",
+            "--base",
+            "forward",
+            "--target",
+            "reversed",
+        ]),
+    );
+    let stdout = text(&output.stdout);
+    assert_eq!(output.status.code(), Some(1), "{}", text(&output.stderr));
+    assert!(
+        stdout.contains("changed, 160000 -> 160000 lines (sha256:"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("KAYOBE_AUTOMATION_DIFF_MAX_LINES"),
+        "{stdout}"
+    );
+}

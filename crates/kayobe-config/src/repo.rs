@@ -584,7 +584,10 @@ mod tests {
         // revision must not make the reader layer the runner's files.
         let dir = repo_with_environments(&[("prod", "[\"../../..\"]")]);
         let error = ConfigRepo::open(&dir.path().join("etc/kayobe"), Some("prod")).unwrap_err();
-        assert!(matches!(&error, RepoError::BadEnvironmentName(name) if name == "../../.."), "{error}");
+        assert!(
+            matches!(&error, RepoError::BadEnvironmentName(name) if name == "../../.."),
+            "{error}"
+        );
     }
 
     #[test]
