@@ -507,6 +507,21 @@ mod tests {
     }
 
     #[test]
+    fn a_change_past_the_budget_is_summarised() {
+        let old: String = (0..DEFAULT_MAX_DIFF_LINES).map(|n| format!("{n}\n")).collect();
+        let new: String = (0..DEFAULT_MAX_DIFF_LINES).rev().map(|n| format!("{n}\n")).collect();
+        assert!(lines_to_compare(&old, &new) > DEFAULT_MAX_DIFF_LINES);
+        assert_eq!(lines_to_compare("a\nb\nc\n", "a\nx\nc\n"), 2);
+        let (old_dir, new_dir) = (tree(&[("f", old.as_bytes())]), tree(&[("f", new.as_bytes())]));
+        let diff = diff_dirs(old_dir.path(), new_dir.path()).unwrap();
+        assert!(matches!(
+            &diff.files[0].change,
+            FileChange::Summarised { old_lines, new_lines, .. }
+                if *old_lines == DEFAULT_MAX_DIFF_LINES && *new_lines == DEFAULT_MAX_DIFF_LINES
+        ));
+    }
+
+    #[test]
     fn a_missing_tree_is_an_error_naming_it() {
         let new = tree(&[]);
         let missing = new.path().join("nope");
@@ -626,6 +641,10 @@ mod tests {
                         let old_text = std::str::from_utf8(&old[&path]).unwrap();
                         let patched = patch(old_text, unified);
                         applied.insert(path, digest(patched.as_bytes()));
+                    }
+                    FileChange::Summarised { old: before, new: after, .. } => {
+                        prop_assert_eq!(Some(before), applied.get(&path));
+                        applied.insert(path, after.clone());
                     }
                     FileChange::Binary { old: before, new: after } => {
                         prop_assert_eq!(before, &applied.get(&path).cloned());
