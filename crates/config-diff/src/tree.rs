@@ -508,11 +508,19 @@ mod tests {
 
     #[test]
     fn a_change_past_the_budget_is_summarised() {
-        let old: String = (0..DEFAULT_MAX_DIFF_LINES).map(|n| format!("{n}\n")).collect();
-        let new: String = (0..DEFAULT_MAX_DIFF_LINES).rev().map(|n| format!("{n}\n")).collect();
+        let old: String = (0..DEFAULT_MAX_DIFF_LINES)
+            .map(|n| format!("{n}\n"))
+            .collect();
+        let new: String = (0..DEFAULT_MAX_DIFF_LINES)
+            .rev()
+            .map(|n| format!("{n}\n"))
+            .collect();
         assert!(lines_to_compare(&old, &new) > DEFAULT_MAX_DIFF_LINES);
         assert_eq!(lines_to_compare("a\nb\nc\n", "a\nx\nc\n"), 2);
-        let (old_dir, new_dir) = (tree(&[("f", old.as_bytes())]), tree(&[("f", new.as_bytes())]));
+        let (old_dir, new_dir) = (
+            tree(&[("f", old.as_bytes())]),
+            tree(&[("f", new.as_bytes())]),
+        );
         let diff = diff_dirs(old_dir.path(), new_dir.path()).unwrap();
         assert!(matches!(
             &diff.files[0].change,

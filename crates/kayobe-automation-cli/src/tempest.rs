@@ -179,17 +179,21 @@ fn run_container(
         run::run_tempest(&docker, plan, openrc, options, |line| eprintln!("{line}")).await
     })?;
     let mut stdout = std::io::stdout().lock();
-    write!(stdout, "{}", escape_text(&outcome.report.summary.to_string()))
-        .and_then(|()| {
-            writeln!(
-                stdout,
-                "Artefacts: {} (container exit code {})",
-                options.output_dir.display(),
-                outcome.exit_code
-            )
-        })
-        .and_then(|()| stdout.flush())
-        .map_err(TempestCommandError::Stdout)?;
+    write!(
+        stdout,
+        "{}",
+        escape_text(&outcome.report.summary.to_string())
+    )
+    .and_then(|()| {
+        writeln!(
+            stdout,
+            "Artefacts: {} (container exit code {})",
+            options.output_dir.display(),
+            outcome.exit_code
+        )
+    })
+    .and_then(|()| stdout.flush())
+    .map_err(TempestCommandError::Stdout)?;
     if let Some(error) = outcome.report.stream_error {
         return Err(TempestCommandError::Stream {
             path: outcome.stream,
@@ -215,10 +219,12 @@ fn report(stream: PathBuf, paths: ReportPaths) -> Result<ExitCode, TempestComman
         )
     };
     let mut source = BufReader::with_capacity(64 * 1024, source);
-    let head = source.fill_buf().map_err(|source| TempestCommandError::Open {
-        path: stream.clone(),
-        source,
-    })?;
+    let head = source
+        .fill_buf()
+        .map_err(|source| TempestCommandError::Open {
+            path: stream.clone(),
+            source,
+        })?;
     if looks_like_v1(head) {
         return Err(TempestCommandError::SubunitV1 { path: stream });
     }

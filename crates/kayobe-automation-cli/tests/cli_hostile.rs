@@ -4,11 +4,12 @@
 //! temporary directory; the special files are FIFOs and devices it makes
 //! there.
 
-use std::os::unix::fs::symlink;
+use std::os::unix::fs::{FileTypeExt, MetadataExt, symlink};
 use std::path::Path;
 use std::process::{Command, Output};
 
-use kayobe_automation_tests::{commit, copy_dir, example_repo, git_init};
+use kayobe_automation::tempest::subunit::{FileChunk, Packet, Status, Timestamp, write_packet};
+use kayobe_automation_tests::{commit, copy_dir, example_repo, git, git_init, tool};
 
 /// What a file outside the repository holds: it must never be printed.
 const HOST_SECRET: &str = "host_only_secret: runner-shadow-line-4e1f";
@@ -250,4 +251,425 @@ fn a_huge_text_change_is_summarised_not_diffed_for_minutes() {
         stdout.contains("KAYOBE_AUTOMATION_DIFF_MAX_LINES"),
         "{stdout}"
     );
+}
+
+/// `mkfifo PATH` / `mknod PATH c 1 3` (a null device, as root) inside a test's directory.
+fn make_special(args: &[&str]) {
+    let status = Command::new(args[0]).args(&args[1..]).status().unwrap();
+    assert!(status.success(), "{args:?}");
+}
+
+/// Reads everything written to the FIFO at `path`, on a thread.
+fn read_fifo(path: &Path) -> std::thread::JoinHandle<Vec<u8>> {
+    let path = path.to_path_buf();
+    std::thread::spawn(move || std::fs::read(path).unwrap())
+}
+
+fn is_root() -> bool {
+    std::fs::metadata("/proc/self").is_ok_and(|m| m.uid() == 0)
+}
+
+/// A directory holding `password` (the vault password) and `secret.yml`,
+/// vaulted with it through the CLI.
+fn vault_dir() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("password"), "hostile-test-password\n").unwrap();
+    std::fs::write(dir.path().join("secret.yml"), "plaintext_secret: 4e1f\n").unwrap();
+    let output = vault(dir.path(), &["encrypt", "secret.yml"]);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    dir
+}
+
+fn vault(dir: &Path, args: &[&str]) -> Output {
+    cli(dir)
+        .args(["--vault-password-file", "password", "vault"])
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn kind(path: &Path) -> std::fs::FileType {
+    std::fs::symlink_metadata(path).unwrap().file_type()
+}
+
+/// Item 3: outputs write through FIFOs and devices, follow links, keep
+/// plaintext private, and never overwrite an input.
+#[test]
+fn outputs_write_through_special_files_and_follow_links() {
+    let dir = vault_dir();
+    let here = dir.path();
+
+    // `--output` a link to a FIFO (what `/dev/stdout` is on a pipe): the
+    // reader gets the plaintext, the link and the FIFO stay.
+    make_special(&["mkfifo", here.join("fifo").to_str().unwrap()]);
+    symlink("fifo", here.join("stdout")).unwrap();
+    let reader = read_fifo(&here.join("fifo"));
+    let output = vault(here, &["decrypt", "secret.yml", "--output", "stdout"]);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    assert_eq!(reader.join().unwrap(), b"plaintext_secret: 4e1f\n");
+    assert!(kind(&here.join("stdout")).is_symlink() && kind(&here.join("fifo")).is_fifo());
+
+    // `--output` a link to a regular file: the file gets the plaintext at
+    // 0600 whatever its mode was, the link stays a link.
+    std::fs::write(here.join("plain.yml"), "old\n").unwrap();
+    std::fs::set_permissions(
+        here.join("plain.yml"),
+        std::os::unix::fs::PermissionsExt::from_mode(0o644),
+    )
+    .unwrap();
+    symlink("plain.yml", here.join("plain-link")).unwrap();
+    let output = vault(here, &["decrypt", "secret.yml", "--output", "plain-link"]);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    assert!(kind(&here.join("plain-link")).is_symlink());
+    assert_eq!(
+        std::fs::read_to_string(here.join("plain.yml")).unwrap(),
+        "plaintext_secret: 4e1f\n"
+    );
+    assert_eq!(
+        std::fs::metadata(here.join("plain.yml")).unwrap().mode() & 0o777,
+        0o600
+    );
+
+    // `--output` naming the input is refused and the input is intact.
+    let before = std::fs::read(here.join("secret.yml")).unwrap();
+    let output = vault(here, &["decrypt", "secret.yml", "--output", "secret.yml"]);
+    assert_eq!(output.status.code(), Some(2), "{}", text(&output.stderr));
+    assert!(
+        text(&output.stderr).contains("input"),
+        "{}",
+        text(&output.stderr)
+    );
+    assert_eq!(std::fs::read(here.join("secret.yml")).unwrap(), before);
+
+    if !is_root() {
+        eprintln!("note: not root: the device cases need mknod");
+        return;
+    }
+    // A 0666 device (made here, never the machine's /dev/null): written
+    // through, it stays a device; no world-readable plaintext file appears.
+    make_special(&[
+        "mknod",
+        "-m",
+        "0666",
+        here.join("null").to_str().unwrap(),
+        "c",
+        "1",
+        "3",
+    ]);
+    let output = vault(here, &["decrypt", "secret.yml", "--output", "null"]);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    assert!(kind(&here.join("null")).is_char_device());
+    // Encrypting the device in place writes through it too.
+    let output = vault(here, &["encrypt", "null"]);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    assert!(kind(&here.join("null")).is_char_device());
+}
+
+/// Item 3: `config-diff --out` and `tempest report --junit/--html` use the
+/// same writer: through a FIFO, and never over the input stream.
+#[test]
+fn report_outputs_write_through_fifos_and_refuse_their_input() {
+    let dir = tempfile::tempdir().unwrap();
+    let here = dir.path();
+    let stream = subunit(&[("ok", Status::Success, None)]);
+    std::fs::write(here.join("run.subunit"), &stream).unwrap();
+    let output = tempest_report(here, &["run.subunit", "--junit", "run.subunit"]);
+    assert_eq!(output.status.code(), Some(2), "{}", text(&output.stderr));
+    assert_eq!(std::fs::read(here.join("run.subunit")).unwrap(), stream);
+
+    make_special(&["mkfifo", here.join("junit").to_str().unwrap()]);
+    let reader = read_fifo(&here.join("junit"));
+    let output = tempest_report(here, &["run.subunit", "--junit", "junit"]);
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    assert!(
+        text(&reader.join().unwrap()).contains("<testcase classname=\"pkg.T\" name=\"test_ok\"")
+    );
+    assert!(kind(&here.join("junit")).is_fifo());
+
+    let repo = example_history(here);
+    make_special(&["mkfifo", here.join("diff").to_str().unwrap()]);
+    let reader = read_fifo(&here.join("diff"));
+    let out = here.join("diff");
+    let output = config_diff(
+        &repo,
+        &[
+            "--base",
+            "base",
+            "--target",
+            "base",
+            "--out",
+            out.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    assert_eq!(reader.join().unwrap(), b"");
+    assert!(kind(&out).is_fifo());
+}
+
+/// Item 4: a bare password file name is a file in the current directory,
+/// run from there when executable, as `ansible-vault` runs it.
+#[test]
+fn a_bare_password_file_name_runs_the_file_not_a_command_from_path() {
+    let dir = tempfile::tempdir().unwrap();
+    let here = dir.path();
+    // Named like a command every machine has.
+    std::fs::write(here.join("hostname"), "#!/bin/sh\necho from-the-file\n").unwrap();
+    std::fs::set_permissions(
+        here.join("hostname"),
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )
+    .unwrap();
+    std::fs::write(here.join("plain-password"), "from-the-file\n").unwrap();
+    std::fs::write(here.join("data.yml"), "x: 1\n").unwrap();
+    let output = cli(here)
+        .args([
+            "--vault-password-file",
+            "hostname",
+            "vault",
+            "encrypt",
+            "data.yml",
+        ])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let output = cli(here)
+        .args([
+            "--vault-password-file",
+            "plain-password",
+            "vault",
+            "view",
+            "data.yml",
+        ])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    assert_eq!(text(&output.stdout), "x: 1\n");
+    // ansible-vault reads the same name the same way.
+    if let Some(ansible_vault) = tool("ansible-vault") {
+        let output = Command::new(ansible_vault)
+            .current_dir(here)
+            .args(["view", "--vault-password-file", "hostname", "data.yml"])
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "{}", text(&output.stderr));
+        assert_eq!(text(&output.stdout), "x: 1\n");
+    }
+}
+
+/// A subunit v2 stream of tests `pkg.T.test_<name>`.
+fn subunit(tests: &[(&str, Status, Option<&str>)]) -> Vec<u8> {
+    let mut bytes = Vec::new();
+    for (index, (name, status, traceback)) in tests.iter().enumerate() {
+        let id = format!("pkg.T.test_{name}");
+        let seconds = 1_700_000_000 + index as u32;
+        let packet = |status, seconds, file| Packet {
+            status,
+            test_id: Some(&id),
+            timestamp: Some(Timestamp { seconds, nanos: 0 }),
+            file,
+            ..Packet::default()
+        };
+        write_packet(&mut bytes, &packet(Status::InProgress, seconds, None)).unwrap();
+        let file = traceback.map(|text| FileChunk {
+            name: "traceback",
+            content: text.as_bytes(),
+        });
+        write_packet(&mut bytes, &packet(*status, seconds + 1, file)).unwrap();
+    }
+    bytes
+}
+
+fn tempest_report(dir: &Path, args: &[&str]) -> Output {
+    cli(dir)
+        .args(["tempest", "report"])
+        .args(args)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap()
+}
+
+/// Item 6: no test, zeros, or subunit v1 is never a pass; control
+/// characters from test names never reach the terminal.
+#[test]
+fn tempest_report_has_no_false_green() {
+    let dir = tempfile::tempdir().unwrap();
+    let here = dir.path();
+    std::fs::write(here.join("empty"), "").unwrap();
+    std::fs::write(here.join("zeros"), vec![0u8; 8 << 20]).unwrap();
+    for stream in ["empty", "zeros"] {
+        let output = tempest_report(here, &[stream]);
+        assert_eq!(
+            output.status.code(),
+            Some(2),
+            "{stream}: {}",
+            text(&output.stderr)
+        );
+        assert!(
+            text(&output.stderr).contains("no tests found"),
+            "{}",
+            text(&output.stderr)
+        );
+    }
+    let v1 = "test: pkg.T.test_broken\nfailure: pkg.T.test_broken [\nTraceback: boom\n]\n";
+    std::fs::write(here.join("v1"), v1).unwrap();
+    let output = tempest_report(here, &["v1"]);
+    assert_eq!(output.status.code(), Some(2), "{}", text(&output.stderr));
+    assert!(
+        text(&output.stderr).contains("subunit-1to2"),
+        "{}",
+        text(&output.stderr)
+    );
+    // The advice works: converted, the failure is reported as one.
+    if let Some(convert) = tool("subunit-1to2") {
+        let converted = Command::new(convert)
+            .stdin(std::fs::File::open(here.join("v1")).unwrap())
+            .output()
+            .unwrap();
+        std::fs::write(here.join("v2"), converted.stdout).unwrap();
+        let output = tempest_report(here, &["v2"]);
+        assert_eq!(output.status.code(), Some(1), "{}", text(&output.stderr));
+        assert!(text(&output.stdout).contains("test_broken"));
+    }
+
+    let hostile = subunit(&[(
+        "x\x1b]0;owned\x07\x1b[2J",
+        Status::Fail,
+        Some("boom\x1b[31m\u{9b}1m"),
+    )]);
+    std::fs::write(here.join("hostile"), hostile).unwrap();
+    let output = tempest_report(here, &["hostile"]);
+    assert_eq!(output.status.code(), Some(1), "{}", text(&output.stderr));
+    let stdout = text(&output.stdout);
+    assert!(
+        !stdout.contains('\x1b') && !stdout.contains('\u{9b}') && !stdout.contains('\x07'),
+        "{stdout:?}"
+    );
+    assert!(stdout.contains("\\x1b[2J"), "{stdout}");
+}
+
+/// Item 6: a submodule change shows in the diff (its commit), not "no changes".
+#[test]
+fn config_diff_shows_submodule_changes() {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = example_history(dir.path());
+    let gitlink = |commit: &str| {
+        git(
+            &repo,
+            &[
+                "update-index",
+                "--add",
+                "--cacheinfo",
+                &format!("160000,{commit},etc/kayobe/kolla/config/vendored"),
+            ],
+        );
+    };
+    gitlink("1111111111111111111111111111111111111111");
+    git(&repo, &["commit", "-q", "-m", "sub one"]);
+    git(&repo, &["tag", "sub-one"]);
+    gitlink("2222222222222222222222222222222222222222");
+    git(&repo, &["commit", "-q", "-m", "sub two"]);
+    git(&repo, &["tag", "sub-two"]);
+    let output = config_diff(&repo, &["--base", "sub-one", "--target", "sub-two"]);
+    let stdout = text(&output.stdout);
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "{stdout}{}",
+        text(&output.stderr)
+    );
+    assert!(
+        stdout.contains("-Subproject commit 1111111111111111111111111111111111111111"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("+Subproject commit 2222222222222222222222222222222222222222"),
+        "{stdout}"
+    );
+}
+
+/// Mounts a `kib` KiB tmpfs at `dir` (root only) and unmounts it when dropped.
+struct SmallDisk(std::path::PathBuf);
+
+impl SmallDisk {
+    fn mount(dir: &Path, kib: u32) -> Option<Self> {
+        if !is_root() {
+            eprintln!("note: not root: the full-disk case needs a tmpfs mount");
+            return None;
+        }
+        std::fs::create_dir_all(dir).unwrap();
+        let status = Command::new("mount")
+            .args([
+                "-t",
+                "tmpfs",
+                "-o",
+                &format!("size={kib}k,mode=0700"),
+                "tmpfs",
+            ])
+            .arg(dir)
+            .status()
+            .unwrap();
+        if !status.success() {
+            assert!(
+                std::env::var("CI").as_deref() != Ok("true"),
+                "cannot mount a tmpfs under CI"
+            );
+            eprintln!("note: cannot mount a tmpfs here: skipping the full-disk case");
+            return None;
+        }
+        Some(Self(dir.to_path_buf()))
+    }
+}
+
+impl Drop for SmallDisk {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg(&self.0).status();
+    }
+}
+
+/// Item 6: on a disk too small for every workflow file, none is written.
+#[test]
+fn workflow_files_are_written_all_or_nothing_on_a_full_disk() {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = dir.path().join("repo");
+    std::fs::create_dir(&repo).unwrap();
+    copy_dir(&example_repo(), &repo);
+    let Some(_disk) = SmallDisk::mount(&dir.path().join("disk"), 40) else {
+        return;
+    };
+    let out = dir.path().join("disk/out");
+    let output = cli(&repo)
+        .env_remove("KAYOBE_ENVIRONMENT")
+        .args([
+            "--vault-password-file",
+            ".vault-password",
+            "workflows",
+            "render",
+            "--platform",
+            "github",
+            "--out",
+        ])
+        .arg(&out)
+        .output()
+        .unwrap();
+    let stderr = text(&output.stderr);
+    assert_ne!(output.status.code(), Some(0), "{stderr}");
+    assert!(stderr.contains("No space left on device"), "{stderr}");
+    let left: Vec<_> = walk_files(&out);
+    assert!(left.is_empty(), "files left behind: {left:?}");
+}
+
+fn walk_files(dir: &Path) -> Vec<std::path::PathBuf> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    entries
+        .flat_map(|entry| {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                walk_files(&path)
+            } else {
+                vec![path]
+            }
+        })
+        .collect()
 }

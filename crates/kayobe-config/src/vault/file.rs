@@ -54,7 +54,12 @@ pub fn encrypt_file(
     let encrypted =
         random_salt(path).and_then(|salt| encrypt_named(&plaintext, secret, vault_id, &salt, path));
     plaintext.fill(0);
-    write(path, output, encrypted?.as_bytes(), OutputOptions::private())
+    write(
+        path,
+        output,
+        encrypted?.as_bytes(),
+        OutputOptions::private(),
+    )
 }
 
 /// Re-encrypts a vaulted file in place with a new password and vault id

@@ -26,8 +26,18 @@ pub use write::write_packet;
 /// The directives a subunit v1 stream's lines start with (python-subunit's
 /// `TestProtocolServer`), each followed by `:` or a space.
 const V1_DIRECTIVES: [&str; 12] = [
-    "test", "testing", "success", "successful", "failure", "error", "skip", "xfail",
-    "uxsuccess", "tags", "time", "progress",
+    "test",
+    "testing",
+    "success",
+    "successful",
+    "failure",
+    "error",
+    "skip",
+    "xfail",
+    "uxsuccess",
+    "tags",
+    "time",
+    "progress",
 ];
 
 /// Whether a stream starting with `head` is subunit v1 (line-based text)
