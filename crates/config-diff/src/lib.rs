@@ -258,6 +258,39 @@ pub fn diff_revisions_with_progress(
     secret: Option<&VaultSecret>,
     progress: &dyn Progress,
 ) -> Result<ConfigDiff, DiffError> {
+    let scratch = std::env::temp_dir();
+    let revisions = Revisions { base, target };
+    diff_revisions_in(
+        &scratch,
+        config_path,
+        environment,
+        revisions,
+        secret,
+        progress,
+    )
+}
+
+/// The two revisions a diff compares.
+#[derive(Debug, Clone, Copy)]
+pub struct Revisions<'a> {
+    /// The revision merged into (what the change is measured from).
+    pub base: &'a str,
+    /// The revision with the change.
+    pub target: &'a str,
+}
+
+/// [`diff_revisions_with_progress`], extracting each revision into a
+/// directory (mode 0700) inside `scratch`, so a caller can remove them all
+/// when interrupted.
+pub fn diff_revisions_in(
+    scratch: &Path,
+    config_path: &Path,
+    environment: Option<&str>,
+    revisions: Revisions<'_>,
+    secret: Option<&VaultSecret>,
+    progress: &dyn Progress,
+) -> Result<ConfigDiff, DiffError> {
+    let Revisions { base, target } = revisions;
     let (git, relative) = locate(config_path)?;
     let masker = Masker::new(secret);
     // The target side is the target with the base merged in, as the merge
@@ -267,7 +300,11 @@ pub fn diff_revisions_with_progress(
     let target_tree = git.merged_tree(target, base)?;
     let read = |revision: &str, tree: ObjectId| -> Result<Revision, DiffError> {
         let in_revision = || -> Result<Revision, DiffError> {
-            let dir = tempfile::tempdir().map_err(DiffError::TempDir)?;
+            // 0700: a revision's decrypted secrets stay the runner user's.
+            let dir = tempfile::Builder::new()
+                .permissions(std::os::unix::fs::PermissionsExt::from_mode(0o700))
+                .tempdir_in(scratch)
+                .map_err(DiffError::TempDir)?;
             let unread = git.export(tree, dir.path())?;
             let side_repo = ConfigRepo::open(&dir.path().join(&relative), environment)?;
             let side = Side::load(&side_repo, secret, &masker)?;

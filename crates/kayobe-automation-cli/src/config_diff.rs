@@ -8,7 +8,7 @@ use std::process::ExitCode;
 
 use kayobe_automation::config::vault::VaultSecret;
 use kayobe_automation::diff::{
-    ConfigDiff, GenerateOptions, diff_generated, diff_revisions_with_progress, html, render,
+    ConfigDiff, GenerateOptions, Revisions, diff_generated, diff_revisions_in, html, render,
 };
 use kayobe_automation::runtime::connect_docker;
 use kayobe_stdx::{OutputOptions, escape_line, write_output};
@@ -77,11 +77,15 @@ pub fn run(global: &Global, args: Args) -> miette::Result<ExitCode> {
     let diff = if args.generated {
         generated_diff(global, &args, secret.as_ref())?
     } else {
-        diff_revisions_with_progress(
+        let scratch = Scratch::create()?;
+        diff_revisions_in(
+            scratch.path(),
             &global.config_path,
             global.environment.as_deref(),
-            &args.base,
-            &args.target,
+            Revisions {
+                base: &args.base,
+                target: &args.target,
+            },
             secret.as_ref(),
             &FileProgress::new("config-diff"),
         )
@@ -149,4 +153,55 @@ fn generated_diff(
         .await
         .into_diagnostic()
     })
+}
+
+/// A private (0700) temporary directory for the revisions' checkouts,
+/// removed when dropped and, since a checkout holds decrypted secrets, also
+/// when the process is interrupted (SIGINT, SIGTERM, SIGHUP), after which
+/// the process exits 128 + the signal's number.
+struct Scratch {
+    dir: tempfile::TempDir,
+}
+
+impl Scratch {
+    fn create() -> miette::Result<Self> {
+        let dir = tempfile::Builder::new()
+            .prefix("kayobe-config-diff-")
+            .permissions(std::os::unix::fs::PermissionsExt::from_mode(0o700))
+            .tempdir()
+            .into_diagnostic()?;
+        let path = dir.path().to_path_buf();
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .into_diagnostic()?;
+        // Registered before the checkouts exist, so no signal slips between.
+        let signals = runtime
+            .block_on(async {
+                use tokio::signal::unix::{SignalKind, signal};
+                Ok::<_, std::io::Error>([
+                    (signal(SignalKind::interrupt())?, 130),
+                    (signal(SignalKind::terminate())?, 143),
+                    (signal(SignalKind::hangup())?, 129),
+                ])
+            })
+            .into_diagnostic()?;
+        std::thread::spawn(move || {
+            let [(mut interrupt, a), (mut terminate, b), (mut hangup, c)] = signals;
+            let code = runtime.block_on(async {
+                tokio::select! {
+                    _ = interrupt.recv() => a,
+                    _ = terminate.recv() => b,
+                    _ = hangup.recv() => c,
+                }
+            });
+            let _ = std::fs::remove_dir_all(&path);
+            std::process::exit(code);
+        });
+        Ok(Self { dir })
+    }
+
+    fn path(&self) -> &std::path::Path {
+        self.dir.path()
+    }
 }

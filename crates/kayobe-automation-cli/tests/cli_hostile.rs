@@ -673,3 +673,61 @@ fn walk_files(dir: &Path) -> Vec<std::path::PathBuf> {
         })
         .collect()
 }
+
+/// Item 6: the revisions' checkouts are private (0700) and removed when
+/// `config-diff` is interrupted.
+#[test]
+fn config_diff_checkouts_are_private_and_removed_on_interrupt() {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = example_history(dir.path());
+    // A slow enough diff: many files to extract and compare.
+    let many = repo.join("etc/kayobe/kolla/config/many");
+    std::fs::create_dir_all(&many).unwrap();
+    for n in 0..3000 {
+        std::fs::write(many.join(format!("f{n}.conf")), format!("value = {n}\n")).unwrap();
+    }
+    commit(&repo, "many");
+    let scratch_root = dir.path().join("tmp");
+    std::fs::create_dir(&scratch_root).unwrap();
+    let mut child = cli(&repo)
+        .env("TMPDIR", &scratch_root)
+        .args([
+            "--vault-password-file",
+            ".vault-password",
+            "config-diff",
+            "--base",
+            "base",
+            "--target",
+            "many",
+        ])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let scratch = loop {
+        let found = std::fs::read_dir(&scratch_root)
+            .unwrap()
+            .map(|entry| entry.unwrap().path())
+            .find(|path| std::fs::read_dir(path).is_ok_and(|mut entries| entries.next().is_some()));
+        if let Some(found) = found {
+            break found;
+        }
+        assert!(std::time::Instant::now() < deadline, "no checkout appeared");
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "config-diff ended before it could be interrupted"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    };
+    assert_eq!(std::fs::metadata(&scratch).unwrap().mode() & 0o777, 0o700);
+    let status = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(130));
+    let left: Vec<_> = std::fs::read_dir(&scratch_root).unwrap().collect();
+    assert!(left.is_empty(), "left behind: {left:?}");
+}
