@@ -385,25 +385,29 @@ fn compare(
         (None, None) => None,
         (None, Some(Content::Text(text))) => Some(FileChange::Added { text }),
         (Some(Content::Text(text)), None) => Some(FileChange::Removed { text }),
-        (Some(Content::Text(a)), Some(Content::Text(b))) => {
-            if lines_to_compare(&a, &b) > max_diff_lines() {
-                Some(FileChange::Summarised {
-                    old_lines: a.lines().count(),
-                    new_lines: b.lines().count(),
-                    old: digest(a.as_bytes()),
-                    new: digest(b.as_bytes()),
-                })
-            } else {
-                Some(FileChange::Changed {
-                    unified: unified(path, &a, &b),
-                })
-            }
-        }
+        (Some(Content::Text(a)), Some(Content::Text(b))) => Some(text_change(path, &a, &b)),
         (old_content, new_content) => Some(FileChange::Binary {
             old: old_content.as_ref().map(Content::digest),
             new: new_content.as_ref().map(Content::digest),
         }),
     })
+}
+
+/// How the text file at `path` changed from `old` to `new`: its unified
+/// diff, or past the budget ([`max_diff_lines`]) line counts and digests.
+pub fn text_change(path: &Path, old: &str, new: &str) -> FileChange {
+    if lines_to_compare(old, new) > max_diff_lines() {
+        FileChange::Summarised {
+            old_lines: old.lines().count(),
+            new_lines: new.lines().count(),
+            old: digest(old.as_bytes()),
+            new: digest(new.as_bytes()),
+        }
+    } else {
+        FileChange::Changed {
+            unified: unified(path, old, new),
+        }
+    }
 }
 
 /// The unified diff of `old` and `new`, as `diff -u a/PATH b/PATH` without timestamps.
