@@ -30,6 +30,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 pub struct OutputOptions {
     new_mode: u32,
     max_mode: u32,
+    keep_mode: bool,
     inputs: Vec<PathBuf>,
     create_parents: bool,
 }
@@ -51,10 +52,20 @@ impl OutputOptions {
         Self::with_modes(0o600, 0o600)
     }
 
+    /// A file that gets exactly `mode`, replaced or new (files whose mode
+    /// is part of what is rendered, e.g. a runner's host files).
+    pub fn exactly(mode: u32) -> Self {
+        Self {
+            keep_mode: false,
+            ..Self::with_modes(mode, 0o7777)
+        }
+    }
+
     fn with_modes(new_mode: u32, max_mode: u32) -> Self {
         Self {
             new_mode,
             max_mode,
+            keep_mode: true,
             inputs: Vec::new(),
             create_parents: false,
         }
@@ -286,7 +297,8 @@ impl Staged {
             .mode(0o600)
             .open(&temp)
             .map_err(io_error(&path, "create a temporary file beside"))?;
-        let mode = previous.map_or(options.new_mode, |m| m.mode() & 0o7777) & options.max_mode;
+        let kept = previous.filter(|_| options.keep_mode);
+        let mode = kept.map_or(options.new_mode, |m| m.mode() & 0o7777) & options.max_mode;
         Ok(Self {
             file,
             temp,

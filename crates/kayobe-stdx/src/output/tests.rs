@@ -27,6 +27,8 @@ fn a_new_file_gets_the_new_mode_and_a_replaced_one_keeps_its_own() {
     );
     write_output(&path, b"3", &OutputOptions::secret()).unwrap();
     assert_eq!(mode(&path), 0o600);
+    write_output(&path, b"4", &OutputOptions::exactly(0o640)).unwrap();
+    assert_eq!(mode(&path), 0o640);
     assert_eq!(entries(dir.path()), 1);
 }
 
