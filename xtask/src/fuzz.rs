@@ -10,6 +10,10 @@ use std::path::Path;
 use crate::cmd::{Cmd, step};
 use crate::error::{Error, Result};
 
+/// The memory a target may use: an input that makes a parser or the diff
+/// need more (an alias bomb, a huge host range) is a finding, not a pass.
+pub const RSS_LIMIT_MB: u64 = 512;
+
 /// How long each target runs unless `--seconds` says otherwise.
 pub const DEFAULT_SECONDS: u64 = 300;
 
@@ -22,6 +26,7 @@ pub fn run(root: &Path, seconds: u64, selected: &[String]) -> Result<()> {
             Cmd::cargo(root)
                 .args(["fuzz", "run", "--sanitizer", "none", target.as_str(), "--"])
                 .arg(format!("-max_total_time={seconds}"))
+                .arg(format!("-rss_limit_mb={RSS_LIMIT_MB}"))
                 .run()
         })?;
     }

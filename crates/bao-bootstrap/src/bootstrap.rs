@@ -9,6 +9,8 @@ use vaultrs::api::sys::requests::EnableEngineRequest;
 use vaultrs::client::{VaultClient, VaultClientSettingsBuilder};
 use vaultrs::error::ClientError;
 
+use std::path::{Path, PathBuf};
+
 use crate::keys::{KeysFile, KeysFileError, UnsealKeys};
 use crate::secrets::EnvironmentSecrets;
 use crate::server::{Server, data};
@@ -221,6 +223,20 @@ pub enum BootstrapError {
     /// The keys file could not be read or written.
     #[error(transparent)]
     KeysFile(#[from] KeysFileError),
+    /// The server was initialised but its keys could not be written: they
+    /// were printed on standard error instead, the only copy left.
+    #[error(
+        "OpenBao at {addr} was initialised but its keys could not be written to {path} ({source}); they were printed above on standard error: save them somewhere safe NOW, then write them to {path} (mode 0600) and run again"
+    )]
+    KeysOnlyOnTerminal {
+        /// The server.
+        addr: String,
+        /// The keys file.
+        path: PathBuf,
+        /// Why writing failed.
+        #[source]
+        source: KeysFileError,
+    },
     /// The server is initialised but there are no keys to unseal or log in.
     #[error(
         "OpenBao at {addr} is already initialised but the keys file {path} does not exist: it is never initialised again (that would lose its data); restore the keys file from your backup, or pass `--keys-file` with its path"
@@ -229,7 +245,7 @@ pub enum BootstrapError {
         /// The server.
         addr: String,
         /// The missing keys file.
-        path: std::path::PathBuf,
+        path: PathBuf,
     },
     /// The server is not initialised but a keys file exists: its keys belong
     /// to another server and must not be overwritten.
@@ -240,7 +256,7 @@ pub enum BootstrapError {
         /// The server.
         addr: String,
         /// The existing keys file.
-        path: std::path::PathBuf,
+        path: PathBuf,
     },
     /// Adding secrets needs a server a full bootstrap has set up.
     #[error(
@@ -260,7 +276,7 @@ pub enum BootstrapError {
         /// The server.
         addr: String,
         /// The keys file.
-        path: std::path::PathBuf,
+        path: PathBuf,
         /// Keys given.
         given: usize,
         /// Keys needed.
@@ -359,12 +375,20 @@ async fn initialise(
     let status = server.seal_status().await?;
     let keys_file = &options.keys_file;
     if status.initialized {
-        return keys_file
+        let keys = keys_file
             .read()?
             .ok_or_else(|| BootstrapError::InitialisedWithoutKeys {
                 addr: server.addr().to_owned(),
                 path: keys_file.path().to_path_buf(),
-            });
+            })?;
+        if let Some(mode) = keys_file.loose_mode() {
+            eprintln!(
+                "warning: the OpenBao keys file {} has mode {mode:04o}: others can read the unseal keys and root token; run `chmod 600 {}`",
+                keys_file.path().display(),
+                keys_file.path().display()
+            );
+        }
+        return Ok(keys);
     }
     if options.mode == Mode::SecretsOnly {
         return Err(BootstrapError::NotBootstrapped {
@@ -378,8 +402,9 @@ async fn initialise(
             path: keys_file.path().to_path_buf(),
         });
     }
-    // Keys that cannot be written once the server is initialised are lost.
-    keys_file.check_writable()?;
+    // Keys that cannot be written once the server is initialised are lost:
+    // their space is set aside and synced first, so a full disk fails here.
+    let reserved = keys_file.reserve()?;
     let client = vault_client(server, "")?;
     let response = vaultrs::sys::start_initialization(
         &client,
@@ -394,9 +419,38 @@ async fn initialise(
         keys_base64: response.keys_base64,
         root_token: response.root_token,
     };
-    keys_file.write(&keys)?;
+    if let Err(source) = reserved.fill(&keys) {
+        // Anything but nowhere: the terminal is the last place left.
+        print_keys_loudly(&mut std::io::stderr().lock(), keys_file.path(), &keys);
+        return Err(BootstrapError::KeysOnlyOnTerminal {
+            addr: server.addr().to_owned(),
+            path: keys_file.path().to_path_buf(),
+            source,
+        });
+    }
+    // The first thing said once the keys exist, whatever fails later (and
+    // printed here, not by the caller, so a later failure cannot hide it).
+    eprintln!(
+        "OpenBao at {} is initialised: its unseal keys and root token are in {} (mode 0600), the only copy; back it up now",
+        server.addr(),
+        keys_file.path().display()
+    );
     record(report, Change::Initialised);
     Ok(keys)
+}
+
+/// Writes `keys` to `out` between loud warnings: they could not be written
+/// to `path`, and this is their only copy.
+fn print_keys_loudly(out: &mut impl std::io::Write, path: &Path, keys: &UnsealKeys) {
+    let json = serde_json::to_string_pretty(keys).expect("plain strings serialise");
+    let rule = "!".repeat(78);
+    let _ = writeln!(
+        out,
+        "{rule}\nOpenBao WAS INITIALISED BUT ITS KEYS COULD NOT BE WRITTEN TO {}.\n\
+         BELOW ARE THE ONLY COPY OF THE UNSEAL KEYS AND ROOT TOKEN: SAVE THEM NOW.\n{rule}\n{json}\n{rule}",
+        path.display()
+    );
+    let _ = out.flush();
 }
 
 async fn unseal(

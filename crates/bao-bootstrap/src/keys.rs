@@ -1,15 +1,20 @@
 //! The unseal keys and root token OpenBao gives once, at initialisation, and
 //! the file that keeps them (`vault/kayobe-automation-keys.json`).
 //!
-//! The file is the only copy: it is written atomically (a temporary file with
-//! mode 0600 in the same directory, synced, then renamed) before anything else
-//! is done with the server, and optionally encrypted with ansible-vault.
+//! The file is the only copy. Its space is set aside before the server is
+//! initialised ([`KeysFile::reserve`]: a 0600 temporary file beside it,
+//! filled and synced), so that a full disk fails the bootstrap before the
+//! keys exist rather than after; once they exist they overwrite that space
+//! and the file is renamed into place ([`ReservedKeysFile::fill`]). It is
+//! optionally encrypted with ansible-vault. Writing goes through
+//! [`kayobe_stdx::OutputFile`].
 
 use std::fmt;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use kayobe_config::vault::{self, VaultError, VaultSecret};
+use kayobe_stdx::{OutputError, OutputFile, OutputOptions};
 use serde::{Deserialize, Serialize};
 
 /// What `sys/init` returns: the unseal key shares and the root token.
@@ -73,6 +78,14 @@ pub enum KeysFileError {
         /// The keys file.
         path: PathBuf,
     },
+    /// The keys file could not be set aside or written.
+    #[error("cannot write the OpenBao keys file {path}: {source}")]
+    Output {
+        /// The keys file.
+        path: PathBuf,
+        /// Why.
+        source: OutputError,
+    },
     /// Decrypting or encrypting failed.
     #[error("cannot decrypt or encrypt the OpenBao keys file {path}: {source}")]
     Vault {
@@ -81,6 +94,33 @@ pub enum KeysFileError {
         /// The vault error.
         source: VaultError,
     },
+}
+
+/// The space set aside for the keys: more than any `sys/init` answer
+/// (255 shares, hex and base64, ansible-vault encrypted) takes.
+const RESERVED_BYTES: u64 = 256 * 1024;
+
+/// A keys file whose space is set aside ([`KeysFile::reserve`]); dropped
+/// unfilled, it leaves nothing behind.
+#[derive(Debug)]
+pub struct ReservedKeysFile {
+    keys_file: KeysFile,
+    file: OutputFile,
+}
+
+impl ReservedKeysFile {
+    /// Writes `keys` into the space set aside and puts the file in place.
+    pub fn fill(mut self, keys: &UnsealKeys) -> Result<(), KeysFileError> {
+        let keys_file = &self.keys_file;
+        let contents = keys_file.contents(keys)?;
+        self.file
+            .write_all(contents.as_bytes())
+            .map_err(|source| keys_file.io("write", source))?;
+        self.file.commit().map_err(|source| KeysFileError::Output {
+            path: keys_file.path.clone(),
+            source,
+        })
+    }
 }
 
 /// Where the keys live and whether they are encrypted.
@@ -143,59 +183,54 @@ impl KeysFile {
             })
     }
 
-    /// Checks that the keys file can be written (creating its directory),
-    /// without writing it: done before initialising, because keys that
+    /// The mode of an existing keys file when others may read it (any
+    /// group or other bit): the keys are worth warning about.
+    pub fn loose_mode(&self) -> Option<u32> {
+        use std::os::unix::fs::MetadataExt;
+        let mode = std::fs::metadata(&self.path).ok()?.mode() & 0o7777;
+        (mode & 0o077 != 0).then_some(mode)
+    }
+
+    /// Sets the keys file's space aside (creating its directory, mode 0700)
+    /// without writing the keys: done before initialising, because keys that
     /// cannot be written after initialisation are lost for good.
-    pub fn check_writable(&self) -> Result<(), KeysFileError> {
-        let (dir, temporary) = self.temporary_path();
-        create_private_dir(&dir).map_err(|source| self.io("create the directory of", source))?;
-        let _ = std::fs::remove_file(&temporary);
-        write_private(&temporary, b"")
-            .and_then(|()| std::fs::remove_file(&temporary))
-            .map_err(|source| self.io("write", source))
-    }
-
-    /// The directory and the temporary file a write goes through.
-    fn temporary_path(&self) -> (PathBuf, PathBuf) {
+    pub fn reserve(&self) -> Result<ReservedKeysFile, KeysFileError> {
         let dir = match self.path.parent() {
-            Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
-            _ => PathBuf::from("."),
+            Some(dir) if !dir.as_os_str().is_empty() => dir,
+            _ => Path::new("."),
         };
-        let name = self
-            .path
-            .file_name()
-            .map(|name| name.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        let temporary = dir.join(format!(".{name}.{}.tmp", std::process::id()));
-        (dir, temporary)
+        create_private_dir(dir).map_err(|source| self.io("create the directory of", source))?;
+        let output = |source| KeysFileError::Output {
+            path: self.path.clone(),
+            source,
+        };
+        let mut file = OutputFile::create(&self.path, &OutputOptions::secret()).map_err(output)?;
+        file.reserve(RESERVED_BYTES).map_err(output)?;
+        Ok(ReservedKeysFile {
+            keys_file: self.clone(),
+            file,
+        })
     }
 
-    /// Writes the keys atomically with mode 0600, creating the directory
+    /// Writes the keys (mode 0600, atomically), creating the directory
     /// (mode 0700) if needed.
     pub fn write(&self, keys: &UnsealKeys) -> Result<(), KeysFileError> {
+        self.reserve()?.fill(keys)
+    }
+
+    /// The file's text: pretty JSON, vaulted when asked.
+    fn contents(&self, keys: &UnsealKeys) -> Result<String, KeysFileError> {
         let mut text = serde_json::to_string_pretty(keys).expect("plain strings serialise");
         text.push('\n');
-        let contents = match &self.encryption {
+        match &self.encryption {
             Some(secret) => vault::encrypt(text.as_bytes(), secret, None).map_err(|source| {
                 KeysFileError::Vault {
                     path: self.path.clone(),
                     source,
                 }
-            })?,
-            None => text,
-        };
-        let (dir, temporary) = self.temporary_path();
-        create_private_dir(&dir).map_err(|source| self.io("create the directory of", source))?;
-        // A leftover of a run that died mid-write (same process id) is ours.
-        let _ = std::fs::remove_file(&temporary);
-        let result = write_private(&temporary, contents.as_bytes())
-            .and_then(|()| std::fs::rename(&temporary, &self.path))
-            .and_then(|()| sync_dir(&dir));
-        if let Err(source) = result {
-            let _ = std::fs::remove_file(&temporary);
-            return Err(self.io("write", source));
+            }),
+            None => Ok(text),
         }
-        Ok(())
     }
 
     fn io(&self, action: &'static str, source: std::io::Error) -> KeysFileError {
@@ -231,30 +266,6 @@ fn create_private_dir(dir: &Path) -> std::io::Result<()> {
 #[cfg(not(unix))]
 fn create_private_dir(dir: &Path) -> std::io::Result<()> {
     std::fs::create_dir_all(dir)
-}
-
-/// Creates `path` afresh with mode 0600 from the start (never world-readable,
-/// not even briefly), writes `data` and syncs it.
-fn write_private(path: &Path, data: &[u8]) -> std::io::Result<()> {
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    let mut file = options.open(path)?;
-    file.write_all(data)?;
-    file.sync_all()
-}
-
-/// Makes the rename durable.
-fn sync_dir(dir: &Path) -> std::io::Result<()> {
-    #[cfg(unix)]
-    std::fs::File::open(dir)?.sync_all()?;
-    #[cfg(not(unix))]
-    let _ = dir;
-    Ok(())
 }
 
 #[cfg(test)]
@@ -309,21 +320,24 @@ mod tests {
     }
 
     #[test]
-    fn writability_is_checked_without_writing() {
+    fn reserving_sets_space_aside_without_writing_the_file() {
         let dir = tempfile::tempdir().unwrap();
         let file = KeysFile::new(dir.path().join("vault/keys.json"), None);
-        file.check_writable().unwrap();
+        let reserved = file.reserve().unwrap();
         assert!(!file.exists());
+        drop(reserved);
         assert_eq!(
             std::fs::read_dir(dir.path().join("vault")).unwrap().count(),
             0
         );
         let blocked = KeysFile::new(file.path().join("below-a-missing-file/keys.json"), None);
         std::fs::write(file.path(), "not a directory").unwrap();
-        assert!(matches!(
-            blocked.check_writable(),
-            Err(KeysFileError::Io { .. })
-        ));
+        assert!(matches!(blocked.reserve(), Err(KeysFileError::Io { .. })));
+        // Filled, the reserved space holds exactly the keys.
+        let file = KeysFile::new(dir.path().join("keys.json"), None);
+        file.reserve().unwrap().fill(&sample()).unwrap();
+        assert_eq!(file.read().unwrap(), Some(sample()));
+        assert_eq!(file.loose_mode(), None);
     }
 
     #[test]

@@ -31,6 +31,7 @@ use kayobe_config::repo::ConfigRepo;
 use kayobe_config::value::Value;
 use kayobe_config::vars_file::{self, VarsFileError};
 use kayobe_config::vault::{self, VaultSecret};
+use kayobe_stdx::escape_line;
 use rayon::prelude::*;
 
 use crate::DiffError;
@@ -119,6 +120,20 @@ pub enum Warning {
         /// The file, relative to the repository root.
         path: PathBuf,
     },
+    /// A setting of the revision (a secret or vaulted files path) naming a
+    /// file outside it: not read.
+    PathOutOfRevision {
+        /// The path named.
+        path: PathBuf,
+    },
+    /// A symbolic link of a revision whose target leaves the revision: it
+    /// was not followed, so whatever it names on the runner was not read.
+    LinkOutOfRevision {
+        /// The link, relative to the repository root.
+        path: PathBuf,
+        /// Its target.
+        target: PathBuf,
+    },
 }
 
 impl std::fmt::Display for Warning {
@@ -130,6 +145,21 @@ impl std::fmt::Display for Warning {
                  a digest here, but the shell config-diff would show its ciphertext: add it to \
                  KAYOBE_CONFIG_VAULTED_FILES_PATHS_EXTRA in .automation.conf/config.sh",
                 path.display()
+            ),
+            Self::PathOutOfRevision { path } => write!(
+                f,
+                "{}: a secret or vaulted files path in .automation.conf/config.sh names a file \
+                 outside the revision; it was not read (config-diff reads a revision as data): \
+                 name files relative to the repository root, without `..`",
+                escape_line(&path.to_string_lossy())
+            ),
+            Self::LinkOutOfRevision { path, target } => write!(
+                f,
+                "{} -> {}: the link leaves the revision, so it was not followed and what it names \
+                 was not read (config-diff reads a revision as data); commit the file itself, or a \
+                 relative link to a file inside the repository",
+                escape_line(&path.to_string_lossy()),
+                escape_line(&target.to_string_lossy())
             ),
         }
     }
@@ -178,6 +208,13 @@ pub fn redact(
     let mut warnings = Vec::new();
     let mut seen = HashSet::new();
     for path in vaulted.all().chain(&secret_files).chain(&listed) {
+        if !within(repo.root(), path) {
+            // A setting of the revision naming a file outside it: never read.
+            if seen.insert(path.clone()) {
+                warnings.push(Warning::PathOutOfRevision { path: path.clone() });
+            }
+            continue;
+        }
         if !(path.is_file() && in_scope(path) && seen.insert(path.clone())) {
             continue;
         }
@@ -206,6 +243,17 @@ pub fn redact(
         .collect::<Result<(), DiffError>>()?;
     warnings.sort();
     Ok(warnings)
+}
+
+/// Whether `path` names something inside `root` without `..`: the
+/// extracted revision holds no link leading out, so this is enough to
+/// keep reads inside it.
+fn within(root: &Path, path: &Path) -> bool {
+    path.strip_prefix(root).is_ok_and(|relative| {
+        relative
+            .components()
+            .all(|component| matches!(component, std::path::Component::Normal(_)))
+    })
 }
 
 /// The list in `name`, when `config.sh` sets it non-empty: it replaces the

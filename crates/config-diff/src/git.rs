@@ -8,8 +8,10 @@
 
 use std::path::{Path, PathBuf};
 
+use std::collections::HashMap;
+
 use gix::ObjectId;
-use gix::bstr::ByteSlice;
+use gix::bstr::{BStr, BString, ByteSlice};
 use gix::merge::tree::TreatAsUnresolved;
 use gix::objs::tree::EntryKind;
 
@@ -137,10 +139,15 @@ impl Git {
             .map_err(|error| self.error(operation(), error))
     }
 
-    /// Writes the files of the tree `tree` into the directory `into`:
-    /// executable bits kept, symbolic links as links, submodules left out
-    /// (their commits are not in this repository).
-    pub fn export(&self, tree: ObjectId, into: &Path) -> Result<(), DiffError> {
+    /// Writes the files of the tree `tree` into the directory `into`, as
+    /// data: executable bits kept, symbolic links that resolve within the
+    /// tree written as links, and nothing that would lead a reader out of
+    /// it. A link whose target leaves the tree (absolute, `..` past the
+    /// root, through another such link, or a loop) is not written: a
+    /// revision is untrusted, and reading it must never read the host's
+    /// files. Those links and the submodules (whose commits are not in
+    /// this repository) are returned, to be shown rather than read.
+    pub fn export(&self, tree: ObjectId, into: &Path) -> Result<Unread, DiffError> {
         let operation = || format!("reading the tree {tree}");
         let entries = self
             .repo
@@ -150,24 +157,57 @@ impl Git {
             .breadthfirst
             .files()
             .map_err(|error| self.error(operation(), error))?;
+        let blob = |path: &BStr, oid: ObjectId| -> Result<Vec<u8>, DiffError> {
+            Ok(self
+                .repo
+                .find_blob(oid)
+                .map_err(|error| self.error(format!("reading {path}"), error))?
+                .take_data())
+        };
+        let mut kinds: HashMap<BString, EntryKind> = HashMap::new();
+        let mut links: HashMap<BString, BString> = HashMap::new();
+        for entry in &entries {
+            let kind = entry.mode.kind();
+            kinds.insert(entry.filepath.clone(), kind);
+            if kind == EntryKind::Link {
+                links.insert(
+                    entry.filepath.clone(),
+                    blob(entry.filepath.as_bstr(), entry.oid)?.into(),
+                );
+            }
+        }
+        let mut unread = Unread::default();
         for entry in entries {
             let kind = entry.mode.kind();
-            if matches!(kind, EntryKind::Tree | EntryKind::Commit) {
-                continue;
-            }
             let relative = gix::path::from_bstr(entry.filepath.as_bstr()).into_owned();
+            let data = match kind {
+                EntryKind::Tree => continue,
+                EntryKind::Commit => {
+                    unread.submodules.push((relative, entry.oid.to_string()));
+                    continue;
+                }
+                EntryKind::Link => {
+                    let target = &links[&entry.filepath];
+                    if resolve_in_tree(entry.filepath.as_bstr(), &kinds, &links).is_none() {
+                        unread.outside_links.push((
+                            relative,
+                            gix::path::from_bstr(target.as_bstr()).into_owned(),
+                        ));
+                        continue;
+                    }
+                    target.to_vec()
+                }
+                _ => blob(entry.filepath.as_bstr(), entry.oid)?,
+            };
             let path = into.join(&relative);
-            let data = self
-                .repo
-                .find_blob(entry.oid)
-                .map_err(|error| self.error(format!("reading {}", relative.display()), error))?
-                .take_data();
             write_entry(&path, kind, &data).map_err(|source| DiffError::WriteTree {
                 path: path.clone(),
                 source,
             })?;
         }
-        Ok(())
+        unread.outside_links.sort();
+        unread.submodules.sort();
+        Ok(unread)
     }
 
     fn error(&self, operation: String, error: impl std::fmt::Display) -> DiffError {
@@ -177,6 +217,70 @@ impl Git {
             detail: error.to_string(),
         }
     }
+}
+
+/// The entries of a revision's tree that [`Git::export`] did not write, by
+/// path relative to the tree's root, sorted.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Unread {
+    /// Symbolic links leaving the tree: (link, its target).
+    pub outside_links: Vec<(PathBuf, PathBuf)>,
+    /// Submodules: (path, the commit recorded, in hex).
+    pub submodules: Vec<(PathBuf, String)>,
+}
+
+/// Linux's limit on links followed in one lookup.
+const MAX_LINKS_FOLLOWED: usize = 40;
+
+/// Where the link at `link` leads within the tree (`kinds`: every entry's
+/// kind; `links`: every link's target), resolved as the kernel resolves it
+/// once the tree is on disk: component by component, each link met
+/// replaced by its target relative to the link's directory, `..` taken
+/// from the path so far. `None` when it leaves the tree: an absolute
+/// target, `..` past the root, or more links than the kernel follows. A
+/// path that stops existing inside the tree stays inside (the kernel would
+/// stop there too), and is returned as far as it got.
+fn resolve_in_tree(
+    link: &BStr,
+    kinds: &HashMap<BString, EntryKind>,
+    links: &HashMap<BString, BString>,
+) -> Option<Vec<BString>> {
+    let split =
+        |path: &[u8]| -> Vec<BString> { path.split(|&b| b == b'/').map(BString::from).collect() };
+    let mut resolved: Vec<BString> = Vec::new();
+    let mut rest: std::collections::VecDeque<BString> = split(link).into();
+    let mut followed = 0;
+    while let Some(component) = rest.pop_front() {
+        match component.as_slice() {
+            b"" | b"." => continue,
+            b".." => {
+                resolved.pop()?;
+                continue;
+            }
+            _ => {}
+        }
+        resolved.push(component);
+        let path = BString::from(
+            resolved
+                .iter()
+                .map(|c| c.as_slice())
+                .collect::<Vec<_>>()
+                .join(&b'/'),
+        );
+        if let Some(target) = links.get(&path) {
+            followed += 1;
+            if followed > MAX_LINKS_FOLLOWED || target.starts_with(b"/") {
+                return None;
+            }
+            resolved.pop();
+            for component in split(target).into_iter().rev() {
+                rest.push_front(component);
+            }
+        } else if !kinds.contains_key(&path) {
+            return Some(resolved);
+        }
+    }
+    Some(resolved)
 }
 
 /// Writes one tree entry's `data` at `path`.

@@ -8,9 +8,10 @@
 use std::fmt::Write as _;
 
 use kayobe_config::value::Value;
+use kayobe_stdx::push_html;
 
 use crate::diff::{ConfigDiff, HostDiff, KeyPath};
-use crate::render::key_path;
+use crate::render::{key_path, summarised_line};
 use crate::tree::{FileChange, FileDiff};
 
 /// More sections than this start collapsed: a long page opens as an index.
@@ -68,7 +69,7 @@ pub fn page(diff: &ConfigDiff) -> String {
         out.push_str("<h2>Warnings</h2>\n<ul class=\"warnings\">\n");
         for warning in &diff.warnings {
             out.push_str("<li>");
-            escape(&mut out, &warning.to_string());
+            push_html(&mut out, &warning.to_string());
             out.push_str("</li>\n");
         }
         out.push_str("</ul>\n");
@@ -134,7 +135,7 @@ fn summary(out: &mut String, diff: &ConfigDiff) {
 
 fn host_section(out: &mut String, host: &HostDiff, open: &str) {
     let _ = write!(out, "<details class=\"host\"{open}><summary>");
-    escape(out, &host.host);
+    push_html(out, &host.host);
     let _ = writeln!(
         out,
         "<span class=\"counts\">{} added, {} removed, {} changed</span></summary>",
@@ -163,12 +164,12 @@ fn host_section(out: &mut String, host: &HostDiff, open: &str) {
     rows.sort_by(|a, b| a.0.cmp(b.0));
     for (path, kind, base, target) in rows {
         out.push_str("<tr><td class=\"k\">");
-        escape(out, &key_path(path));
+        push_html(out, &key_path(path));
         let _ = write!(out, "</td><td class=\"kind {kind}\">{kind}</td>");
         for value in [base, target] {
             out.push_str("<td class=\"v\">");
             if let Some(value) = value {
-                escape(out, &value.to_json().to_string());
+                push_html(out, &value.to_json().to_string());
             }
             out.push_str("</td>");
         }
@@ -182,14 +183,16 @@ fn file_kind(change: &FileChange) -> &'static str {
     match change {
         FileChange::Added { .. } | FileChange::Binary { old: None, .. } => "added",
         FileChange::Removed { .. } | FileChange::Binary { new: None, .. } => "removed",
-        FileChange::Changed { .. } | FileChange::Binary { .. } => "changed",
+        FileChange::Changed { .. } | FileChange::Summarised { .. } | FileChange::Binary { .. } => {
+            "changed"
+        }
     }
 }
 
 fn file_section(out: &mut String, file: &FileDiff, open: &str) {
     let kind = file_kind(&file.change);
     let _ = write!(out, "<details class=\"file\"{open}><summary>");
-    escape(out, &file.path.to_string_lossy());
+    push_html(out, &file.path.to_string_lossy());
     let _ = writeln!(
         out,
         "<span class=\"counts kind {kind}\">{kind}</span></summary>"
@@ -211,6 +214,9 @@ fn file_section(out: &mut String, file: &FileDiff, open: &str) {
                 };
                 diff_line(out, class, line);
             }
+        }
+        FileChange::Summarised { .. } => {
+            diff_line(out, "hdr", &summarised_line(&file.path, &file.change));
         }
         FileChange::Binary { old, new } => {
             let digest = |side: &Option<String>| side.as_deref().unwrap_or("(none)").to_owned();
@@ -237,24 +243,8 @@ fn diff_line(out: &mut String, class: &str, line: &str) {
     } else {
         let _ = write!(out, "<span class=\"{class}\">");
     }
-    escape(out, line);
+    push_html(out, line);
     out.push_str("</span>\n");
-}
-
-/// Appends `text` to `out` with the characters HTML gives meaning to escaped
-/// (so it is text in element content and in quoted attributes alike).
-fn escape(out: &mut String, text: &str) {
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            '\0' => out.push('\u{FFFD}'),
-            c => out.push(c),
-        }
-    }
 }
 
 #[cfg(test)]
@@ -334,15 +324,5 @@ mod tests {
         let page = page(&ConfigDiff::default());
         assert!(page.contains("<h1>Configuration diff: no changes</h1>"));
         assert!(!page.contains("<h2>") && !page.contains("<details"));
-    }
-
-    #[test]
-    fn escape_makes_markup_text() {
-        let mut out = String::new();
-        escape(&mut out, "<script>alert('x')</script>&\"\0");
-        assert_eq!(
-            out,
-            "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;&amp;&quot;\u{FFFD}"
-        );
     }
 }

@@ -50,9 +50,10 @@ use crate::tree::{NoProgress, Progress};
 
 pub use diff::{Change, ConfigDiff, Entry, HostDiff, KeyPath};
 pub use generated::{GenerateOptions, diff_generated};
+pub use git::Unread;
 pub use mask::Masker;
 pub use side::Side;
-pub use tree::{FileChange, FileDiff, TreeDiff, diff_dirs};
+pub use tree::{FileChange, FileDiff, Tree, TreeDiff, diff_dirs, diff_trees};
 
 /// Why a diff could not be computed.
 #[derive(Debug, thiserror::Error)]
@@ -257,6 +258,39 @@ pub fn diff_revisions_with_progress(
     secret: Option<&VaultSecret>,
     progress: &dyn Progress,
 ) -> Result<ConfigDiff, DiffError> {
+    let scratch = std::env::temp_dir();
+    let revisions = Revisions { base, target };
+    diff_revisions_in(
+        &scratch,
+        config_path,
+        environment,
+        revisions,
+        secret,
+        progress,
+    )
+}
+
+/// The two revisions a diff compares.
+#[derive(Debug, Clone, Copy)]
+pub struct Revisions<'a> {
+    /// The revision merged into (what the change is measured from).
+    pub base: &'a str,
+    /// The revision with the change.
+    pub target: &'a str,
+}
+
+/// [`diff_revisions_with_progress`], extracting each revision into a
+/// directory (mode 0700) inside `scratch`, so a caller can remove them all
+/// when interrupted.
+pub fn diff_revisions_in(
+    scratch: &Path,
+    config_path: &Path,
+    environment: Option<&str>,
+    revisions: Revisions<'_>,
+    secret: Option<&VaultSecret>,
+    progress: &dyn Progress,
+) -> Result<ConfigDiff, DiffError> {
+    let Revisions { base, target } = revisions;
     let (git, relative) = locate(config_path)?;
     let masker = Masker::new(secret);
     // The target side is the target with the base merged in, as the merge
@@ -266,16 +300,27 @@ pub fn diff_revisions_with_progress(
     let target_tree = git.merged_tree(target, base)?;
     let read = |revision: &str, tree: ObjectId| -> Result<Revision, DiffError> {
         let in_revision = || -> Result<Revision, DiffError> {
-            let dir = tempfile::tempdir().map_err(DiffError::TempDir)?;
-            git.export(tree, dir.path())?;
+            // 0700: a revision's decrypted secrets stay the runner user's.
+            let dir = tempfile::Builder::new()
+                .permissions(std::os::unix::fs::PermissionsExt::from_mode(0o700))
+                .tempdir_in(scratch)
+                .map_err(DiffError::TempDir)?;
+            let unread = git.export(tree, dir.path())?;
             let side_repo = ConfigRepo::open(&dir.path().join(&relative), environment)?;
             let side = Side::load(&side_repo, secret, &masker)?;
             let scope = FileScope::of(&side_repo)?;
-            let warnings = files::redact(&side_repo, &scope, secret, &masker)?;
+            let mut warnings = files::redact(&side_repo, &scope, secret, &masker)?;
+            warnings.extend(unread.outside_links.iter().map(|(path, target)| {
+                Warning::LinkOutOfRevision {
+                    path: path.clone(),
+                    target: target.clone(),
+                }
+            }));
             Ok(Revision {
                 side,
                 scope,
                 warnings,
+                shown: shown_in_config_dir(&unread, &relative),
                 config_path: side_repo.config_path().to_path_buf(),
                 _dir: dir,
             })
@@ -288,8 +333,14 @@ pub fn diff_revisions_with_progress(
     let base_side = read(base, base_tree)?;
     let target_side = read(target, target_tree)?;
     let mut diff = ConfigDiff::between(&base_side.side, &target_side.side);
+    fn tree(side: &Revision) -> Tree<'_> {
+        Tree {
+            root: &side.config_path,
+            shown: side.shown.clone(),
+        }
+    }
     diff.files = files::in_scope(
-        tree::diff_dirs_with_progress(&base_side.config_path, &target_side.config_path, progress)?,
+        diff_trees(&tree(&base_side), &tree(&target_side), progress)?,
         &[&base_side.scope, &target_side.scope],
     );
     diff.warnings = base_side.warnings;
@@ -299,11 +350,31 @@ pub fn diff_revisions_with_progress(
     Ok(diff)
 }
 
+/// The entries of `unread` under the configuration directory `relative`
+/// (relative to the repository root), by path relative to it, with the
+/// text each stands for in the file diff.
+fn shown_in_config_dir(unread: &Unread, relative: &Path) -> Vec<(PathBuf, String)> {
+    let links = unread
+        .outside_links
+        .iter()
+        .map(|(path, target)| (path, tree::symlink_text(target)));
+    let submodules = unread
+        .submodules
+        .iter()
+        .map(|(path, commit)| (path, tree::submodule_text(commit)));
+    links
+        .chain(submodules)
+        .filter_map(|(path, text)| Some((path.strip_prefix(relative).ok()?.to_path_buf(), text)))
+        .collect()
+}
+
 /// One revision, read: its variables, its file scope, and where its files are.
 struct Revision {
     side: Side,
     scope: FileScope,
     warnings: Vec<Warning>,
+    /// Entries of the configuration directory shown, not read.
+    shown: Vec<(PathBuf, String)>,
     config_path: PathBuf,
     /// Holds the extracted files until the diff is done.
     _dir: tempfile::TempDir,

@@ -6,7 +6,9 @@ use std::path::Path;
 use kayobe_config::value::Value;
 
 use crate::diff::{ConfigDiff, KeyPath};
-use crate::tree::{FileChange, TreeDiff};
+use kayobe_stdx::{escape_line, escape_text};
+
+use crate::tree::{FileChange, MAX_DIFF_LINES_VAR, TreeDiff, max_diff_lines};
 
 /// A key path as one string: segments joined by `.`, a segment that is not
 /// plain (letters, digits, `_`, `-`) written as a JSON string, so that paths
@@ -49,8 +51,9 @@ pub fn text(diff: &ConfigDiff) -> String {
                 .map(|c| (&c.path, Some(&c.base), Some(&c.target))),
         );
         lines.sort_by(|a, b| a.0.cmp(b.0));
-        let _ = writeln!(out, "--- base/{}", host.host);
-        let _ = writeln!(out, "+++ target/{}", host.host);
+        let name = escape_line(&host.host);
+        let _ = writeln!(out, "--- base/{name}");
+        let _ = writeln!(out, "+++ target/{name}");
         for (path, base, target) in lines {
             let path = key_path(path);
             if let Some(value) = base {
@@ -62,7 +65,9 @@ pub fn text(diff: &ConfigDiff) -> String {
         }
     }
     out.push_str(&tree_text(&diff.files));
-    out
+    // Values and file contents come from the revisions: no control
+    // character of theirs reaches the terminal.
+    escape_text(&out).into_owned()
 }
 
 /// A tree diff as `diff -Naur` writes one, in path order: a changed file as
@@ -71,11 +76,14 @@ pub fn text(diff: &ConfigDiff) -> String {
 pub fn tree_text(diff: &TreeDiff) -> String {
     let mut out = String::new();
     for file in &diff.files {
-        let path = file.path.display();
+        let path = escape_line(&file.path.to_string_lossy()).into_owned();
         match &file.change {
             FileChange::Added { text } => out.push_str(&whole_file(&file.path, "", text)),
             FileChange::Removed { text } => out.push_str(&whole_file(&file.path, text, "")),
             FileChange::Changed { unified } => out.push_str(unified),
+            FileChange::Summarised { .. } => {
+                let _ = writeln!(out, "{}", summarised_line(&file.path, &file.change));
+            }
             FileChange::Binary { old, new } => {
                 let side = |prefix: &str, digest: &Option<String>| match digest {
                     Some(_) => format!("{prefix}/{path}"),
@@ -92,12 +100,32 @@ pub fn tree_text(diff: &TreeDiff) -> String {
             }
         }
     }
-    out
+    escape_text(&out).into_owned()
+}
+
+/// The one line standing for a [`FileChange::Summarised`] file.
+pub fn summarised_line(path: &Path, change: &FileChange) -> String {
+    let FileChange::Summarised {
+        old_lines,
+        new_lines,
+        old,
+        new,
+    } = change
+    else {
+        return String::new();
+    };
+    format!(
+        "Files a/{path} and b/{path} differ: changed, {old_lines} -> {new_lines} lines ({old} -> {new}); \
+         too many changed lines to diff (more than {max}; raise {var} to see the diff)",
+        path = escape_line(&path.to_string_lossy()),
+        max = max_diff_lines(),
+        var = MAX_DIFF_LINES_VAR,
+    )
 }
 
 /// The unified diff of a file only one side has, against `/dev/null`.
 fn whole_file(path: &Path, old: &str, new: &str) -> String {
-    let shown = path.display().to_string();
+    let shown = escape_line(&path.to_string_lossy()).into_owned();
     let (from, to) = if old.is_empty() {
         ("/dev/null".to_owned(), format!("b/{shown}"))
     } else {
@@ -158,6 +186,15 @@ pub fn tree_json(diff: &TreeDiff) -> serde_json::Value {
                 FileChange::Added { text } => serde_json::json!({ "added": text }),
                 FileChange::Removed { text } => serde_json::json!({ "removed": text }),
                 FileChange::Changed { unified } => serde_json::json!({ "changed": unified }),
+                FileChange::Summarised {
+                    old_lines,
+                    new_lines,
+                    old,
+                    new,
+                } => serde_json::json!({ "summarised": {
+                    "base_lines": old_lines, "target_lines": new_lines,
+                    "base": old, "target": new,
+                } }),
                 FileChange::Binary { old, new } => {
                     serde_json::json!({ "binary": { "base": old, "target": new } })
                 }

@@ -21,6 +21,43 @@ use crate::DiffError;
 /// How many unchanged lines a unified diff shows around each change (as `diff -u`).
 const CONTEXT_LINES: usize = 3;
 
+/// The environment variable setting how many lines (old and new together,
+/// after the common head and tail) one file's unified diff may compare.
+pub const MAX_DIFF_LINES_VAR: &str = "KAYOBE_AUTOMATION_DIFF_MAX_LINES";
+
+/// The diff budget unless [`MAX_DIFF_LINES_VAR`] says otherwise. Myers'
+/// diff takes time proportional to the lines compared times the lines
+/// changed: a reversed 160 000-line file took minutes. Past this, a file is
+/// [`FileChange::Summarised`]; within it, a diff takes seconds at worst.
+pub const DEFAULT_MAX_DIFF_LINES: usize = 40_000;
+
+/// The diff budget, in lines (see [`MAX_DIFF_LINES_VAR`]).
+pub fn max_diff_lines() -> usize {
+    std::env::var(MAX_DIFF_LINES_VAR)
+        .ok()
+        .and_then(|text| text.trim().parse().ok())
+        .unwrap_or(DEFAULT_MAX_DIFF_LINES)
+}
+
+/// How many lines of `old` and `new` a diff must compare: all but the
+/// common leading and trailing lines.
+fn lines_to_compare(old: &str, new: &str) -> usize {
+    let old_lines: Vec<&str> = old.split_inclusive('\n').collect();
+    let new_lines: Vec<&str> = new.split_inclusive('\n').collect();
+    let head = old_lines
+        .iter()
+        .zip(&new_lines)
+        .take_while(|(a, b)| a == b)
+        .count();
+    let tail = old_lines[head..]
+        .iter()
+        .rev()
+        .zip(new_lines[head..].iter().rev())
+        .take_while(|(a, b)| a == b)
+        .count();
+    old_lines.len() + new_lines.len() - 2 * (head + tail)
+}
+
 /// How one file differs between the old and the new tree.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum FileChange {
@@ -38,6 +75,18 @@ pub enum FileChange {
     Changed {
         /// The unified diff, headers `--- a/PATH` and `+++ b/PATH` first.
         unified: String,
+    },
+    /// A text file whose changed region is too large to diff within the
+    /// budget ([`MAX_DIFF_LINES_VAR`]): shown by line counts and digests.
+    Summarised {
+        /// The old file's line count.
+        old_lines: usize,
+        /// The new file's line count.
+        new_lines: usize,
+        /// The old file's digest (`sha256:HEX`).
+        old: String,
+        /// The new file's digest.
+        new: String,
     },
     /// A binary file that was added, removed or changed, by digest
     /// (`sha256:HEX`); `None` on the side that does not have it.
@@ -100,8 +149,43 @@ pub fn diff_dirs_with_progress(
     new: &Path,
     progress: &dyn Progress,
 ) -> Result<TreeDiff, DiffError> {
-    let (old_entries, new_entries) = rayon::join(|| walk(old), || walk(new));
-    let (old_entries, new_entries) = (old_entries?, new_entries?);
+    diff_trees(&Tree::at(old), &Tree::at(new), progress)
+}
+
+/// A tree to diff: the files under `root`, plus entries that are shown by
+/// a text standing for them rather than read (a link out of a revision, a
+/// submodule's commit), by path relative to `root`.
+#[derive(Debug, Clone)]
+pub struct Tree<'a> {
+    /// Where the files are.
+    pub root: &'a Path,
+    /// (path, the text standing for it) of entries not on disk.
+    pub shown: Vec<(PathBuf, String)>,
+}
+
+impl<'a> Tree<'a> {
+    /// The files under `root`, nothing more.
+    pub fn at(root: &'a Path) -> Self {
+        Self {
+            root,
+            shown: Vec::new(),
+        }
+    }
+}
+
+/// Diffs `old` against `new`, telling `progress` about each compared path.
+pub fn diff_trees(old: &Tree, new: &Tree, progress: &dyn Progress) -> Result<TreeDiff, DiffError> {
+    let (old_entries, new_entries) = rayon::join(|| walk(old.root), || walk(new.root));
+    let (mut old_entries, mut new_entries) = (old_entries?, new_entries?);
+    let shown = |tree: &Tree| {
+        tree.shown
+            .iter()
+            .map(|(path, text)| (path.clone(), Entry::Shown { text: text.clone() }))
+            .collect::<Vec<_>>()
+    };
+    old_entries.extend(shown(old));
+    new_entries.extend(shown(new));
+    let (old, new) = (old.root, new.root);
     let mut paths: BTreeMap<&Path, (Option<&Entry>, Option<&Entry>)> = BTreeMap::new();
     for (path, entry) in &old_entries {
         paths.entry(path).or_default().0 = Some(entry);
@@ -141,6 +225,10 @@ enum Entry {
     File,
     /// A symbolic link, by target (never followed).
     Symlink { target: PathBuf },
+    /// Something shown by a text standing for it, never read: an entry not
+    /// on disk, or a FIFO, socket or device (reading one could block or
+    /// never end).
+    Shown { text: String },
 }
 
 /// Every file and symbolic link under `root`, by path relative to it.
@@ -194,8 +282,15 @@ fn walk_dir<'scope>(
                 Ok(target) => here.push((path, Entry::Symlink { target })),
                 Err(source) => return fail(source, &entry.path()),
             }
-        } else {
+        } else if kind.is_file() {
             here.push((path, Entry::File));
+        } else {
+            here.push((
+                path,
+                Entry::Shown {
+                    text: special_text(kind),
+                },
+            ));
         }
     }
     found.lock().expect("no walker panicked").extend(here);
@@ -232,6 +327,7 @@ impl Content {
 fn read(root: &Path, path: &Path, entry: &Entry) -> Result<Vec<u8>, DiffError> {
     match entry {
         Entry::Symlink { target } => Ok(symlink_text(target).into_bytes()),
+        Entry::Shown { text } => Ok(text.clone().into_bytes()),
         Entry::File => {
             let full = root.join(path);
             std::fs::read(&full).map_err(|source| DiffError::ReadTree { path: full, source })
@@ -240,8 +336,28 @@ fn read(root: &Path, path: &Path, entry: &Entry) -> Result<Vec<u8>, DiffError> {
 }
 
 /// The text a symbolic link stands for in a diff.
-fn symlink_text(target: &Path) -> String {
+pub fn symlink_text(target: &Path) -> String {
     format!("symlink to {}\n", target.display())
+}
+
+/// The text a submodule stands for in a diff, as `git diff` shows one.
+pub fn submodule_text(commit: &str) -> String {
+    format!("Subproject commit {commit}\n")
+}
+
+/// The text a FIFO, socket or device stands for in a diff.
+fn special_text(kind: std::fs::FileType) -> String {
+    use std::os::unix::fs::FileTypeExt;
+    let what = if kind.is_fifo() {
+        "FIFO"
+    } else if kind.is_socket() {
+        "socket"
+    } else if kind.is_char_device() {
+        "character device"
+    } else {
+        "block device"
+    };
+    format!("special file ({what}), not read\n")
 }
 
 /// `sha256:HEX` of `bytes`.
@@ -269,9 +385,7 @@ fn compare(
         (None, None) => None,
         (None, Some(Content::Text(text))) => Some(FileChange::Added { text }),
         (Some(Content::Text(text)), None) => Some(FileChange::Removed { text }),
-        (Some(Content::Text(a)), Some(Content::Text(b))) => Some(FileChange::Changed {
-            unified: unified(path, &a, &b),
-        }),
+        (Some(Content::Text(a)), Some(Content::Text(b))) => Some(text_change(path, &a, &b)),
         (old_content, new_content) => Some(FileChange::Binary {
             old: old_content.as_ref().map(Content::digest),
             new: new_content.as_ref().map(Content::digest),
@@ -279,9 +393,26 @@ fn compare(
     })
 }
 
+/// How the text file at `path` changed from `old` to `new`: its unified
+/// diff, or past the budget ([`max_diff_lines`]) line counts and digests.
+pub fn text_change(path: &Path, old: &str, new: &str) -> FileChange {
+    if lines_to_compare(old, new) > max_diff_lines() {
+        FileChange::Summarised {
+            old_lines: old.lines().count(),
+            new_lines: new.lines().count(),
+            old: digest(old.as_bytes()),
+            new: digest(new.as_bytes()),
+        }
+    } else {
+        FileChange::Changed {
+            unified: unified(path, old, new),
+        }
+    }
+}
+
 /// The unified diff of `old` and `new`, as `diff -u a/PATH b/PATH` without timestamps.
 pub fn unified(path: &Path, old: &str, new: &str) -> String {
-    let shown = path.display();
+    let shown = kayobe_stdx::escape_line(&path.to_string_lossy()).into_owned();
     TextDiff::from_lines(old, new)
         .unified_diff()
         .context_radius(CONTEXT_LINES)
@@ -377,6 +508,29 @@ mod tests {
             ]
         );
         assert!(diff.has_changes());
+    }
+
+    #[test]
+    fn a_change_past_the_budget_is_summarised() {
+        let old: String = (0..DEFAULT_MAX_DIFF_LINES)
+            .map(|n| format!("{n}\n"))
+            .collect();
+        let new: String = (0..DEFAULT_MAX_DIFF_LINES)
+            .rev()
+            .map(|n| format!("{n}\n"))
+            .collect();
+        assert!(lines_to_compare(&old, &new) > DEFAULT_MAX_DIFF_LINES);
+        assert_eq!(lines_to_compare("a\nb\nc\n", "a\nx\nc\n"), 2);
+        let (old_dir, new_dir) = (
+            tree(&[("f", old.as_bytes())]),
+            tree(&[("f", new.as_bytes())]),
+        );
+        let diff = diff_dirs(old_dir.path(), new_dir.path()).unwrap();
+        assert!(matches!(
+            &diff.files[0].change,
+            FileChange::Summarised { old_lines, new_lines, .. }
+                if *old_lines == DEFAULT_MAX_DIFF_LINES && *new_lines == DEFAULT_MAX_DIFF_LINES
+        ));
     }
 
     #[test]
@@ -499,6 +653,10 @@ mod tests {
                         let old_text = std::str::from_utf8(&old[&path]).unwrap();
                         let patched = patch(old_text, unified);
                         applied.insert(path, digest(patched.as_bytes()));
+                    }
+                    FileChange::Summarised { old: before, new: after, .. } => {
+                        prop_assert_eq!(Some(before), applied.get(&path));
+                        applied.insert(path, after.clone());
                     }
                     FileChange::Binary { old: before, new: after } => {
                         prop_assert_eq!(before, &applied.get(&path).cloned());

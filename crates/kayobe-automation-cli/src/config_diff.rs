@@ -3,14 +3,15 @@
 //! container), compared between two git revisions, secrets masked.
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use kayobe_automation::config::vault::VaultSecret;
 use kayobe_automation::diff::{
-    ConfigDiff, GenerateOptions, diff_generated, diff_revisions_with_progress, html, render,
+    ConfigDiff, GenerateOptions, Revisions, diff_generated, diff_revisions_in, html, render,
 };
 use kayobe_automation::runtime::connect_docker;
+use kayobe_stdx::{OutputOptions, escape_line, write_output};
 use miette::IntoDiagnostic;
 
 use crate::global::Global;
@@ -76,18 +77,22 @@ pub fn run(global: &Global, args: Args) -> miette::Result<ExitCode> {
     let diff = if args.generated {
         generated_diff(global, &args, secret.as_ref())?
     } else {
-        diff_revisions_with_progress(
+        let scratch = Scratch::create()?;
+        diff_revisions_in(
+            scratch.path(),
             &global.config_path,
             global.environment.as_deref(),
-            &args.base,
-            &args.target,
+            Revisions {
+                base: &args.base,
+                target: &args.target,
+            },
             secret.as_ref(),
             &FileProgress::new("config-diff"),
         )
         .into_diagnostic()?
     };
     for warning in &diff.warnings {
-        eprintln!("warning: {warning}");
+        eprintln!("warning: {}", escape_line(&warning.to_string()));
     }
     let output = match args.format {
         Format::Text => render::text(&diff),
@@ -99,7 +104,9 @@ pub fn run(global: &Global, args: Args) -> miette::Result<ExitCode> {
         Format::Html => html::page(&diff),
     };
     match &args.out {
-        Some(path) => write_atomically(path, output.as_bytes())?,
+        Some(path) => {
+            write_output(path, output.as_bytes(), &OutputOptions::public()).into_diagnostic()?
+        }
         None => std::io::stdout()
             .lock()
             .write_all(output.as_bytes())
@@ -148,13 +155,53 @@ fn generated_diff(
     })
 }
 
-/// Writes `path` through a temporary file beside it and a rename, so a reader
-/// never sees half a diff.
-fn write_atomically(path: &Path, contents: &[u8]) -> miette::Result<()> {
-    let mut name = path.file_name().unwrap_or_default().to_os_string();
-    name.push(".tmp");
-    let temporary = path.with_file_name(name);
-    std::fs::write(&temporary, contents)
-        .and_then(|()| std::fs::rename(&temporary, path))
-        .map_err(|error| miette::miette!("could not write {}: {error}", path.display()))
+/// A private (0700) temporary directory for the revisions' checkouts,
+/// removed when dropped and, since a checkout holds decrypted secrets, also
+/// when the process is interrupted (SIGINT, SIGTERM, SIGHUP), after which
+/// the process exits 128 + the signal's number.
+struct Scratch {
+    dir: tempfile::TempDir,
+}
+
+impl Scratch {
+    fn create() -> miette::Result<Self> {
+        let dir = tempfile::Builder::new()
+            .prefix("kayobe-config-diff-")
+            .permissions(std::os::unix::fs::PermissionsExt::from_mode(0o700))
+            .tempdir()
+            .into_diagnostic()?;
+        let path = dir.path().to_path_buf();
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .into_diagnostic()?;
+        // Registered before the checkouts exist, so no signal slips between.
+        let signals = runtime
+            .block_on(async {
+                use tokio::signal::unix::{SignalKind, signal};
+                Ok::<_, std::io::Error>([
+                    (signal(SignalKind::interrupt())?, 130),
+                    (signal(SignalKind::terminate())?, 143),
+                    (signal(SignalKind::hangup())?, 129),
+                ])
+            })
+            .into_diagnostic()?;
+        std::thread::spawn(move || {
+            let [(mut interrupt, a), (mut terminate, b), (mut hangup, c)] = signals;
+            let code = runtime.block_on(async {
+                tokio::select! {
+                    _ = interrupt.recv() => a,
+                    _ = terminate.recv() => b,
+                    _ = hangup.recv() => c,
+                }
+            });
+            let _ = std::fs::remove_dir_all(&path);
+            std::process::exit(code);
+        });
+        Ok(Self { dir })
+    }
+
+    fn path(&self) -> &std::path::Path {
+        self.dir.path()
+    }
 }

@@ -1,16 +1,18 @@
 //! `kayobe-automation tempest …`: reports of Tempest's subunit v2 results,
 //! through `tempest_runner`.
 
-use std::io::Write;
+use std::io::{BufRead, BufReader, Read, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use kayobe_automation::tempest::image::{ImageSettingsError, RallyImage};
 use kayobe_automation::tempest::run::{self, Openrc, RunError, RunOptions};
 use kayobe_automation::tempest::subunit::SubunitError;
+use kayobe_automation::tempest::subunit::looks_like_v1;
 use kayobe_automation::tempest::{
-    ReportError, ReportPaths, SettingsError, TempestPlan, report_stream,
+    ReportError, ReportPaths, SettingsError, TempestPlan, report_stream_from,
 };
+use kayobe_stdx::escape_text;
 use miette::IntoDiagnostic;
 
 use crate::global::Global;
@@ -72,6 +74,18 @@ enum TempestCommandError {
         "the summary and reports above hold every result read before this point; collect the stream again (e.g. `stestr last --subunit`) for the rest"
     ))]
     Stream { path: PathBuf, error: SubunitError },
+    /// The stream is subunit v1 (text), which this reader does not read.
+    #[error("{} is a subunit v1 stream; `tempest report` reads subunit v2", path.display())]
+    #[diagnostic(help(
+        "convert it first: `subunit-1to2 < STREAM > STREAM.v2` (python-subunit), then report on STREAM.v2"
+    ))]
+    SubunitV1 { path: PathBuf },
+    /// The stream holds no test at all: not a pass.
+    #[error("no tests found in {}", path.display())]
+    #[diagnostic(help(
+        "the stream is empty or is not subunit v2 (see the note above about skipped bytes); check that Tempest ran and that this is its `stestr last --subunit` output"
+    ))]
+    NoTests { path: PathBuf },
     /// A report could not be written.
     #[error(transparent)]
     #[diagnostic(help("check that the report's directory is writable and the disk is not full"))]
@@ -165,17 +179,21 @@ fn run_container(
         run::run_tempest(&docker, plan, openrc, options, |line| eprintln!("{line}")).await
     })?;
     let mut stdout = std::io::stdout().lock();
-    write!(stdout, "{}", outcome.report.summary)
-        .and_then(|()| {
-            writeln!(
-                stdout,
-                "Artefacts: {} (container exit code {})",
-                options.output_dir.display(),
-                outcome.exit_code
-            )
-        })
-        .and_then(|()| stdout.flush())
-        .map_err(TempestCommandError::Stdout)?;
+    write!(
+        stdout,
+        "{}",
+        escape_text(&outcome.report.summary.to_string())
+    )
+    .and_then(|()| {
+        writeln!(
+            stdout,
+            "Artefacts: {} (container exit code {})",
+            options.output_dir.display(),
+            outcome.exit_code
+        )
+    })
+    .and_then(|()| stdout.flush())
+    .map_err(TempestCommandError::Stdout)?;
     if let Some(error) = outcome.report.stream_error {
         return Err(TempestCommandError::Stream {
             path: outcome.stream,
@@ -190,24 +208,39 @@ fn run_container(
 }
 
 fn report(stream: PathBuf, paths: ReportPaths) -> Result<ExitCode, TempestCommandError> {
-    let outcome = if stream.as_os_str() == "-" {
-        report_stream(std::io::stdin().lock(), &paths)?
+    let source: Box<dyn Read> = if stream.as_os_str() == "-" {
+        Box::new(std::io::stdin().lock())
     } else {
-        let file = std::fs::File::open(&stream).map_err(|source| TempestCommandError::Open {
+        Box::new(
+            std::fs::File::open(&stream).map_err(|source| TempestCommandError::Open {
+                path: stream.clone(),
+                source,
+            })?,
+        )
+    };
+    let mut source = BufReader::with_capacity(64 * 1024, source);
+    let head = source
+        .fill_buf()
+        .map_err(|source| TempestCommandError::Open {
             path: stream.clone(),
             source,
         })?;
-        report_stream(file, &paths)?
-    };
+    if looks_like_v1(head) {
+        return Err(TempestCommandError::SubunitV1 { path: stream });
+    }
+    let input = (stream.as_os_str() != "-").then_some(stream.as_path());
+    let outcome = report_stream_from(source, input, &paths)?;
     let mut stdout = std::io::stdout().lock();
-    write!(stdout, "{}", outcome.summary)
+    // Test ids and tracebacks come from the tests: no control character of
+    // theirs reaches the terminal.
+    write!(stdout, "{}", escape_text(&outcome.summary.to_string()))
         .and_then(|()| stdout.flush())
         .map_err(TempestCommandError::Stdout)?;
     if outcome.text_bytes > 0 {
         // Tests' own prints land between packets; a stream with no packets
         // at all is not subunit v2.
         eprintln!(
-            "note: {} bytes between packets were not subunit v2 (test output, or a damaged or v1 stream) and were skipped",
+            "note: {} bytes between packets were not subunit v2 (test output, or a damaged stream) and were skipped",
             outcome.text_bytes
         );
     }
@@ -216,6 +249,9 @@ fn report(stream: PathBuf, paths: ReportPaths) -> Result<ExitCode, TempestComman
             path: stream,
             error,
         });
+    }
+    if outcome.summary.counts.total() == 0 {
+        return Err(TempestCommandError::NoTests { path: stream });
     }
     Ok(if outcome.summary.is_success() {
         ExitCode::SUCCESS

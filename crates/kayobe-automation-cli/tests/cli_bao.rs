@@ -354,3 +354,97 @@ async fn deploy_in_docker_then_bootstrap() {
         )
     );
 }
+
+/// Fills the file system holding `dir` until it has no page left.
+fn fill_up(dir: &Path) {
+    use std::io::Write;
+    let mut filler = std::fs::File::create(dir.join("filler")).unwrap();
+    let block = [0u8; 4096];
+    while filler.write_all(&block).is_ok() {}
+    let _ = filler.sync_all();
+}
+
+/// Issue 17, item 2: with the keys file on a full file system, the
+/// bootstrap fails before initialising (the keys' space is set aside
+/// first), so no key is ever lost; once there is room it succeeds and says
+/// first where the keys are.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_full_disk_fails_before_the_keys_exist() {
+    let is_root =
+        std::fs::metadata("/proc/self").is_ok_and(|m| std::os::unix::fs::MetadataExt::uid(&m) == 0);
+    if !is_root {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "CI runs as root"
+        );
+        eprintln!("note: not root: the full-disk case needs a tmpfs mount");
+        return;
+    }
+    let Some(server) = BaoServer::start() else {
+        return;
+    };
+    let gitlab = gitlab().await;
+    let repo = example_with_automation_secrets();
+    let disk = repo.path().join("vault");
+    std::fs::create_dir(&disk).unwrap();
+    let mounted = std::process::Command::new("mount")
+        .args(["-t", "tmpfs", "-o", "size=1m,mode=0700", "tmpfs"])
+        .arg(&disk)
+        .status()
+        .unwrap();
+    assert!(mounted.success(), "mount a tmpfs");
+    struct Unmount<'a>(&'a Path);
+    impl Drop for Unmount<'_> {
+        fn drop(&mut self) {
+            let _ = std::process::Command::new("umount").arg(self.0).status();
+        }
+    }
+    let _unmount = Unmount(&disk);
+    fill_up(&disk);
+    let addr = server.addr();
+    let gitlab_url = gitlab.uri();
+    let args = [
+        "--environment",
+        "production",
+        "bao",
+        "bootstrap",
+        "--addr",
+        &addr,
+        "--keys-file",
+        "vault/kayobe-automation-keys.json",
+        "--gitlab-url",
+        &gitlab_url,
+        "--gitlab-project-id",
+        "42",
+    ];
+    let full = ours(repo.path(), &args).await;
+    let stderr = String::from_utf8_lossy(&full.stderr);
+    assert_eq!(full.status.code(), Some(2), "{}", text(&full));
+    assert!(stderr.contains("No space left on device"), "{stderr}");
+    // `bao status` exits 2 when sealed, so it is run here, not through `cli`.
+    let status = std::process::Command::new(kayobe_automation_tests::tool("bao").unwrap())
+        .args(["status", "-format=json"])
+        .env("BAO_ADDR", &addr)
+        .output()
+        .unwrap();
+    let status: serde_json::Value = serde_json::from_slice(&status.stdout).unwrap();
+    assert_eq!(
+        status["initialized"], false,
+        "initialised with nowhere to keep the keys"
+    );
+
+    std::fs::remove_file(disk.join("filler")).unwrap();
+    let roomy = ours(repo.path(), &args).await;
+    let stderr = String::from_utf8_lossy(&roomy.stderr);
+    assert!(roomy.status.success(), "{}", text(&roomy));
+    let first = stderr.lines().next().unwrap_or_default();
+    assert!(
+        first.contains("is initialised") && first.contains("vault/kayobe-automation-keys.json"),
+        "{stderr}"
+    );
+    let mode = std::fs::metadata(disk.join("kayobe-automation-keys.json")).unwrap();
+    assert_eq!(
+        std::os::unix::fs::PermissionsExt::mode(&mode.permissions()) & 0o777,
+        0o600
+    );
+}

@@ -59,6 +59,12 @@ pub enum RepoError {
         /// The environments that do exist.
         available: Vec<String>,
     },
+    /// An environment name that is not one directory name: it would lead
+    /// out of `environments/`.
+    #[error(
+        "environment name `{0}` is not a directory name under environments/ (it holds `/`, or is `.`, `..` or empty); name an environment that exists there"
+    )]
+    BadEnvironmentName(String),
     /// Environment dependencies form a cycle.
     #[error("environment dependencies form a cycle: {}; remove one of these dependencies", .0.join(" -> "))]
     DependencyCycle(Vec<String>),
@@ -469,6 +475,14 @@ fn visit_environment(
         cycle.push(name.to_owned());
         return Err(RepoError::DependencyCycle(cycle));
     }
+    let mut components = Path::new(name).components();
+    if !matches!(
+        (components.next(), components.next()),
+        (Some(std::path::Component::Normal(_)), None)
+    ) || name.contains('/')
+    {
+        return Err(RepoError::BadEnvironmentName(name.to_owned()));
+    }
     let dir = environments_dir(config_path).join(name);
     if !dir.is_dir() {
         return Err(RepoError::UnknownEnvironment {
@@ -560,6 +574,18 @@ mod tests {
         let error = ConfigRepo::open(&dir.path().join("etc/kayobe"), Some("a")).unwrap_err();
         assert!(
             matches!(&error, RepoError::DependencyCycle(cycle) if cycle == &["a", "b", "a"]),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn a_dependency_cannot_lead_out_of_the_environments() {
+        // `environments/prod/../../..` is the repository's parent: a
+        // revision must not make the reader layer the runner's files.
+        let dir = repo_with_environments(&[("prod", "[\"../../..\"]")]);
+        let error = ConfigRepo::open(&dir.path().join("etc/kayobe"), Some("prod")).unwrap_err();
+        assert!(
+            matches!(&error, RepoError::BadEnvironmentName(name) if name == "../../.."),
             "{error}"
         );
     }

@@ -9,10 +9,10 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use ci_platform::{Platform, PlatformError, RunnerCredential, RunnerSpec, Secret};
+use kayobe_stdx::{OutputOptions, write_output};
 
 use crate::definitions::{Fleet, GitHubHost, GitLabHost, HostRunners, RunnerHost};
 use crate::files::{self, GitLabToken, HostFile};
@@ -531,39 +531,15 @@ fn mode_of(_path: &Path) -> Option<u32> {
     None
 }
 
-/// Writes atomically: a temporary file in the same directory, its mode set
-/// before any secret is written, then a rename.
+/// Writes through the one output writer: atomically, the temporary file
+/// private from the start, then given exactly the file's mode.
 fn write_file(out: &Path, host: &str, file: &HostFile) -> Result<(), ProvisionError> {
     let path = host_path(out, host, &file.path);
-    let io = |source| ProvisionError::Io {
+    let options = OutputOptions::exactly(file.mode).creating_parents();
+    write_output(&path, file.contents().as_bytes(), &options).map_err(|source| ProvisionError::Io {
         path: path.clone(),
-        source,
-    };
-    let dir = path.parent().unwrap_or(out);
-    std::fs::create_dir_all(dir).map_err(io)?;
-    let temporary = dir.join(format!(
-        ".{}.tmp",
-        path.file_name().and_then(|n| n.to_str()).unwrap_or("file")
-    ));
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(file.mode);
-    }
-    let mut handle = options.open(&temporary).map_err(io)?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        handle
-            .set_permissions(std::fs::Permissions::from_mode(file.mode))
-            .map_err(io)?;
-    }
-    handle.write_all(file.contents().as_bytes()).map_err(io)?;
-    handle.sync_all().map_err(io)?;
-    drop(handle);
-    std::fs::rename(&temporary, &path).map_err(io)
+        source: std::io::Error::other(source),
+    })
 }
 
 fn remove_file(out: &Path, host: &str, path: &str) -> Result<(), ProvisionError> {

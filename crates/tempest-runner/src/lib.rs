@@ -19,6 +19,8 @@ pub mod run;
 pub mod settings;
 pub mod subunit;
 
-pub use report::{ReportError, ReportOutcome, ReportPaths, Summary, report_stream};
+pub use report::{
+    ReportError, ReportOutcome, ReportPaths, Summary, report_stream, report_stream_from,
+};
 pub use results::{Outcome, ResultReader, TestResult};
 pub use settings::{SettingsError, TempestPlan};

@@ -1,7 +1,8 @@
-//! Putting rendered files on disk: atomically, or only checking.
+//! Putting rendered files on disk: all or nothing, or only checking.
 
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
+
+use kayobe_stdx::{OutputError, OutputOptions, write_set};
 
 use crate::render::Rendered;
 
@@ -46,6 +47,9 @@ pub enum WriteError {
         /// Why.
         source: std::io::Error,
     },
+    /// The changed files could not be written; none was.
+    #[error("{0}; no file was changed")]
+    Output(#[from] OutputError),
 }
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> WriteError + '_ {
@@ -55,14 +59,15 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> WriteError + '_ {
     }
 }
 
-/// Writes (or checks) `rendered` under `root`. Each file is written to a
-/// temporary file in its directory and renamed over the old one, so a reader
-/// never sees half a file.
+/// Writes (or checks) `rendered` under `root`: the files that changed are
+/// written all or nothing ([`write_set`]), so a full disk or a failure
+/// midway leaves every file as it was.
 ///
 /// # Errors
 /// [`WriteError::Io`] naming the path that failed.
 pub fn write(rendered: &Rendered, root: &Path, mode: Mode) -> Result<WriteReport, WriteError> {
     let mut report = WriteReport::default();
+    let mut changed = Vec::new();
     for file in &rendered.files {
         let path = root.join(&file.path);
         let current = match std::fs::read(&path) {
@@ -74,10 +79,11 @@ pub fn write(rendered: &Rendered, root: &Path, mode: Mode) -> Result<WriteReport
             report.unchanged.push(file.path.clone());
             continue;
         }
-        if mode != Mode::Check {
-            write_atomically(&path, file.contents.as_bytes())?;
-        }
+        changed.push((path, file.contents.as_bytes()));
         report.written.push(file.path.clone());
+    }
+    if mode != Mode::Check {
+        write_set(&changed, &OutputOptions::public().creating_parents())?;
     }
     for stale in &rendered.disabled {
         let path = root.join(stale);
@@ -89,25 +95,4 @@ pub fn write(rendered: &Rendered, root: &Path, mode: Mode) -> Result<WriteReport
         }
     }
     Ok(report)
-}
-
-fn write_atomically(path: &Path, contents: &[u8]) -> Result<(), WriteError> {
-    let dir = path.parent().unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir).map_err(io(dir))?;
-    let mut temporary = tempfile::NamedTempFile::new_in(dir).map_err(io(dir))?;
-    temporary.write_all(contents).map_err(io(path))?;
-    // A temporary file is private (0600); a workflow is an ordinary file.
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        temporary
-            .as_file()
-            .set_permissions(std::fs::Permissions::from_mode(0o644))
-            .map_err(io(path))?;
-    }
-    temporary.as_file().sync_all().map_err(io(path))?;
-    temporary
-        .persist(path)
-        .map_err(|error| io(path)(error.error))?;
-    Ok(())
 }

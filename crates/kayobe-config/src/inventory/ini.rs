@@ -8,7 +8,7 @@ use std::path::Path;
 
 use super::InventoryError;
 use super::pyliteral::parse_value;
-use super::range::{expand_hostname_range, split_port};
+use super::range::{HostBudget, expand_hostname_range_within, split_port};
 use super::shlex;
 use crate::Location;
 use crate::value::Value;
@@ -69,7 +69,7 @@ pub enum IniEntry {
 ///
 /// Lines hosts before any header belong to `ungrouped`, as in Ansible.
 pub fn parse_ini(text: &str, origin: &Path) -> Result<Vec<IniEntry>, InventoryError> {
-    parse_lines(python_splitlines(text), origin)
+    parse_lines(python_splitlines(text), origin, &mut HostBudget::from_env())
 }
 
 /// Python's `str.splitlines()`: every line boundary Python knows, not just `\n`.
@@ -115,9 +115,11 @@ fn is_python_space(c: char) -> bool {
     c.is_whitespace() || ('\x1c'..='\x1f').contains(&c)
 }
 
+/// Parses `lines`, expanding host ranges within `budget`.
 pub(crate) fn parse_lines<'a>(
     lines: impl IntoIterator<Item = &'a str>,
     origin: &Path,
+    budget: &mut HostBudget,
 ) -> Result<Vec<IniEntry>, InventoryError> {
     let mut entries = Vec::new();
     let mut kind = SectionKind::Hosts;
@@ -155,7 +157,7 @@ pub(crate) fn parse_lines<'a>(
             });
         }
         let entry = match kind {
-            SectionKind::Hosts => host_line(line, &at)?,
+            SectionKind::Hosts => host_line(line, &at, budget)?,
             SectionKind::Vars => match line.split_once('=') {
                 Some((key, value)) => IniEntry::Var {
                     key: key.trim_matches(is_python_space).to_owned(),
@@ -223,7 +225,11 @@ fn ends_in_comment_or_space(rest: &str) -> bool {
     rest.is_empty() || rest.starts_with('#')
 }
 
-fn host_line(line: &str, at: &dyn Fn(usize) -> Location) -> Result<IniEntry, InventoryError> {
+fn host_line(
+    line: &str,
+    at: &dyn Fn(usize) -> Location,
+    budget: &mut HostBudget,
+) -> Result<IniEntry, InventoryError> {
     let tokens = shlex::split(line).map_err(|error| {
         let (column, reason) = match error {
             shlex::ShlexError::UnclosedQuote { column } => (column, QuotingProblem::UnclosedQuote),
@@ -246,11 +252,12 @@ fn host_line(line: &str, at: &dyn Fn(usize) -> Location) -> Result<IniEntry, Inv
             pattern: pattern.clone(),
         });
     }
-    let names = expand_hostname_range(host).map_err(|source| InventoryError::HostRange {
-        location: at(0),
-        pattern: pattern.clone(),
-        source,
-    })?;
+    let names =
+        expand_hostname_range_within(host, budget).map_err(|source| InventoryError::HostRange {
+            location: at(0),
+            pattern: pattern.clone(),
+            source,
+        })?;
     if names
         .iter()
         .any(|name| name.trim_matches(is_python_space) == "---")

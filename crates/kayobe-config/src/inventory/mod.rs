@@ -44,7 +44,11 @@ use std::path::{Path, PathBuf};
 
 pub use ini::{IniEntry, QuotingProblem, SectionKind, parse_ini};
 pub use list::ListSettings;
-pub use range::{RangeError, expand_hostname_range};
+pub use range::{
+    DEFAULT_MAX_HOSTS_PER_FILE, DEFAULT_MAX_HOSTS_PER_INVENTORY, HostBudget,
+    MAX_HOSTS_PER_FILE_VAR, MAX_HOSTS_PER_INVENTORY_VAR, RangeError, expand_hostname_range,
+    expand_hostname_range_within,
+};
 
 use crate::Location;
 use crate::value::{Map, Value};
@@ -80,8 +84,9 @@ impl Inventory {
         secret: Option<&VaultSecret>,
     ) -> Result<Inventory, InventoryError> {
         let mut data = InventoryData::new();
+        let mut budget = HostBudget::from_env();
         for source in sources {
-            read_source(&mut data, source, true)?;
+            read_source(&mut data, source, true, &mut budget)?;
         }
         data.finish();
         let source_vars = sources
@@ -252,7 +257,12 @@ impl Inventory {
 }
 
 /// Reads one source: an INI file, or a directory of them.
-fn read_source(data: &mut InventoryData, path: &Path, top: bool) -> Result<(), InventoryError> {
+fn read_source(
+    data: &mut InventoryData,
+    path: &Path,
+    top: bool,
+    budget: &mut HostBudget,
+) -> Result<(), InventoryError> {
     let metadata = std::fs::metadata(path).map_err(|source| {
         if top && source.kind() == std::io::ErrorKind::NotFound {
             InventoryError::SourceNotFound {
@@ -284,7 +294,7 @@ fn read_source(data: &mut InventoryData, path: &Path, top: bool) -> Result<(), I
             if is_ignored(&text) {
                 continue;
             }
-            read_source(data, &path.join(&name), false)?;
+            read_source(data, &path.join(&name), false, budget)?;
         }
         return Ok(());
     }
@@ -311,12 +321,17 @@ fn read_source(data: &mut InventoryData, path: &Path, top: bool) -> Result<(), I
                     path: path.to_path_buf(),
                 });
             }
-            parse_ini(text, path)?
+            budget.next_file();
+            ini::parse_lines(ini::python_splitlines(text), path, budget)?
         }
-        Err(_) => ini::parse_lines(
-            non_utf8_lines(&bytes, path)?.iter().map(String::as_str),
-            path,
-        )?,
+        Err(_) => {
+            budget.next_file();
+            ini::parse_lines(
+                non_utf8_lines(&bytes, path)?.iter().map(String::as_str),
+                path,
+                budget,
+            )?
+        }
     };
     data.apply_ini(&entries)
 }

@@ -24,15 +24,93 @@ pub enum RangeError {
         "host range bounds must be integers or single letters, and the step a non-zero integer"
     )]
     NotANumber,
-    /// Ranges expanding to more names than an inventory can sensibly hold.
-    #[error("host ranges expand to more than {max} names", max = MAX_HOSTS)]
+    /// A bound too large for a number.
+    #[error("a host range bound is too large")]
     TooLarge,
+    /// Ranges expanding to more names than the budget allows.
+    #[error(
+        "host ranges expand to more than {max} names in this {scope}; if the inventory really is \
+         this large, raise the limit with {var}=N"
+    )]
+    OverBudget {
+        /// `file` or `inventory`.
+        scope: &'static str,
+        /// The limit.
+        max: usize,
+        /// The environment variable raising it.
+        var: &'static str,
+    },
 }
 
-/// Expansion stops with [`RangeError::TooLarge`] beyond this many names
-/// (counting the partial names of patterns with several ranges), so a typo
-/// such as `[0:99999999]` is an error rather than an exhausted machine.
-pub const MAX_HOSTS: usize = 1_000_000;
+/// The environment variable setting how many host names the ranges of one
+/// inventory file may expand to.
+pub const MAX_HOSTS_PER_FILE_VAR: &str = "KAYOBE_AUTOMATION_MAX_HOSTS_PER_FILE";
+/// The environment variable setting how many host names the ranges of all
+/// of an inventory's files may expand to together.
+pub const MAX_HOSTS_PER_INVENTORY_VAR: &str = "KAYOBE_AUTOMATION_MAX_HOSTS_PER_INVENTORY";
+/// The per-file limit unless [`MAX_HOSTS_PER_FILE_VAR`] says otherwise.
+pub const DEFAULT_MAX_HOSTS_PER_FILE: usize = 100_000;
+/// The per-inventory limit unless [`MAX_HOSTS_PER_INVENTORY_VAR`] says otherwise.
+pub const DEFAULT_MAX_HOSTS_PER_INVENTORY: usize = 250_000;
+
+fn limit(var: &str, default: usize) -> usize {
+    std::env::var(var)
+        .ok()
+        .and_then(|text| text.trim().parse().ok())
+        .unwrap_or(default)
+}
+
+/// How many more host names ranges may expand to, in the file being read
+/// and in the whole inventory. Expansion stops with
+/// [`RangeError::OverBudget`] past either (counting the partial names of
+/// patterns with several ranges), so ten lines of `h[0:999999]` are an
+/// error naming the limit rather than an exhausted machine.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HostBudget {
+    file_max: usize,
+    file_left: usize,
+    inventory_max: usize,
+    inventory_left: usize,
+}
+
+impl HostBudget {
+    /// The budget of a whole inventory, from the environment or the defaults.
+    pub fn from_env() -> Self {
+        let file_max = limit(MAX_HOSTS_PER_FILE_VAR, DEFAULT_MAX_HOSTS_PER_FILE);
+        let inventory_max = limit(MAX_HOSTS_PER_INVENTORY_VAR, DEFAULT_MAX_HOSTS_PER_INVENTORY);
+        Self {
+            file_max,
+            file_left: file_max,
+            inventory_max,
+            inventory_left: inventory_max,
+        }
+    }
+
+    /// The same inventory budget, with a whole file budget for the next file.
+    pub fn next_file(&mut self) {
+        self.file_left = self.file_max;
+    }
+
+    fn take(&mut self) -> Result<(), RangeError> {
+        self.file_left = self
+            .file_left
+            .checked_sub(1)
+            .ok_or(RangeError::OverBudget {
+                scope: "file",
+                max: self.file_max,
+                var: MAX_HOSTS_PER_FILE_VAR,
+            })?;
+        self.inventory_left = self
+            .inventory_left
+            .checked_sub(1)
+            .ok_or(RangeError::OverBudget {
+                scope: "inventory",
+                max: self.inventory_max,
+                var: MAX_HOSTS_PER_INVENTORY_VAR,
+            })?;
+        Ok(())
+    }
+}
 
 const LETTERS: &str = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
 
@@ -41,12 +119,20 @@ const LETTERS: &str = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
 /// `begin` has a leading zero), letter ranges, an optional step; the first
 /// range is expanded first, then each result again.
 ///
-/// A pattern without `[` is returned as is.
+/// A pattern without `[` is returned as is. The pattern has a file's
+/// budget ([`HostBudget::from_env`]) to itself.
 pub fn expand_hostname_range(pattern: &str) -> Result<Vec<String>, RangeError> {
+    expand_hostname_range_within(pattern, &mut HostBudget::from_env())
+}
+
+/// [`expand_hostname_range`], taking the names from `budget`.
+pub fn expand_hostname_range_within(
+    pattern: &str,
+    budget: &mut HostBudget,
+) -> Result<Vec<String>, RangeError> {
     let mut hosts = Vec::new();
     if pattern.contains('[') {
-        let mut budget = MAX_HOSTS;
-        expand_into(pattern, &mut hosts, &mut budget)?;
+        expand_into(pattern, &mut hosts, budget)?;
     } else {
         hosts.push(pattern.to_owned());
     }
@@ -56,7 +142,7 @@ pub fn expand_hostname_range(pattern: &str) -> Result<Vec<String>, RangeError> {
 fn expand_into(
     pattern: &str,
     hosts: &mut Vec<String>,
-    budget: &mut usize,
+    budget: &mut HostBudget,
 ) -> Result<(), RangeError> {
     // Ansible replaces the first `[` and the first `]` by `|` and splits on
     // `|`: exactly three parts are required.
@@ -98,7 +184,7 @@ fn expand_into(
         None
     };
     let mut emit = |item: &str| -> Result<(), RangeError> {
-        *budget = budget.checked_sub(1).ok_or(RangeError::TooLarge)?;
+        budget.take()?;
         let name = format!("{head}{item}{tail}");
         if name.contains('[') {
             expand_into(&name, hosts, budget)

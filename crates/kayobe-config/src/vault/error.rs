@@ -113,6 +113,9 @@ pub enum VaultError {
         #[source]
         source: io::Error,
     },
+    /// The output could not be written (or was refused: an input, a directory).
+    #[error(transparent)]
+    Output(#[from] kayobe_stdx::OutputError),
 }
 
 /// The part of the vault text a hex problem is in.

@@ -24,7 +24,8 @@ impl VaultSecret {
 
     /// Reads a password file as Ansible's `--vault-password-file` does.
     ///
-    /// An executable file is run without arguments and its standard output is
+    /// A relative name is a path from the current directory (never looked
+    /// up in `PATH`). An executable file is run without arguments and its standard output is
     /// the password, with `\r` and `\n` stripped from both ends; a file whose
     /// name (without extension) ends in `-client` is a client script and gets
     /// `--vault-id default`. Any other file is read and ASCII whitespace is
@@ -44,7 +45,12 @@ impl VaultSecret {
             return Err(problem(PasswordFileProblem::Directory));
         }
         let password = if is_executable(&metadata) {
-            let mut command = Command::new(path);
+            // Ansible runs `os.path.realpath(name)`: a bare name such as
+            // `hostname` is the file in the current directory, never a
+            // command looked up in PATH.
+            let program = std::fs::canonicalize(path)
+                .map_err(|error| problem(PasswordFileProblem::Read(error)))?;
+            let mut command = Command::new(program);
             if is_client_script(path) {
                 command.args(["--vault-id", "default"]);
             }

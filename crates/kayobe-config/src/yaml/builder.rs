@@ -260,6 +260,8 @@ pub(super) struct Builder<'a> {
     unsafe_depth: u32,
     next_node: u32,
     root: Option<Value>,
+    /// What aliases may still expand to, in bytes of values (see [`expanded_size`]).
+    alias_budget_left: u64,
     /// The first construction error. PyYAML composes the whole document
     /// before constructing values, so syntax and composition errors
     /// (undefined alias, duplicate anchor, second document) found later in
@@ -276,6 +278,7 @@ impl<'a> Builder<'a> {
             unsafe_depth: 0,
             next_node: 0,
             root: None,
+            alias_budget_left: super::alias_budget_bytes(),
             deferred: None,
         }
     }
@@ -553,10 +556,22 @@ impl<'a> Builder<'a> {
 
     pub(super) fn alias(&mut self, anchor: usize, start: Marker) -> Result<(), YamlError> {
         let node = match self.anchors.get(anchor) {
-            Some(AnchorSlot::Done(node)) => Node {
-                start,
-                ..node.clone()
-            },
+            Some(AnchorSlot::Done(node)) => {
+                // Each alias copies its node: a few bytes of aliases can
+                // otherwise expand to gigabytes (an alias bomb).
+                let left = self.alias_budget_left;
+                match expanded_size(&node.value, left) {
+                    Some(size) => self.alias_budget_left = left - size,
+                    None => {
+                        let mib = super::alias_budget_bytes() >> 20;
+                        return Err(self.error(start, ContentProblem::AliasBudget { mib }));
+                    }
+                }
+                Node {
+                    start,
+                    ..node.clone()
+                }
+            }
             Some(AnchorSlot::Pending) => {
                 let error = self.error(start, ContentProblem::RecursiveAlias);
                 self.defer(error);
@@ -918,4 +933,33 @@ fn map_key(node: Node) -> Result<MapKey, ContentProblem> {
         text,
         class: Some(class.into_boxed_str()),
     })
+}
+
+/// Roughly how many bytes `value` takes in memory (a fixed cost per node
+/// plus its text), or `None` once that passes `limit`: counting stops
+/// there, so counting costs no more than the budget allows.
+fn expanded_size(value: &Value, limit: u64) -> Option<u64> {
+    const PER_NODE: u64 = 64;
+    let mut total: u64 = 0;
+    let mut pending = vec![value];
+    while let Some(value) = pending.pop() {
+        total += PER_NODE;
+        match value {
+            Value::String(text) | Value::Vault(text) | Value::Unsafe(text) => {
+                total += text.len() as u64;
+            }
+            Value::List(items) => pending.extend(items),
+            Value::Map(map) => {
+                for (key, item) in map {
+                    total += key.len() as u64;
+                    pending.push(item);
+                }
+            }
+            _ => {}
+        }
+        if total > limit {
+            return None;
+        }
+    }
+    Some(total)
 }

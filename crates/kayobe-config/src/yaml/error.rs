@@ -79,6 +79,11 @@ pub enum ContentProblem {
     DuplicateAnchor,
     /// `*name` inside the node `&name` is on.
     RecursiveAlias,
+    /// The document's aliases expand to more than the alias budget.
+    AliasBudget {
+        /// The budget, in MiB.
+        mib: u64,
+    },
     /// A mapping or sequence used as a mapping key.
     ComplexKey,
     /// A `!vault` value used as a mapping key.
@@ -129,6 +134,12 @@ impl fmt::Display for ContentProblem {
             ContentProblem::DuplicateAnchor => f.write_str(
                 "this anchor name is already defined earlier in the document; \
                  give the anchor a unique name",
+            ),
+            ContentProblem::AliasBudget { mib } => write!(
+                f,
+                "the aliases up to here expand to more than {mib} MiB of values (an alias bomb?); \
+                 use fewer nested aliases, or raise the limit with {}=N (MiB) if this file is meant to be this large",
+                super::ALIAS_BUDGET_VAR
             ),
             ContentProblem::RecursiveAlias => f.write_str(
                 "this alias refers to the node it is inside of; recursive structures cannot be loaded",

@@ -61,6 +61,26 @@ use anchors::AnchorNames;
 use builder::Builder;
 use tabs::{MAX_TAB_PATCHES, patch_all_tab_separations, tab_separated_indicator};
 
+/// The environment variable raising (or lowering) the alias budget, in MiB.
+pub const ALIAS_BUDGET_VAR: &str = "KAYOBE_AUTOMATION_YAML_ALIAS_BUDGET_MIB";
+
+/// The alias budget unless [`ALIAS_BUDGET_VAR`] says otherwise: what all
+/// aliases of one document may expand to. Real configuration uses a few
+/// small anchors; an alias bomb of a few hundred bytes needs gigabytes.
+const DEFAULT_ALIAS_BUDGET_MIB: u64 = 64;
+
+/// The alias budget in bytes (see [`ALIAS_BUDGET_VAR`]).
+fn alias_budget_bytes() -> u64 {
+    static BUDGET: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
+    *BUDGET.get_or_init(|| {
+        std::env::var(ALIAS_BUDGET_VAR)
+            .ok()
+            .and_then(|text| text.trim().parse::<u64>().ok())
+            .unwrap_or(DEFAULT_ALIAS_BUDGET_MIB)
+            .saturating_mul(1 << 20)
+    })
+}
+
 /// Reads one YAML document as Ansible's loader does. `origin` names the text in
 /// error locations.
 ///

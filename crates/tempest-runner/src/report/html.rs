@@ -2,9 +2,9 @@
 //! failures (with their tracebacks) first, a filter per outcome and a search
 //! box. Every piece of text from the stream is escaped.
 
+use kayobe_stdx::OutputFile;
 use std::fmt::Write as _;
 use std::io::{BufWriter, Write};
-use std::path::{Path, PathBuf};
 
 use super::summary::Summary;
 use super::text::push_html;
@@ -65,16 +65,16 @@ const SCRIPT: &str = r#"
 "#;
 
 pub(crate) struct HtmlWriter {
-    path: PathBuf,
+    out: OutputFile,
     failures: BufWriter<std::fs::File>,
     others: BufWriter<std::fs::File>,
     row: String,
 }
 
 impl HtmlWriter {
-    pub(crate) fn new(path: &Path) -> std::io::Result<Self> {
+    pub(crate) fn new(out: OutputFile) -> std::io::Result<Self> {
         Ok(HtmlWriter {
-            path: path.to_path_buf(),
+            out,
             failures: BufWriter::with_capacity(64 * 1024, tempfile::tempfile()?),
             others: BufWriter::with_capacity(256 * 1024, tempfile::tempfile()?),
             row: String::new(),
@@ -157,7 +157,7 @@ impl HtmlWriter {
         let failures = self.failures.into_inner().map_err(|e| e.into_error())?;
         let others = self.others.into_inner().map_err(|e| e.into_error())?;
         super::join_spools(
-            &self.path,
+            self.out,
             head.as_bytes(),
             vec![failures, others],
             foot.as_bytes(),

@@ -7,24 +7,24 @@
 //! reason, an expected failure passes. A test that did not complete is an
 //! `<error>` (python-junitxml calls it a failure).
 
+use kayobe_stdx::OutputFile;
 use std::fmt::Write as _;
 use std::io::{BufWriter, Write};
-use std::path::{Path, PathBuf};
 
 use super::summary::Summary;
 use super::text::{push_xml, split_id};
 use crate::results::{Outcome, TestResult};
 
 pub(crate) struct JunitWriter {
-    path: PathBuf,
+    out: OutputFile,
     cases: BufWriter<std::fs::File>,
     line: String,
 }
 
 impl JunitWriter {
-    pub(crate) fn new(path: &Path) -> std::io::Result<Self> {
+    pub(crate) fn new(out: OutputFile) -> std::io::Result<Self> {
         Ok(JunitWriter {
-            path: path.to_path_buf(),
+            out,
             cases: BufWriter::with_capacity(256 * 1024, tempfile::tempfile()?),
             line: String::new(),
         })
@@ -78,7 +78,7 @@ impl JunitWriter {
             .into_inner()
             .map_err(|error| error.into_error())?;
         super::join_spools(
-            &self.path,
+            self.out,
             header.as_bytes(),
             vec![cases],
             b"</testsuite>\n</testsuites>\n",

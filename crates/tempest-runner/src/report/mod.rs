@@ -15,6 +15,8 @@ mod text;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
+use kayobe_stdx::{OutputFile, OutputOptions};
+
 pub use summary::{Counts, FailureDetail, MAX_LISTED_FAILURES, SLOWEST, Summary};
 
 use crate::results::ResultReader;
@@ -61,15 +63,41 @@ pub struct ReportError {
 /// here: the reports cover what was read and [`ReportOutcome::stream_error`]
 /// says where reading stopped.
 pub fn report_stream(source: impl Read, paths: &ReportPaths) -> Result<ReportOutcome, ReportError> {
+    report_stream_from(source, None, paths)
+}
+
+/// [`report_stream`] of the stream read from the file `input`, which no
+/// report may overwrite (refused before anything is read).
+pub fn report_stream_from(
+    source: impl Read,
+    input: Option<&Path>,
+    paths: &ReportPaths,
+) -> Result<ReportOutcome, ReportError> {
+    let open = |path: &Path, action| {
+        let options = OutputOptions::public()
+            .creating_parents()
+            .refusing_inputs(input);
+        OutputFile::create(path, &options).map_err(|error| ReportError {
+            path: path.to_path_buf(),
+            action,
+            source: std::io::Error::other(error),
+        })
+    };
     let mut junit = paths
         .junit
         .as_deref()
-        .map(|path| junit::JunitWriter::new(path).map_err(spool_error(path)))
+        .map(|path| {
+            let out = open(path, "write the JUnit report")?;
+            junit::JunitWriter::new(out).map_err(spool_error(path))
+        })
         .transpose()?;
     let mut html = paths
         .html
         .as_deref()
-        .map(|path| html::HtmlWriter::new(path).map_err(spool_error(path)))
+        .map(|path| {
+            let out = open(path, "write the HTML report")?;
+            html::HtmlWriter::new(out).map_err(spool_error(path))
+        })
         .transpose()?;
     let mut summary = Summary::default();
     let mut stream_error = None;
@@ -121,22 +149,16 @@ fn spool_error(path: &Path) -> impl Fn(std::io::Error) -> ReportError + '_ {
     }
 }
 
-/// Writes `header`, then each spool, then `footer` to `path` atomically.
+/// Writes `header`, then each spool, then `footer` to `out`, and commits it.
 fn join_spools(
-    path: &Path,
+    mut out: OutputFile,
     header: &[u8],
     spools: Vec<std::fs::File>,
     footer: &[u8],
 ) -> std::io::Result<()> {
     use std::io::{Seek, Write};
-    let dir = match path.parent() {
-        Some(parent) if !parent.as_os_str().is_empty() => parent,
-        _ => Path::new("."),
-    };
-    std::fs::create_dir_all(dir)?;
-    let mut out = tempfile::NamedTempFile::new_in(dir)?;
     {
-        let mut writer = std::io::BufWriter::with_capacity(256 * 1024, out.as_file_mut());
+        let mut writer = std::io::BufWriter::with_capacity(256 * 1024, &mut out);
         writer.write_all(header)?;
         for mut spool in spools {
             spool.seek(std::io::SeekFrom::Start(0))?;
@@ -145,15 +167,7 @@ fn join_spools(
         writer.write_all(footer)?;
         writer.flush()?;
     }
-    // Temporary files are private (0600); a report is for everyone to read.
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        out.as_file()
-            .set_permissions(std::fs::Permissions::from_mode(0o644))?;
-    }
-    out.persist(path).map_err(|error| error.error)?;
-    Ok(())
+    out.commit().map_err(std::io::Error::other)
 }
 
 #[cfg(test)]

@@ -137,7 +137,10 @@ impl Summary {
 
     /// Whether the run passed: no failure, unexpected success or incomplete test.
     pub fn is_success(&self) -> bool {
-        self.counts.failure + self.counts.unexpected_success + self.counts.incomplete == 0
+        // No test at all is not a pass: an empty or foreign stream must not
+        // look green.
+        self.counts.total() > 0
+            && self.counts.failure + self.counts.unexpected_success + self.counts.incomplete == 0
     }
 
     /// The slowest runs (at most [`SLOWEST`]), slowest first.

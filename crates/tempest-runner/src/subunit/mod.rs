@@ -23,6 +23,40 @@ mod write;
 pub use read::{PacketReader, SubunitError, SubunitErrorKind};
 pub use write::write_packet;
 
+/// The directives a subunit v1 stream's lines start with (python-subunit's
+/// `TestProtocolServer`), each followed by `:` or a space.
+const V1_DIRECTIVES: [&str; 12] = [
+    "test",
+    "testing",
+    "success",
+    "successful",
+    "failure",
+    "error",
+    "skip",
+    "xfail",
+    "uxsuccess",
+    "tags",
+    "time",
+    "progress",
+];
+
+/// Whether a stream starting with `head` is subunit v1 (line-based text)
+/// rather than v2: its first non-blank line is a v1 directive. A v2 stream
+/// starts with the packet signature byte 0xB3, never with text.
+pub fn looks_like_v1(head: &[u8]) -> bool {
+    let Some(line) = head
+        .split(|&b| b == b'\n')
+        .map(<[u8]>::trim_ascii)
+        .find(|line| !line.is_empty())
+    else {
+        return false;
+    };
+    V1_DIRECTIVES.iter().any(|directive| {
+        line.strip_prefix(directive.as_bytes())
+            .is_some_and(|rest| matches!(rest.first(), Some(b':' | b' ')))
+    })
+}
+
 /// The signature byte that starts every packet.
 pub const SIGNATURE: u8 = 0xB3;
 /// The largest packet python-subunit writes or reads: 3-byte length.

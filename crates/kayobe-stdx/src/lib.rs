@@ -1,0 +1,11 @@
+//! What kayobe-automation needs that is not Kayobe, in the manner of
+//! rust-analyzer's `stdx`: the one output writer every command uses
+//! ([`OutputFile`], [`write_output`], [`write_set`]) and the escaping of
+//! untrusted text for terminals and HTML ([`escape_line`], [`escape_text`],
+//! [`push_html`]). It depends on none of the workspace's crates.
+
+mod escape;
+mod output;
+
+pub use escape::{escape_line, escape_text, push_html};
+pub use output::{OutputError, OutputFile, OutputOptions, write_output, write_set};
