@@ -1,3 +1,6 @@
+//! Tests of the output writer: write-through for FIFOs, devices and links,
+//! modes kept, inputs refused, sets of files all or nothing.
+
 use super::*;
 use std::io::Read;
 use std::process::Command;
