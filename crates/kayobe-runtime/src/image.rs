@@ -7,14 +7,14 @@
 //! with the fingerprint; [`image_status`] compares those labels with the
 //! checkout's current inputs.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
-use bollard::Docker;
-use bollard::errors::Error as DockerError;
-use bollard::query_parameters::{BuildImageOptionsBuilder, RemoveImageOptions};
-use futures_util::StreamExt;
+use container_engine::{
+    BuildError, ContextBuild, Docker, EngineError, build_context, inspect_image,
+    remove_image_if_unused,
+};
 
 use crate::fingerprint::{Fingerprint, baked_files};
 
@@ -136,16 +136,8 @@ pub enum ImageError {
         path: PathBuf,
     },
     /// A call to the Docker engine failed.
-    #[error(
-        "cannot {action}: {source}; check that the Docker engine runs and this user may use its socket"
-    )]
-    Docker {
-        /// What was being done.
-        action: &'static str,
-        /// bollard's error.
-        #[source]
-        source: DockerError,
-    },
+    #[error("{0}; check that the Docker engine runs and this user may use its socket")]
+    Docker(#[from] EngineError),
     /// The build itself failed (a Dockerfile step).
     #[error("building image {tag} failed: {message}; the build log above shows the failing step")]
     Build {
@@ -156,18 +148,10 @@ pub enum ImageError {
     },
 }
 
-fn docker_error(action: &'static str) -> impl FnOnce(DockerError) -> ImageError {
-    move |source| ImageError::Docker { action, source }
-}
-
 /// Connects to the local Docker engine (`DOCKER_HOST`, else the default
 /// socket) at the API version both sides speak.
 pub async fn connect_docker() -> Result<Docker, ImageError> {
-    Docker::connect_with_local_defaults()
-        .map_err(docker_error("connect to the Docker engine"))?
-        .negotiate_version()
-        .await
-        .map_err(docker_error("connect to the Docker engine"))
+    Ok(container_engine::connect().await?)
 }
 
 /// The build context: the fingerprinted files at their repository paths.
@@ -197,16 +181,7 @@ fn context_archive(options: &BuildOptions) -> Result<Vec<u8>, ImageError> {
 
 /// The id of the image `tag` names, if the engine has one.
 async fn image_id(docker: &Docker, tag: &str) -> Result<Option<String>, ImageError> {
-    match docker.inspect_image(tag).await {
-        Ok(image) => Ok(image.id),
-        Err(DockerError::DockerResponseServerError {
-            status_code: 404, ..
-        }) => Ok(None),
-        Err(source) => Err(ImageError::Docker {
-            action: "inspect the Kayobe image",
-            source,
-        }),
-    }
+    Ok(inspect_image(docker, tag).await?.map(|image| image.id))
 }
 
 /// Builds and tags the image, labelled with its fingerprint; each line of
@@ -223,48 +198,30 @@ pub async fn build_image(
     let fingerprint = Fingerprint::of(options)?;
     let replaced = image_id(docker, &options.tag).await?;
     let context = context_archive(options)?;
-    let build_args: HashMap<String, String> = options.all_build_args().into_iter().collect();
-    let dockerfile = options.dockerfile.to_string_lossy();
-    let build_options = BuildImageOptionsBuilder::new()
-        .t(&options.tag)
-        .dockerfile(&dockerfile)
-        .buildargs(&build_args)
-        .labels(&fingerprint.labels())
-        .rm(true)
-        .forcerm(true)
-        .build();
-    let mut progress = docker.build_image(
-        build_options,
-        None,
-        Some(bollard::body_full(context.into())),
-    );
-    let build_error = |message: String| ImageError::Build {
+    let build = ContextBuild {
         tag: options.tag.clone(),
-        message,
+        context,
+        dockerfile: options.dockerfile.to_string_lossy().into_owned(),
+        build_args: options.all_build_args(),
+        labels: fingerprint.labels().into_iter().collect(),
     };
-    while let Some(info) = progress.next().await {
-        let info = info.map_err(|source| match source {
-            DockerError::DockerStreamError { error } => build_error(error),
-            source => ImageError::Docker {
-                action: "build the Kayobe image",
+    build_context(docker, build, &mut on_line)
+        .await
+        .map_err(|error| match error {
+            BuildError::Engine(error) => ImageError::Docker(error),
+            BuildError::Failed { message, .. } => ImageError::Build {
+                tag: options.tag.clone(),
+                message,
+            },
+            BuildError::Context { source, .. } => ImageError::Read {
+                path: options.repo.clone(),
                 source,
             },
         })?;
-        if let Some(text) = info.stream.as_deref() {
-            text.lines()
-                .filter(|line| !line.trim().is_empty())
-                .for_each(&mut on_line);
-        }
-        if let Some(detail) = info.error_detail {
-            return Err(build_error(detail.message.unwrap_or_default()));
-        }
-    }
     if let Some(old) = replaced {
         if image_id(docker, &options.tag).await?.as_ref() != Some(&old) {
             // A container using it or another tag keeps it: that is fine.
-            let _ = docker
-                .remove_image(&old, None::<RemoveImageOptions>, None)
-                .await;
+            remove_image_if_unused(docker, &old).await;
         }
     }
     Ok(fingerprint)
@@ -276,22 +233,10 @@ pub async fn image_status(
     options: &BuildOptions,
 ) -> Result<ImageStatus, ImageError> {
     let current = Fingerprint::of(options)?;
-    let image = match docker.inspect_image(&options.tag).await {
-        Ok(image) => image,
-        Err(DockerError::DockerResponseServerError {
-            status_code: 404, ..
-        }) => return Ok(ImageStatus::Missing),
-        Err(source) => {
-            return Err(ImageError::Docker {
-                action: "inspect the Kayobe image",
-                source,
-            });
-        }
+    let Some(image) = inspect_image(docker, &options.tag).await? else {
+        return Ok(ImageStatus::Missing);
     };
-    let labels = image
-        .config
-        .and_then(|config| config.labels)
-        .unwrap_or_default();
+    let labels = image.labels;
     let Some(built) = Fingerprint::from_labels(&labels) else {
         return Ok(ImageStatus::Unfingerprinted);
     };

@@ -5,7 +5,7 @@
 use std::path::Path;
 use std::time::Duration;
 
-use bollard::Docker;
+use container_engine::Docker;
 use kayobe_automation_tests::docker::{
     RemoveImages, engine, labelled_containers, unique_suffix, unique_tag, write_pipeline_script,
     write_standin_image,
