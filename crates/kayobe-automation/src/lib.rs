@@ -7,6 +7,7 @@
 pub use bao_bootstrap as bao;
 pub use ci_platform as platform;
 pub use config_diff as diff;
+pub use container_engine as engine;
 pub use kayobe_config as config;
 pub use kayobe_runtime as runtime;
 pub use runner_provision as runners;
