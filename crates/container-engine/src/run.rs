@@ -55,9 +55,9 @@ pub struct SecretFile {
     pub name: String,
     /// Its content (mode 0600, owned by the image's user).
     pub value: Secret,
-    /// A variable the bootstrap sets to the content (trailing newlines
+    /// Variables the bootstrap sets to the content (trailing newlines
     /// dropped) in the command's own process only.
-    pub env: Option<String>,
+    pub env: Vec<String>,
     /// A path where the bootstrap puts a symbolic link to the file.
     pub link: Option<String>,
 }
@@ -68,7 +68,7 @@ impl SecretFile {
         Self {
             name: name.to_owned(),
             value,
-            env: None,
+            env: Vec::new(),
             link: None,
         }
     }
@@ -199,7 +199,7 @@ fn bootstrap(secrets: &[SecretFile]) -> Result<String, RunError> {
             return Err(bad(&secret.name));
         }
         let path = secret.path();
-        if let Some(var) = &secret.env {
+        for var in &secret.env {
             let valid = plain(var, &[])
                 && !var.contains(['.', '-'])
                 && !var.starts_with(|c: char| c.is_ascii_digit());
@@ -488,7 +488,7 @@ mod tests {
         SecretFile {
             name: name.to_owned(),
             value: Secret::new("s3cr3t"),
-            env: env.map(str::to_owned),
+            env: env.into_iter().map(str::to_owned).collect(),
             link: link.map(str::to_owned),
         }
     }

@@ -15,8 +15,6 @@ use kayobe_automation::runtime::{
 
 use crate::global::{Global, VaultPasswordError};
 
-/// The exit code after Ctrl-C, as shells report a process ended by SIGINT.
-
 /// What to run, and how.
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -134,6 +132,9 @@ pub fn run(global: &Global, args: Args) -> miette::Result<ExitCode> {
         kolla_tags: args.kolla_tags,
     };
     options.labels = args.labels.into_iter().collect::<BTreeMap<_, _>>();
+    options.ssh_private_key_name = std::env::var("KAYOBE_AUTOMATION_SSH_PRIVATE_KEY_NAME")
+        .ok()
+        .filter(|name| !name.is_empty());
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()

@@ -8,13 +8,16 @@
 //! | the operation | `/src/.automation/pipeline/<operation>.sh [args]` | |
 //! | the environment | | `KAYOBE_ENVIRONMENT` |
 //! | limits and tags | | `KAYOBE_LIMIT`, `KAYOBE_TAGS`, `KOLLA_LIMIT`, `KOLLA_TAGS` (set when given) |
-//! | vault password | file [`VAULT_PASSWORD_FILE`] (0600) | `KAYOBE_VAULT_PASSWORD_FILE`, `ANSIBLE_VAULT_PASSWORD_FILE` |
-//! | SSH private key | file [`SSH_PRIVATE_KEY_FILE`] (0600) | `KAYOBE_AUTOMATION_SSH_PRIVATE_KEY_FILE` |
+//! | vault password | file [`VAULT_PASSWORD_FILE`] (0600), and its content in the script's process | `KAYOBE_VAULT_PASSWORD` (Kayobe reads it), `KAYOBE_AUTOMATION_VAULT_PASSWORD` (`utils/kayobe-automation-vault-helper` echoes it for `ansible-vault`) |
+//! | SSH private key | file [`SSH_PRIVATE_KEY_FILE`] (0600), and its content in the script's process | `KAYOBE_AUTOMATION_SSH_PRIVATE_KEY` (`functions`' `inject_ssh_keys` writes it to `~/.ssh/$KAYOBE_AUTOMATION_SSH_PRIVATE_KEY_NAME`, `setup_ssh_agent` adds it) |
+//! | the key's file name | | `KAYOBE_AUTOMATION_SSH_PRIVATE_KEY_NAME` (when given; `functions` defaults it to `id_rsa`) |
 //! | artefacts | a directory ([`DEFAULT_ARTIFACTS`] unless configured) | `KAYOBE_AUTOMATION_ARTIFACTS`, `LOGDIR` |
 //!
-//! `ANSIBLE_VAULT_PASSWORD_FILE` lets Ansible (run by Kayobe) open vaulted
-//! files with no change to the scripts; `LOGDIR` is where the upstream
-//! kayobe-automation `functions` write their log, so it lands among the
+//! These are the variables kayobe-automation's `functions` read. The content
+//! variables are set by the container's bootstrap from the tmpfs files just
+//! before it `exec`s the script, so they exist only in the script's own
+//! process (and what it starts), never in the container's configuration.
+//! `LOGDIR` is where `functions` write their log, so it lands among the
 //! artefacts.
 //!
 //! The secret files live on a tmpfs and reach it over the attach stream,
@@ -54,7 +57,8 @@ pub struct RunSecrets {
 }
 
 impl RunSecrets {
-    /// The secret files on the container's tmpfs.
+    /// The secret files on the container's tmpfs, each with the variables
+    /// `functions` read its content from.
     fn files(&self) -> Vec<SecretFile> {
         let name = |path: &str| {
             path.trim_start_matches(SECRETS_DIR)
@@ -62,12 +66,24 @@ impl RunSecrets {
                 .to_owned()
         };
         let files = [
-            (&self.vault_password, VAULT_PASSWORD_FILE),
-            (&self.ssh_private_key, SSH_PRIVATE_KEY_FILE),
+            (
+                &self.vault_password,
+                VAULT_PASSWORD_FILE,
+                &["KAYOBE_VAULT_PASSWORD", "KAYOBE_AUTOMATION_VAULT_PASSWORD"][..],
+            ),
+            (
+                &self.ssh_private_key,
+                SSH_PRIVATE_KEY_FILE,
+                &["KAYOBE_AUTOMATION_SSH_PRIVATE_KEY"][..],
+            ),
         ];
         files
             .into_iter()
-            .filter_map(|(secret, path)| Some(SecretFile::new(&name(path), secret.clone()?)))
+            .filter_map(|(secret, path, variables)| {
+                let mut file = SecretFile::new(&name(path), secret.clone()?);
+                file.env = variables.iter().map(|&var| var.to_owned()).collect();
+                Some(file)
+            })
             .collect()
     }
 }
@@ -106,6 +122,9 @@ pub struct RunOptions {
     pub labels: BTreeMap<String, String>,
     /// How long a cancelled run gets to stop before it is killed.
     pub stop_grace: Duration,
+    /// `KAYOBE_AUTOMATION_SSH_PRIVATE_KEY_NAME`: the key's file name in
+    /// `~/.ssh` (`functions` default it to `id_rsa`).
+    pub ssh_private_key_name: Option<String>,
 }
 
 impl RunOptions {
@@ -123,11 +142,12 @@ impl RunOptions {
             artifacts: artifacts.to_path_buf(),
             labels: BTreeMap::new(),
             stop_grace: Duration::from_secs(10),
+            ssh_private_key_name: None,
         }
     }
 
     /// The container's environment: names, limits and paths, never a secret.
-    fn environment(&self, secrets: &RunSecrets) -> Vec<String> {
+    fn environment(&self) -> Vec<String> {
         let mut env = vec![
             format!("KAYOBE_AUTOMATION_SECRETS={SECRETS_DIR}"),
             format!("KAYOBE_AUTOMATION_ARTIFACTS={}", self.container_artifacts),
@@ -139,21 +159,16 @@ impl RunOptions {
             ("KAYOBE_TAGS", &self.limits.kayobe_tags),
             ("KOLLA_LIMIT", &self.limits.kolla_limit),
             ("KOLLA_TAGS", &self.limits.kolla_tags),
+            (
+                "KAYOBE_AUTOMATION_SSH_PRIVATE_KEY_NAME",
+                &self.ssh_private_key_name,
+            ),
         ];
         env.extend(
             optional
                 .into_iter()
                 .filter_map(|(name, value)| Some(format!("{name}={}", value.as_ref()?))),
         );
-        if secrets.vault_password.is_some() {
-            env.push(format!("KAYOBE_VAULT_PASSWORD_FILE={VAULT_PASSWORD_FILE}"));
-            env.push(format!("ANSIBLE_VAULT_PASSWORD_FILE={VAULT_PASSWORD_FILE}"));
-        }
-        if secrets.ssh_private_key.is_some() {
-            env.push(format!(
-                "KAYOBE_AUTOMATION_SSH_PRIVATE_KEY_FILE={SSH_PRIVATE_KEY_FILE}"
-            ));
-        }
         env
     }
 }
@@ -248,7 +263,7 @@ pub async fn run_operation(
     let spec = ContainerSpec {
         image: options.image.clone(),
         command: options.operation.command(),
-        env: options.environment(secrets),
+        env: options.environment(),
         working_dir: Some("/src".to_owned()),
         mounts: vec![BindMount {
             source: checkout,
@@ -298,8 +313,27 @@ mod tests {
                 "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXk\r\nAAAAB3Nza\n-----END OPENSSH PRIVATE KEY-----\n",
             )),
         };
-        let names: Vec<String> = secrets.files().iter().map(SecretFile::path).collect();
-        assert_eq!(names, [VAULT_PASSWORD_FILE, SSH_PRIVATE_KEY_FILE]);
+        let files: Vec<(String, Vec<String>)> = secrets
+            .files()
+            .iter()
+            .map(|file| (file.path(), file.env.clone()))
+            .collect();
+        assert_eq!(
+            files,
+            [
+                (
+                    VAULT_PASSWORD_FILE.to_owned(),
+                    vec![
+                        "KAYOBE_VAULT_PASSWORD".to_owned(),
+                        "KAYOBE_AUTOMATION_VAULT_PASSWORD".to_owned()
+                    ]
+                ),
+                (
+                    SSH_PRIVATE_KEY_FILE.to_owned(),
+                    vec!["KAYOBE_AUTOMATION_SSH_PRIVATE_KEY".to_owned()]
+                ),
+            ]
+        );
         let debug = format!("{secrets:?}");
         assert!(
             !debug.contains("vault-pass") && !debug.contains("AAAAB3Nza"),
@@ -308,26 +342,22 @@ mod tests {
     }
 
     #[test]
-    fn the_environment_holds_paths_not_secrets() {
+    fn the_environment_holds_names_and_paths_not_secrets() {
         let operation = Operation::new("overcloud-service-deploy", Vec::new()).unwrap();
         let mut options =
             RunOptions::new("kayobe:x", Path::new("/repo"), operation, Path::new("out"));
         options.environment = Some("production".to_owned());
         options.limits.kolla_tags = Some("nova".to_owned());
-        let secrets = RunSecrets {
-            vault_password: Some(Secret::new("vault-pass")),
-            ssh_private_key: None,
-        };
+        options.ssh_private_key_name = Some("id_ed25519".to_owned());
         assert_eq!(
-            options.environment(&secrets),
+            options.environment(),
             [
                 "KAYOBE_AUTOMATION_SECRETS=/run/kayobe-automation",
                 "KAYOBE_AUTOMATION_ARTIFACTS=/tmp/kayobe-automation-artifacts",
                 "LOGDIR=/tmp/kayobe-automation-artifacts",
                 "KAYOBE_ENVIRONMENT=production",
                 "KOLLA_TAGS=nova",
-                "KAYOBE_VAULT_PASSWORD_FILE=/run/kayobe-automation/vault-password",
-                "ANSIBLE_VAULT_PASSWORD_FILE=/run/kayobe-automation/vault-password",
+                "KAYOBE_AUTOMATION_SSH_PRIVATE_KEY_NAME=id_ed25519",
             ]
         );
     }
