@@ -1,9 +1,14 @@
 //! Building images.
 
 use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
 
 use bollard::Docker;
 use bollard::errors::Error as DockerError;
+use bollard::grpc::build::{ImageBuildFrontendOptions, ImageBuildLoadInput};
+use bollard::grpc::driver::Build;
+use bollard::grpc::driver::moby::Moby;
+use bollard::moby::buildkit::v1::CacheOptionsEntry;
 use bollard::query_parameters::BuildImageOptionsBuilder;
 use futures_util::StreamExt;
 
@@ -111,5 +116,101 @@ pub async fn build_context(
             return Err(failed(detail.message.unwrap_or_default()));
         }
     }
+    Ok(())
+}
+
+/// A build with BuildKit of a directory, as `docker buildx build` of it
+/// would: `.dockerignore` honoured, build arguments, labels, several tags,
+/// cache from earlier images, and the caller's SSH agent forwarded for
+/// `RUN --mount=type=ssh` when `SSH_AUTH_SOCK` names one.
+#[derive(Debug, Clone, Default)]
+pub struct BuildKitBuild {
+    /// The build context's root.
+    pub context: PathBuf,
+    /// The Dockerfile, relative to the context (`/` separators).
+    pub dockerfile: String,
+    /// The tags; the first names the build, the others are added after.
+    pub tags: Vec<String>,
+    /// Build arguments.
+    pub build_args: BTreeMap<String, String>,
+    /// Labels to add to the image.
+    pub labels: BTreeMap<String, String>,
+    /// Images whose layers may be reused (e.g. the previous build, pushed
+    /// with its inline cache).
+    pub cache_from: Vec<String>,
+}
+
+/// Builds `build` with the engine's BuildKit (through its session and
+/// control API, so `RUN --mount=type=ssh|bind|tmpfs` work). BuildKit runs the
+/// build in the engine and reports only the outcome: `on_line` hears when it
+/// starts and ends.
+pub async fn build_with_buildkit(
+    docker: &Docker,
+    build: &BuildKitBuild,
+    mut on_line: impl FnMut(&str),
+) -> Result<(), BuildError> {
+    let Some(name) = build.tags.first() else {
+        return Ok(());
+    };
+    let context_error = |source| BuildError::Context {
+        tag: name.clone(),
+        source,
+    };
+    let context = crate::context::context_archive(&build.context, &build.dockerfile)
+        .map_err(context_error)?;
+    let forward_ssh = std::env::var_os("SSH_AUTH_SOCK").is_some_and(|sock| !sock.is_empty());
+    let mut options = ImageBuildFrontendOptions::builder()
+        .dockerfile(Path::new(&build.dockerfile))
+        .enable_ssh(forward_ssh);
+    for (key, value) in &build.build_args {
+        options = options.buildarg(key, value);
+    }
+    for (key, value) in &build.labels {
+        options = options.label(key, value);
+    }
+    for image in &build.cache_from {
+        options = options.cachefrom(&CacheOptionsEntry {
+            r#type: "registry".to_owned(),
+            attrs: HashMap::from([("ref".to_owned(), image.clone())]),
+        });
+    }
+    on_line(&format!(
+        "building {name} with BuildKit ({} KiB of context{})",
+        context.len() / 1024,
+        if forward_ssh {
+            ", SSH agent forwarded"
+        } else {
+            ""
+        }
+    ));
+    Moby::new(docker)
+        .docker_build(
+            name,
+            options.build(),
+            ImageBuildLoadInput::Upload(bytes::Bytes::from(context)),
+            None,
+            None,
+        )
+        .await
+        .map_err(|error| BuildError::Failed {
+            tag: name.clone(),
+            message: error.to_string(),
+        })?;
+    for tag in &build.tags[1..] {
+        let (repo, version) = crate::registry::split_tag(tag);
+        docker
+            .tag_image(
+                name,
+                Some(
+                    bollard::query_parameters::TagImageOptionsBuilder::new()
+                        .repo(repo)
+                        .tag(version)
+                        .build(),
+                ),
+            )
+            .await
+            .map_err(call_failed(format!("tag {name} as {tag}")))?;
+    }
+    on_line(&format!("built {}", build.tags.join(", ")));
     Ok(())
 }

@@ -13,13 +13,15 @@
 //! - [`mask`]: the one streaming masker of secret values.
 //! - [`archive`]: tar archives in, and safe extraction out ([`extract`]: no
 //!   path leaves the target, no link leads out of it).
-//! - [`build`]: image builds.
+//! - [`build`]: image builds: small ones from in-memory files, and with
+//!   BuildKit from a directory ([`context`]: `.dockerignore` honoured).
 //! - [`registry`]: pull and push with registry credentials.
 //! - [`service`]: long-running service containers (create, start, remove).
 //! - [`secret`]: the [`Secret`] value type.
 
 pub mod archive;
 pub mod build;
+pub mod context;
 pub mod engine;
 pub mod mask;
 pub mod registry;
@@ -28,7 +30,10 @@ pub mod secret;
 pub mod service;
 
 pub use archive::{ExtractError, FileEntry, extract, tar_of};
-pub use build::{BuildError, ContextBuild, build_context, build_from_files};
+pub use build::{
+    BuildError, BuildKitBuild, ContextBuild, build_context, build_from_files, build_with_buildkit,
+};
+pub use context::{DockerIgnore, context_archive};
 pub use engine::{Docker, EngineError, ImageInfo, connect, inspect_image, remove_image_if_unused};
 pub use mask::{MASK, Masker};
 pub use registry::{
