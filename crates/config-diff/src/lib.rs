@@ -170,29 +170,20 @@ pub enum DiffError {
         #[source]
         source: VaultError,
     },
-    /// A Docker call failed.
+    /// The Kayobe container could not be run.
     #[error(
-        "cannot {action}: {source}; check that Docker runs (DOCKER_HOST or /var/run/docker.sock) and that the image {image} is present (`kayobe-automation image build`)"
+        "{source}; check that Docker runs (DOCKER_HOST or /var/run/docker.sock) and that the image {image} is present (`kayobe-automation image build`)"
     )]
-    Docker {
-        /// What was being done.
-        action: &'static str,
+    Container {
         /// The Kayobe image.
         image: String,
-        /// Docker's error.
+        /// What failed.
         #[source]
-        source: bollard::errors::Error,
+        source: container_engine::RunError,
     },
-    /// The image runs as a user named, not numbered.
-    #[error(
-        "the image {image} runs as user `{user}`, a name: the vault password file needs the user's numeric uid; build the image with a numeric USER (uid:gid)"
-    )]
-    ImageUser {
-        /// The image.
-        image: String,
-        /// Its configured user.
-        user: String,
-    },
+    /// The diff was cancelled; its container was stopped and removed.
+    #[error("the generated diff was cancelled; its container was stopped and removed")]
+    Cancelled,
     /// Kayobe failed to generate the configuration.
     #[error(
         "`kayobe overcloud service configuration generate` exited with code {exit_code}; its output above says why"

@@ -54,7 +54,7 @@ done
 /// Each container of `image` that runs while `watching`, by id, with what
 /// `docker inspect` says of it.
 async fn inspect_while(
-    docker: bollard::Docker,
+    docker: container_engine::Docker,
     image: String,
     watching: std::sync::Arc<std::sync::atomic::AtomicBool>,
 ) -> std::collections::BTreeMap<String, String> {
@@ -95,7 +95,7 @@ async fn generates_both_sides_in_the_container_and_diffs_the_trees() {
     let image = unique_tag("config-diff-kayobe");
     let _cleanup = RemoveImages(vec![image.clone()]);
     let dockerfile = format!(
-        "FROM scratch\nCOPY busybox /bin/busybox\nCOPY kayobe /usr/local/bin/kayobe\nUSER {uid}:{gid}\n"
+        "FROM scratch\nCOPY busybox /bin/busybox\nRUN [\"/bin/busybox\", \"--install\", \"-s\", \"/bin\"]\nCOPY kayobe /usr/local/bin/kayobe\nUSER {uid}:{gid}\n"
     );
     let busybox = std::fs::read(busybox).unwrap();
     build_test_image(
@@ -134,6 +134,7 @@ async fn generates_both_sides_in_the_container_and_diffs_the_trees() {
         Some(&secret),
         &options,
         |line| log.push(line.to_owned()),
+        std::future::pending(),
     )
     .await
     .unwrap();
@@ -146,7 +147,7 @@ async fn generates_both_sides_in_the_container_and_diffs_the_trees() {
     }
 
     let side_log = vec![
-        "argv: overcloud service configuration generate --node-config-dir /kayobe-automation/node-config --vault-password-file /kayobe-automation/vault-password --limit ctl01,cmp01 --kolla-tags nova -vv".to_owned(),
+        "argv: overcloud service configuration generate --node-config-dir /kayobe-automation/node-config --vault-password-file /run/kayobe-automation/vault-password --limit ctl01,cmp01 --kolla-tags nova -vv".to_owned(),
         "env: KAYOBE_AUTOMATION_CONFIG_DIFF=1 KAYOBE_CONFIG_PATH=/src/etc/kayobe KAYOBE_ENVIRONMENT=production KAYOBE_EXTRA_ARGS=-vv KAYOBE_LIMIT=ctl01,cmp01 KOLLA_TAGS=nova ".to_owned(),
         format!("vault password file: 600 {uid}:{gid} regular file"),
         "vault password: ********".to_owned(),
@@ -258,7 +259,7 @@ async fn a_failing_generation_is_an_error_and_leaves_no_container() {
         &[
             (
                 "Dockerfile",
-                b"FROM scratch\nCOPY busybox /bin/busybox\nCOPY kayobe /usr/local/bin/kayobe\n",
+                b"FROM scratch\nCOPY busybox /bin/busybox\nRUN [\"/bin/busybox\", \"--install\", \"-s\", \"/bin\"]\nCOPY kayobe /usr/local/bin/kayobe\n",
                 0o644,
             ),
             ("busybox", &busybox, 0o755),
@@ -279,6 +280,7 @@ async fn a_failing_generation_is_an_error_and_leaves_no_container() {
         Some(&secret),
         &options,
         |line| log.push(line.to_owned()),
+        std::future::pending(),
     )
     .await
     .unwrap_err();

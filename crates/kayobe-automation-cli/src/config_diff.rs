@@ -8,13 +8,15 @@ use std::process::ExitCode;
 
 use kayobe_automation::config::vault::VaultSecret;
 use kayobe_automation::diff::{
-    ConfigDiff, GenerateOptions, Revisions, diff_generated, diff_revisions_in, html, render,
+    ConfigDiff, DiffError, GenerateOptions, Revisions, diff_generated, diff_revisions_in, html,
+    render,
 };
 use kayobe_automation::runtime::connect_docker;
 use kayobe_stdx::{OutputOptions, escape_line, write_output};
 use miette::IntoDiagnostic;
 
 use crate::global::Global;
+use crate::interrupt::{INTERRUPTED, on_interrupt};
 use crate::progress::FileProgress;
 
 /// How to print the diff.
@@ -75,7 +77,13 @@ pub struct Args {
 pub fn run(global: &Global, args: Args) -> miette::Result<ExitCode> {
     let secret = global.optional_vault_secret()?;
     let diff = if args.generated {
-        generated_diff(global, &args, secret.as_ref())?
+        match generated_diff(global, &args, secret.as_ref())? {
+            Some(diff) => diff,
+            None => {
+                eprintln!("config-diff cancelled; its container was stopped and removed");
+                return Ok(ExitCode::from(INTERRUPTED));
+            }
+        }
     } else {
         let scratch = Scratch::create()?;
         diff_revisions_in(
@@ -119,12 +127,13 @@ pub fn run(global: &Global, args: Args) -> miette::Result<ExitCode> {
     })
 }
 
-/// The diff of what Kayobe generates for each revision, in the container.
+/// The diff of what Kayobe generates for each revision, in the container;
+/// `None` after Ctrl-C.
 fn generated_diff(
     global: &Global,
     args: &Args,
     secret: Option<&VaultSecret>,
-) -> miette::Result<ConfigDiff> {
+) -> miette::Result<Option<ConfigDiff>> {
     let options = GenerateOptions {
         image: args.image.clone(),
         environment: global.environment.clone(),
@@ -139,8 +148,9 @@ fn generated_diff(
         .build()
         .into_diagnostic()?;
     runtime.block_on(async {
+        let cancel = on_interrupt().into_diagnostic()?;
         let docker = connect_docker().await.into_diagnostic()?;
-        diff_generated(
+        let diff = diff_generated(
             &docker,
             &global.config_path,
             &args.base,
@@ -149,9 +159,14 @@ fn generated_diff(
             &options,
             // Kayobe's output, for the reader of a failed run.
             |line| eprintln!("{line}"),
+            cancel,
         )
-        .await
-        .into_diagnostic()
+        .await;
+        match diff {
+            Ok(diff) => Ok(Some(diff)),
+            Err(DiffError::Cancelled) => Ok(None),
+            Err(error) => Err(error).into_diagnostic(),
+        }
     })
 }
 

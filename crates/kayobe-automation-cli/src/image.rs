@@ -6,7 +6,8 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use kayobe_automation::runtime::image::DEFAULT_DOCKERFILE;
+use kayobe_automation::engine::registry::split_tag;
+use kayobe_automation::runtime::image::{DEFAULT_DOCKERFILE, head_commit, release_tags};
 use kayobe_automation::runtime::{
     BuildOptions, ImageError, build_image, connect_docker, image_status,
 };
@@ -34,8 +35,8 @@ pub struct ImageArgs {
     /// The image's tag.
     #[arg(long, env = "KAYOBE_IMAGE", default_value = "kayobe:latest")]
     tag: String,
-    /// The Dockerfile, relative to the repository root; its directory is the
-    /// build context.
+    /// The Dockerfile, relative to the repository root (the repository is the
+    /// build context, `.dockerignore` honoured).
     #[arg(long, default_value = DEFAULT_DOCKERFILE)]
     dockerfile: PathBuf,
     /// A build argument (`NAME=VALUE`), e.g. the base image or the kayobe
@@ -48,6 +49,14 @@ pub struct ImageArgs {
     /// The image user's gid (`KAYOBE_USER_GID`; default: the checkout's group).
     #[arg(long)]
     gid: Option<u32>,
+    /// The OpenStack release: the image is also tagged
+    /// `<repository>:<release>-latest` and `<repository>:<commit of HEAD>`,
+    /// and the `<release>-latest` image already there serves as cache.
+    #[arg(long, env = "OPENSTACK_RELEASE")]
+    release: Option<String>,
+    /// An image whose layers the build may reuse (repeatable).
+    #[arg(long = "cache-from", value_name = "IMAGE")]
+    cache_from: Vec<String>,
 }
 
 impl ImageArgs {
@@ -60,6 +69,22 @@ impl ImageArgs {
             self.gid.unwrap_or(options.user.1),
         );
         options.build_args = self.build_args.iter().cloned().collect::<BTreeMap<_, _>>();
+        options.cache_from.clone_from(&self.cache_from);
+        if let Some(release) = self
+            .release
+            .as_deref()
+            .filter(|release| !release.is_empty())
+        {
+            let repository = split_tag(&self.tag).0;
+            let commit = head_commit(repo);
+            let [latest, at_commit] =
+                release_tags(repository, release, commit.as_deref().unwrap_or_default());
+            options.cache_from.push(latest.clone());
+            options.extra_tags.push(latest);
+            if commit.is_some() {
+                options.extra_tags.push(at_commit);
+            }
+        }
         Ok(options)
     }
 }

@@ -7,6 +7,7 @@ mod config_diff;
 mod global;
 mod image;
 mod image_push;
+mod interrupt;
 mod inventory;
 mod platform;
 mod preflight;

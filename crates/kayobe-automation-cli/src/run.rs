@@ -5,16 +5,15 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use kayobe_automation::runtime::run::{Limits, RunError, RunOptions, RunSecrets, Secret};
+use kayobe_automation::runtime::Secret;
+
+use crate::interrupt::{INTERRUPTED, on_interrupt};
+use kayobe_automation::runtime::run::{Limits, RunError, RunOptions, RunSecrets};
 use kayobe_automation::runtime::{
     ImageError, Operation, OperationError, connect_docker, run_operation,
 };
-use tokio::signal::unix::{SignalKind, signal};
 
 use crate::global::{Global, VaultPasswordError};
-
-/// The exit code after Ctrl-C, as shells report a process ended by SIGINT.
-const INTERRUPTED: u8 = 130;
 
 /// What to run, and how.
 #[derive(Debug, clap::Args)]
@@ -133,6 +132,9 @@ pub fn run(global: &Global, args: Args) -> miette::Result<ExitCode> {
         kolla_tags: args.kolla_tags,
     };
     options.labels = args.labels.into_iter().collect::<BTreeMap<_, _>>();
+    options.ssh_private_key_name = std::env::var("KAYOBE_AUTOMATION_SSH_PRIVATE_KEY_NAME")
+        .ok()
+        .filter(|name| !name.is_empty());
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -140,11 +142,8 @@ pub fn run(global: &Global, args: Args) -> miette::Result<ExitCode> {
     let result = runtime.block_on(async {
         // Installed before the container exists, so a Ctrl-C at any point
         // is seen and the container cleaned up.
-        let mut interrupt = signal(SignalKind::interrupt()).map_err(RunCommandError::Runtime)?;
+        let cancel = on_interrupt().map_err(RunCommandError::Runtime)?;
         let docker = connect_docker().await?;
-        let cancel = async move {
-            interrupt.recv().await;
-        };
         // The container's output goes to standard error, line by line, so
         // standard output holds only the result.
         Ok::<_, RunCommandError>(

@@ -16,6 +16,7 @@ use kayobe_stdx::escape_text;
 use miette::IntoDiagnostic;
 
 use crate::global::Global;
+use crate::interrupt::{INTERRUPTED, on_interrupt};
 
 /// The `tempest` subcommands.
 #[derive(Debug, clap::Subcommand)]
@@ -49,6 +50,17 @@ pub enum Command {
         /// default `tempest-artifacts/`).
         #[arg(long)]
         output_dir: Option<PathBuf>,
+        /// Run the tests matching this (`TEMPEST_PATTERN`; else that
+        /// variable); the load list is then ignored.
+        #[arg(long, env = "TEMPEST_PATTERN")]
+        pattern: Option<String>,
+        /// Run again only the tests that failed in the earlier run whose
+        /// output directory this is (its `failed-tests` as the load list).
+        #[arg(long, value_name = "DIR", conflicts_with = "pattern")]
+        rerun_failed: Option<PathBuf>,
+        /// A CA bundle for the cloud's endpoints, trusted in the container.
+        #[arg(long)]
+        ca_certificate: Option<PathBuf>,
         /// The command run in the container.
         #[arg(last = true, default_values_t = ["rally-verify-wrapper.sh".to_owned()])]
         command: Vec<String>,
@@ -114,6 +126,10 @@ enum TempestCommandError {
     #[error(transparent)]
     #[diagnostic(help("the container's output above says what it did"))]
     Run(#[from] RunError),
+    /// The engine could not be reached.
+    #[error(transparent)]
+    #[diagnostic(help("is the Docker engine running, and may this user use its socket?"))]
+    Engine(kayobe_automation::engine::EngineError),
     /// The async runtime could not start.
     #[error("cannot start the async runtime: {0}")]
     #[diagnostic(help("the system is short of threads or file descriptors"))]
@@ -136,6 +152,9 @@ pub fn run(global: &Global, command: Command) -> miette::Result<ExitCode> {
             openrc_file,
             image,
             output_dir,
+            pattern,
+            rerun_failed,
+            ca_certificate,
             command,
         } => {
             let conf = global.repo()?.automation_conf().into_diagnostic()?;
@@ -153,11 +172,16 @@ pub fn run(global: &Global, command: Command) -> miette::Result<ExitCode> {
                     _ => return Err(TempestCommandError::NoOpenrc.into()),
                 },
             };
-            let options = RunOptions {
-                image,
-                command,
-                output_dir: output_dir.unwrap_or_else(|| plan.output_dir.clone()),
-            };
+            let mut options =
+                RunOptions::new(image, output_dir.unwrap_or_else(|| plan.output_dir.clone()));
+            options.command = command;
+            options.pattern = pattern.filter(|pattern| !pattern.is_empty());
+            options.load_list = rerun_failed
+                .map(|dir| run::failed_tests(&dir))
+                .transpose()
+                .map_err(TempestCommandError::from)?;
+            options.ca_certificate = ca_certificate;
+            options.environment = RunOptions::passed_environment(|name| std::env::var(name).ok());
             Ok(run_container(&plan, &openrc, &options)?)
         }
     }
@@ -173,11 +197,31 @@ fn run_container(
         .build()
         .map_err(TempestCommandError::Runtime)?;
     let outcome = runtime.block_on(async {
-        let docker = run::connect_docker().await?;
+        let cancel = on_interrupt().map_err(TempestCommandError::Runtime)?;
+        let docker = run::connect_docker()
+            .await
+            .map_err(TempestCommandError::Engine)?;
         // The container's output goes to standard error, line by line, so
         // standard output holds only the summary.
-        run::run_tempest(&docker, plan, openrc, options, |line| eprintln!("{line}")).await
+        Ok::<_, TempestCommandError>(
+            run::run_tempest(
+                &docker,
+                plan,
+                openrc,
+                options,
+                |line| eprintln!("{line}"),
+                cancel,
+            )
+            .await,
+        )
     })?;
+    let outcome = match outcome {
+        Err(RunError::Cancelled) => {
+            eprintln!("tempest run cancelled; its container was stopped and removed");
+            return Ok(ExitCode::from(INTERRUPTED));
+        }
+        outcome => outcome?,
+    };
     let mut stdout = std::io::stdout().lock();
     write!(
         stdout,

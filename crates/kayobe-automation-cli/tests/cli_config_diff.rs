@@ -206,7 +206,7 @@ async fn generated_mode_exit_statuses() {
         &[
             (
                 "Dockerfile",
-                b"FROM scratch\nCOPY busybox /bin/busybox\nCOPY kayobe /usr/local/bin/kayobe\n",
+                b"FROM scratch\nCOPY busybox /bin/busybox\nRUN [\"/bin/busybox\", \"--install\", \"-s\", \"/bin\"]\nCOPY kayobe /usr/local/bin/kayobe\n",
                 0o644,
             ),
             ("busybox", &busybox, 0o755),
@@ -260,4 +260,105 @@ async fn generated_mode_exit_statuses() {
             && stderr.contains("kayobe-automation image build"),
         "{stderr}"
     );
+}
+
+/// Ctrl-C during `config-diff --generated`: the Kayobe container is stopped
+/// and removed, the command exits 130; and neither `docker inspect` nor
+/// `docker export` of the running container holds the vault password.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ctrl_c_during_generated_mode_removes_the_container_and_exits_130() {
+    let Some(busybox) = kayobe_automation_tests::tool("busybox") else {
+        return;
+    };
+    let Some(docker) = kayobe_automation_tests::docker::engine().await else {
+        return;
+    };
+    let image = kayobe_automation_tests::docker::unique_tag("cli-config-diff-hang");
+    let _cleanup = kayobe_automation_tests::docker::RemoveImages(vec![image.clone()]);
+    let busybox = std::fs::read(busybox).unwrap();
+    kayobe_automation_tests::docker::build_test_image(
+        &docker,
+        &image,
+        &[
+            (
+                "Dockerfile",
+                b"FROM scratch\nCOPY busybox /bin/busybox\nRUN [\"/bin/busybox\", \"--install\", \"-s\", \"/bin\"]\nCOPY kayobe /usr/local/bin/kayobe\n",
+                0o644,
+            ),
+            ("busybox", &busybox, 0o755),
+            ("kayobe", b"#!/bin/sh\necho hanging\nsleep 600\n", 0o755),
+        ],
+    )
+    .await;
+    let dir = history();
+    let password = std::fs::read_to_string(dir.path().join(".vault-password")).unwrap();
+    let password = password.trim();
+    let child = Command::new(env!("CARGO_BIN_EXE_kayobe-automation"))
+        .current_dir(dir.path())
+        .env_remove("KAYOBE_CONFIG_PATH")
+        .env_remove("KAYOBE_VAULT_PASSWORD")
+        .env("KAYOBE_ENVIRONMENT", "production")
+        .args(["--vault-password-file", ".vault-password", "config-diff"])
+        .args([
+            "--generated",
+            "--image",
+            &image,
+            "--base",
+            "base",
+            "--target",
+            "changed",
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let filters = std::collections::HashMap::from([("ancestor".to_owned(), vec![image.clone()])]);
+    let list = || async {
+        docker
+            .list_containers(Some(
+                bollard::query_parameters::ListContainersOptionsBuilder::new()
+                    .all(true)
+                    .filters(&filters)
+                    .build(),
+            ))
+            .await
+            .unwrap()
+    };
+    let mut id = None;
+    for _ in 0..600 {
+        if let Some(found) = list().await.into_iter().find_map(|c| c.id) {
+            id = Some(found);
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let id = id.expect("the Kayobe container never ran");
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    let inspected =
+        serde_json::to_string(&docker.inspect_container(&id, None).await.unwrap()).unwrap();
+    let mut export = Vec::new();
+    let mut stream = docker.export_container(&id);
+    while let Some(chunk) = futures_util::StreamExt::next(&mut stream).await {
+        export.extend_from_slice(&chunk.unwrap());
+    }
+    assert!(
+        !inspected.contains(password),
+        "docker inspect shows the vault password"
+    );
+    assert!(
+        !export
+            .windows(password.len())
+            .any(|w| w == password.as_bytes()),
+        "docker export holds the vault password"
+    );
+    let killed = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let output = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(130), "{stderr}");
+    assert!(stderr.contains("hanging"), "{stderr}");
+    assert!(list().await.is_empty(), "a container was left behind");
 }

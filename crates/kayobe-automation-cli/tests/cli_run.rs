@@ -16,7 +16,7 @@ use kayobe_automation_tests::{copy_dir, example_repo, tool};
 const LABEL: &str = "kayobe-automation.test";
 
 /// The environment variables of the caller that would change what the CLI does.
-const CALLER_ENV: [&str; 9] = [
+const CALLER_ENV: [&str; 10] = [
     "KAYOBE_CONFIG_PATH",
     "KAYOBE_ENVIRONMENT",
     "KAYOBE_IMAGE",
@@ -26,6 +26,7 @@ const CALLER_ENV: [&str; 9] = [
     "KOLLA_TAGS",
     "KAYOBE_VAULT_PASSWORD_FILE",
     "KAYOBE_AUTOMATION_SSH_PRIVATE_KEY",
+    "KAYOBE_AUTOMATION_SSH_PRIVATE_KEY_NAME",
 ];
 
 /// A copy of the example repository with the stand-in image's Dockerfile and
@@ -88,9 +89,9 @@ async fn runs_an_operation_with_limits_and_secret_files_and_exits_with_its_code(
         return;
     }
     let script = r#"out="$KAYOBE_AUTOMATION_ARTIFACTS"
-env | sort > "$out/env"
-cp "$KAYOBE_AUTOMATION_SSH_PRIVATE_KEY_FILE" "$out/key"
-echo "vault: $(cat "$KAYOBE_VAULT_PASSWORD_FILE")"
+env -u KAYOBE_VAULT_PASSWORD -u KAYOBE_AUTOMATION_VAULT_PASSWORD -u KAYOBE_AUTOMATION_SSH_PRIVATE_KEY | sort > "$out/env"
+printf '%s\n' "$KAYOBE_AUTOMATION_SSH_PRIVATE_KEY" > "$out/key"
+echo "vault: $KAYOBE_VAULT_PASSWORD"
 exit 5
 "#;
     let checkout = Checkout::new(&busybox, "overcloud-service-deploy", script);
@@ -117,6 +118,7 @@ exit 5
         .arg(&artefacts)
         .env("KAYOBE_VAULT_PASSWORD", &password)
         .env("KAYOBE_LIMIT", "controllers")
+        .env("KAYOBE_AUTOMATION_SSH_PRIVATE_KEY_NAME", "id_ed25519")
         .output()
         .unwrap();
     let stderr = String::from_utf8_lossy(&output.stderr);
@@ -137,6 +139,7 @@ exit 5
         "KAYOBE_ENVIRONMENT=production",
         "KAYOBE_LIMIT=controllers",
         "KOLLA_TAGS=nova",
+        "KAYOBE_AUTOMATION_SSH_PRIVATE_KEY_NAME=id_ed25519",
     ] {
         assert!(
             env.lines().any(|line| line == expected),

@@ -13,6 +13,8 @@ pub use bao_bootstrap as bao;
 pub use ci_platform as platform;
 #[cfg(feature = "diff")]
 pub use config_diff as diff;
+#[cfg(feature = "engine")]
+pub use container_engine as engine;
 #[cfg(feature = "config")]
 pub use kayobe_config as config;
 #[cfg(feature = "runtime")]

@@ -1,22 +1,27 @@
 //! Building the Kayobe image and telling whether an image is up to date.
 //!
-//! [`build_image`] sends the engine a context of exactly the fingerprinted
-//! files (see [`crate::fingerprint`]) at their repository-relative paths, so
-//! the Dockerfile's `COPY` lines name files as they are in the checkout
-//! (`COPY etc/kayobe/ansible/requirements.yml ...`). The image is labelled
-//! with the fingerprint; [`image_status`] compares those labels with the
-//! checkout's current inputs.
+//! [`build_image`] builds kayobe-automation's `docker/kayobe/Dockerfile` as
+//! it needs: with BuildKit (`RUN --mount=type=ssh|tmpfs|bind`), the whole
+//! configuration repository as the build context (`.dockerignore`
+//! honoured: the Dockerfile copies `.automation/utils/…` and bootstraps the
+//! control host from the checkout), the build arguments it declares
+//! (`KAYOBE_USER_UID`/`GID` always, `KAYOBE_ENVIRONMENT` when one is
+//! selected, the rest given), several tags (e.g. `<release>-latest` and the
+//! commit, [`release_tags`]) and the layers of earlier images as cache
+//! (pushed with BuildKit's inline cache). The image is labelled with the
+//! fingerprint of what it bakes in (see [`crate::fingerprint`]);
+//! [`image_status`] compares those labels with the checkout's current inputs.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
-use bollard::Docker;
-use bollard::errors::Error as DockerError;
-use bollard::query_parameters::{BuildImageOptionsBuilder, RemoveImageOptions};
-use futures_util::StreamExt;
+use container_engine::{
+    BuildError, BuildKitBuild, Docker, EngineError, build_with_buildkit, inspect_image,
+    remove_image_if_unused,
+};
 
-use crate::fingerprint::{Fingerprint, baked_files};
+use crate::fingerprint::Fingerprint;
 
 /// Where the Kayobe Dockerfile is by default, relative to the repository root.
 pub const DEFAULT_DOCKERFILE: &str = ".automation/docker/kayobe/Dockerfile";
@@ -26,11 +31,14 @@ pub const DEFAULT_DOCKERFILE: &str = ".automation/docker/kayobe/Dockerfile";
 pub struct BuildOptions {
     /// The root of the Kayobe configuration repository.
     pub repo: PathBuf,
-    /// The Dockerfile, relative to `repo`; its directory is the build's
-    /// context (besides the requirements files).
+    /// The Dockerfile, relative to `repo` (the build's context).
     pub dockerfile: PathBuf,
     /// The tag to give the image (`name:tag`).
     pub tag: String,
+    /// More tags for the same image (e.g. [`release_tags`]).
+    pub extra_tags: Vec<String>,
+    /// Images whose layers the build may reuse (e.g. the previous build).
+    pub cache_from: Vec<String>,
     /// The user and group ids (`KAYOBE_USER_UID`, `KAYOBE_USER_GID`) the
     /// image's user gets, so files it writes into the mounted checkout
     /// belong to the runner's user.
@@ -52,6 +60,8 @@ impl BuildOptions {
             repo: repo.to_path_buf(),
             dockerfile: PathBuf::from(DEFAULT_DOCKERFILE),
             tag: tag.to_owned(),
+            extra_tags: Vec::new(),
+            cache_from: Vec::new(),
             user: (metadata.uid(), metadata.gid()),
             build_args: BTreeMap::new(),
         })
@@ -129,23 +139,15 @@ pub enum ImageError {
     },
     /// The Dockerfile is not in a directory of its own inside the repository.
     #[error(
-        "the Dockerfile {path} must be in a directory below the repository root (its directory is the build context), e.g. {DEFAULT_DOCKERFILE}"
+        "the Dockerfile {path} must be in a directory below the repository root (the fingerprint covers that directory), e.g. {DEFAULT_DOCKERFILE}"
     )]
     DockerfilePlace {
         /// The Dockerfile as given.
         path: PathBuf,
     },
     /// A call to the Docker engine failed.
-    #[error(
-        "cannot {action}: {source}; check that the Docker engine runs and this user may use its socket"
-    )]
-    Docker {
-        /// What was being done.
-        action: &'static str,
-        /// bollard's error.
-        #[source]
-        source: DockerError,
-    },
+    #[error("{0}; check that the Docker engine runs and this user may use its socket")]
+    Docker(#[from] EngineError),
     /// The build itself failed (a Dockerfile step).
     #[error("building image {tag} failed: {message}; the build log above shows the failing step")]
     Build {
@@ -156,57 +158,46 @@ pub enum ImageError {
     },
 }
 
-fn docker_error(action: &'static str) -> impl FnOnce(DockerError) -> ImageError {
-    move |source| ImageError::Docker { action, source }
-}
-
 /// Connects to the local Docker engine (`DOCKER_HOST`, else the default
 /// socket) at the API version both sides speak.
 pub async fn connect_docker() -> Result<Docker, ImageError> {
-    Docker::connect_with_local_defaults()
-        .map_err(docker_error("connect to the Docker engine"))?
-        .negotiate_version()
-        .await
-        .map_err(docker_error("connect to the Docker engine"))
+    Ok(container_engine::connect().await?)
 }
 
-/// The build context: the fingerprinted files at their repository paths.
-fn context_archive(options: &BuildOptions) -> Result<Vec<u8>, ImageError> {
-    let mut builder = tar::Builder::new(Vec::new());
-    for file in baked_files(options)? {
-        let path = options.repo.join(&file);
-        let read_error = |source| ImageError::Read {
-            path: path.clone(),
-            source,
-        };
-        let metadata = std::fs::metadata(&path).map_err(read_error)?;
-        let content = std::fs::read(&path).map_err(read_error)?;
-        let mut header = tar::Header::new_gnu();
-        header.set_size(content.len() as u64);
-        header.set_mode(metadata.mode() & 0o7777);
-        header.set_mtime(0);
-        builder
-            .append_data(&mut header, &file, content.as_slice())
-            .map_err(read_error)?;
+/// The tags a release's build gets, as kayobe-automation's pipelines name
+/// them: `<repository>:<release>-latest` (what runs use) and
+/// `<repository>:<commit>` (what was built from which commit).
+pub fn release_tags(repository: &str, release: &str, commit: &str) -> [String; 2] {
+    [
+        format!("{repository}:{release}-latest"),
+        format!("{repository}:{commit}"),
+    ]
+}
+
+/// The commit `HEAD` of the repository at `repo` names (a detached `HEAD`,
+/// a loose ref or a packed one), or `None`.
+pub fn head_commit(repo: &Path) -> Option<String> {
+    let git = repo.join(".git");
+    let head = std::fs::read_to_string(git.join("HEAD")).ok()?;
+    let head = head.trim();
+    let Some(reference) = head.strip_prefix("ref: ") else {
+        return Some(head.to_owned());
+    };
+    if let Ok(commit) = std::fs::read_to_string(git.join(reference)) {
+        return Some(commit.trim().to_owned());
     }
-    builder.into_inner().map_err(|source| ImageError::Read {
-        path: options.repo.clone(),
-        source,
-    })
+    std::fs::read_to_string(git.join("packed-refs"))
+        .ok()?
+        .lines()
+        .find_map(|line| {
+            let (commit, name) = line.split_once(' ')?;
+            (name == reference).then(|| commit.to_owned())
+        })
 }
 
 /// The id of the image `tag` names, if the engine has one.
 async fn image_id(docker: &Docker, tag: &str) -> Result<Option<String>, ImageError> {
-    match docker.inspect_image(tag).await {
-        Ok(image) => Ok(image.id),
-        Err(DockerError::DockerResponseServerError {
-            status_code: 404, ..
-        }) => Ok(None),
-        Err(source) => Err(ImageError::Docker {
-            action: "inspect the Kayobe image",
-            source,
-        }),
-    }
+    Ok(inspect_image(docker, tag).await?.map(|image| image.id))
 }
 
 /// Builds and tags the image, labelled with its fingerprint; each line of
@@ -222,49 +213,36 @@ pub async fn build_image(
 ) -> Result<Fingerprint, ImageError> {
     let fingerprint = Fingerprint::of(options)?;
     let replaced = image_id(docker, &options.tag).await?;
-    let context = context_archive(options)?;
-    let build_args: HashMap<String, String> = options.all_build_args().into_iter().collect();
-    let dockerfile = options.dockerfile.to_string_lossy();
-    let build_options = BuildImageOptionsBuilder::new()
-        .t(&options.tag)
-        .dockerfile(&dockerfile)
-        .buildargs(&build_args)
-        .labels(&fingerprint.labels())
-        .rm(true)
-        .forcerm(true)
-        .build();
-    let mut progress = docker.build_image(
-        build_options,
-        None,
-        Some(bollard::body_full(context.into())),
-    );
-    let build_error = |message: String| ImageError::Build {
-        tag: options.tag.clone(),
-        message,
+    let mut build_args = options.all_build_args();
+    // Layers of a pushed image can then serve as cache for the next build.
+    build_args.insert("BUILDKIT_INLINE_CACHE".to_owned(), "1".to_owned());
+    let build = BuildKitBuild {
+        context: options.repo.clone(),
+        dockerfile: options.dockerfile.to_string_lossy().into_owned(),
+        tags: std::iter::once(options.tag.clone())
+            .chain(options.extra_tags.iter().cloned())
+            .collect(),
+        build_args,
+        labels: fingerprint.labels().into_iter().collect(),
+        cache_from: options.cache_from.clone(),
     };
-    while let Some(info) = progress.next().await {
-        let info = info.map_err(|source| match source {
-            DockerError::DockerStreamError { error } => build_error(error),
-            source => ImageError::Docker {
-                action: "build the Kayobe image",
+    build_with_buildkit(docker, &build, &mut on_line)
+        .await
+        .map_err(|error| match error {
+            BuildError::Engine(error) => ImageError::Docker(error),
+            BuildError::Failed { message, .. } => ImageError::Build {
+                tag: options.tag.clone(),
+                message,
+            },
+            BuildError::Context { source, .. } => ImageError::Read {
+                path: options.repo.clone(),
                 source,
             },
         })?;
-        if let Some(text) = info.stream.as_deref() {
-            text.lines()
-                .filter(|line| !line.trim().is_empty())
-                .for_each(&mut on_line);
-        }
-        if let Some(detail) = info.error_detail {
-            return Err(build_error(detail.message.unwrap_or_default()));
-        }
-    }
     if let Some(old) = replaced {
         if image_id(docker, &options.tag).await?.as_ref() != Some(&old) {
             // A container using it or another tag keeps it: that is fine.
-            let _ = docker
-                .remove_image(&old, None::<RemoveImageOptions>, None)
-                .await;
+            remove_image_if_unused(docker, &old).await;
         }
     }
     Ok(fingerprint)
@@ -276,22 +254,10 @@ pub async fn image_status(
     options: &BuildOptions,
 ) -> Result<ImageStatus, ImageError> {
     let current = Fingerprint::of(options)?;
-    let image = match docker.inspect_image(&options.tag).await {
-        Ok(image) => image,
-        Err(DockerError::DockerResponseServerError {
-            status_code: 404, ..
-        }) => return Ok(ImageStatus::Missing),
-        Err(source) => {
-            return Err(ImageError::Docker {
-                action: "inspect the Kayobe image",
-                source,
-            });
-        }
+    let Some(image) = inspect_image(docker, &options.tag).await? else {
+        return Ok(ImageStatus::Missing);
     };
-    let labels = image
-        .config
-        .and_then(|config| config.labels)
-        .unwrap_or_default();
+    let labels = image.labels;
     let Some(built) = Fingerprint::from_labels(&labels) else {
         return Ok(ImageStatus::Unfingerprinted);
     };
@@ -301,4 +267,35 @@ pub async fn image_status(
     } else {
         ImageStatus::Stale { changed }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_release_is_tagged_latest_and_by_commit() {
+        let dir = tempfile::tempdir().unwrap();
+        let git = dir.path().join(".git");
+        std::fs::create_dir_all(git.join("refs/heads")).unwrap();
+        assert_eq!(head_commit(dir.path()), None);
+        std::fs::write(git.join("HEAD"), "ref: refs/heads/main\n").unwrap();
+        std::fs::write(
+            git.join("packed-refs"),
+            "# pack-refs\nabc123 refs/heads/main\n",
+        )
+        .unwrap();
+        assert_eq!(head_commit(dir.path()).as_deref(), Some("abc123"));
+        std::fs::write(git.join("refs/heads/main"), "def456\n").unwrap();
+        assert_eq!(head_commit(dir.path()).as_deref(), Some("def456"));
+        std::fs::write(git.join("HEAD"), "0123abcd\n").unwrap();
+        assert_eq!(head_commit(dir.path()).as_deref(), Some("0123abcd"));
+        assert_eq!(
+            release_tags("registry.example/kayobe", "2024.1", "0123abcd"),
+            [
+                "registry.example/kayobe:2024.1-latest",
+                "registry.example/kayobe:0123abcd"
+            ]
+        );
+    }
 }

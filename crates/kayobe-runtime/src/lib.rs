@@ -10,15 +10,16 @@
 
 pub mod fingerprint;
 pub mod image;
-mod mask;
 pub mod operation;
 pub mod preflight;
-pub mod push;
 pub mod run;
 
+pub use container_engine::Secret;
+pub use container_engine::{
+    CredentialsError, PushError, PushProgress, RegistryCredentials, push_image, registry_of,
+};
 pub use fingerprint::Fingerprint;
 pub use image::{BuildOptions, ImageError, ImageStatus, build_image, connect_docker, image_status};
 pub use operation::{Operation, OperationError};
 pub use preflight::{PreflightOptions, Problem, preflight};
-pub use push::{CredentialsError, PushError, PushProgress, RegistryCredentials, push_image};
-pub use run::{Limits, RunError, RunOptions, RunOutcome, RunSecrets, Secret, run_operation};
+pub use run::{Limits, RunError, RunOptions, RunOutcome, RunSecrets, run_operation};

@@ -20,7 +20,7 @@ use kayobe_config::repo::ConfigRepo;
 use kayobe_config::vault::{VaultSecret, view_files};
 
 use crate::image::{BuildOptions, ImageError, ImageStatus, connect_docker, image_status};
-use crate::push::{CredentialsError, RegistryCredentials, registry_of};
+use container_engine::{CredentialsError, RegistryCredentials, registry_of};
 
 /// How long the registry may take to answer.
 const REGISTRY_TIMEOUT: Duration = Duration::from_secs(10);

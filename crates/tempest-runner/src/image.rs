@@ -9,10 +9,9 @@
 
 use std::fmt;
 
-use bollard::Docker;
-use bollard::auth::DockerCredentials;
-use bollard::query_parameters::CreateImageOptionsBuilder;
-use futures_util::StreamExt;
+use container_engine::{
+    Docker, EngineError, PullError, RegistryCredentials, inspect_image, pull_image, registry_of,
+};
 use kayobe_config::automation_conf::RallySettings;
 
 /// When to pull the image before a run.
@@ -125,7 +124,7 @@ impl RallyImage {
             &settings.docker_registry_password,
         ) {
             (Some(username), Some(password)) => Some(RegistryLogin::new(
-                registry.map_or_else(|| registry_of(&reference), str::to_owned),
+                registry.map_or_else(|| registry_of(&reference).to_owned(), str::to_owned),
                 username,
                 password.clone(),
             )),
@@ -169,40 +168,29 @@ impl RallyImage {
         &self,
         docker: &Docker,
         log: &mut impl FnMut(&str),
-    ) -> Result<(), bollard::errors::Error> {
-        if self.pull == Pull::IfMissing {
-            match docker.inspect_image(&self.reference).await {
-                Ok(_) => return Ok(()),
-                Err(bollard::errors::Error::DockerResponseServerError {
-                    status_code: 404, ..
-                }) => {}
-                Err(error) => return Err(error),
-            }
+    ) -> Result<(), EnsureError> {
+        if self.pull == Pull::IfMissing && inspect_image(docker, &self.reference).await?.is_some() {
+            return Ok(());
         }
         log(&format!("pulling {}", self.reference));
-        let credentials = self.login.as_ref().map(|login| DockerCredentials {
-            username: Some(login.username.clone()),
-            password: Some(login.password.clone()),
-            serveraddress: Some(login.server.clone()),
-            ..Default::default()
-        });
-        let options = CreateImageOptionsBuilder::new()
-            .from_image(&self.reference)
-            .build();
-        let mut progress = docker.create_image(Some(options), None, credentials);
-        let mut last_status = String::new();
-        while let Some(info) = progress.next().await {
-            let info = info?;
-            // Layer progress repeats the same status many times a second.
-            if let Some(status) = info.status.filter(|status| *status != last_status) {
-                if info.id.is_none() {
-                    log(&status);
-                }
-                last_status = status;
-            }
-        }
+        let credentials = self
+            .login
+            .as_ref()
+            .map(|login| RegistryCredentials::new(&login.username, &login.password));
+        pull_image(docker, &self.reference, credentials.as_ref(), log).await?;
         Ok(())
     }
+}
+
+/// The image could not be made present.
+#[derive(Debug, thiserror::Error)]
+pub enum EnsureError {
+    /// The engine could not say whether it has the image.
+    #[error(transparent)]
+    Engine(#[from] EngineError),
+    /// The pull failed.
+    #[error(transparent)]
+    Pull(#[from] PullError),
 }
 
 /// Whether the first part of an image name is a registry host.
@@ -210,14 +198,6 @@ fn names_registry(name: &str) -> bool {
     match name.split_once('/') {
         Some((first, _)) => first.contains(['.', ':']) || first == "localhost",
         None => false,
-    }
-}
-
-/// The registry host of `reference` (Docker Hub's when it names none).
-fn registry_of(reference: &str) -> String {
-    match reference.split_once('/') {
-        Some((first, _)) if names_registry(reference) => first.to_owned(),
-        _ => "docker.io".to_owned(),
     }
 }
 

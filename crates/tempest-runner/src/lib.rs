@@ -9,10 +9,12 @@
 //!   list, skip list (regexes), accounts and overrides files.
 //! - [`image`] says which rally image a run uses, when to pull it and the
 //!   login for its registry.
-//! - [`run`] runs Tempest in the rally/tempest container through Docker,
-//!   the openrc copied in as a file, and reports on the stream it writes.
+//! - [`run`] runs Tempest in docker-rally's image, in the contract of its
+//!   `rally-verify-wrapper.sh`, and reports on the results.
+//! - [`rally`] turns rally's JSON verification report into a subunit stream.
 
 pub mod image;
+pub mod rally;
 pub mod report;
 pub mod results;
 pub mod run;

@@ -1,45 +1,49 @@
-//! Running Tempest in the rally/tempest container through Docker (bollard).
+//! Running Tempest in docker-rally's image, in the contract of its
+//! `bin/rally-verify-wrapper.sh` (the image's entry point as
+//! kayobe-automation's `kayobe-automation-run-tempest.yml` starts it).
 //!
-//! The container is created from the configured image, then the run's files
-//! are copied into it before it starts — the openrc as a file (mode 0600),
-//! never in the command line, the environment or the logs — and the
-//! container's output is streamed to the caller with secret values masked.
-//! When it exits, `/home/rally/artifacts` is copied out into the output
-//! directory and the subunit stream there is reported on (summary, JUnit
-//! XML, HTML). The container is removed whatever happens.
-//!
-//! The contract with the image (paths, environment variables naming them):
-//!
-//! | What | Path in the container | Variable |
+//! | What | How the wrapper reads it | What we hand over |
 //! |---|---|---|
-//! | openrc | `/home/rally/openrc` | `TEMPEST_OPENRC_FILE` |
-//! | load list | `/home/rally/load-list` | `TEMPEST_LOAD_LIST` (unset: all tests) |
-//! | skip list | `/home/rally/skip-list` | `TEMPEST_SKIP_LIST` (unset: none) |
-//! | accounts | `/home/rally/accounts.yaml` | `TEMPEST_ACCOUNTS` |
-//! | tempest.conf overrides | `/home/rally/tempest-overrides.conf` | `TEMPEST_CONF_OVERRIDES` |
-//! | concurrency | | `TEMPEST_CONCURRENCY` |
-//! | artefacts (the stream: [`STREAM_FILE`]) | `/home/rally/artifacts` | `TEMPEST_ARTIFACTS` |
+//! | openrc | `~/openrc`, else the content of `TEMPEST_OPENRC` | `TEMPEST_OPENRC`, set by the bootstrap from a tmpfs file in the wrapper's process only (never in `docker inspect` or the layer) |
+//! | load list | `~/tempest-load-list` (or `TEMPEST_LOAD_LIST`'s content), ignored when `TEMPEST_PATTERN` is set | the file `/home/rally/tempest-load-list`: the configured list, or the `failed-tests` of an earlier run |
+//! | skip list | `~/tempest-skip-list` (or `TEMPEST_SKIP_LIST`'s content) | the file `/home/rally/tempest-skip-list` |
+//! | tempest.conf overrides | `~/tempest-overrides.conf` (or `TEMPEST_CONF_OVERRIDES`'s content) | the file `/home/rally/tempest-overrides.conf` |
+//! | accounts | (the overrides name it) | a tmpfs file, linked at `/home/rally/tempest-accounts` |
+//! | pattern, concurrency | `TEMPEST_PATTERN`, `TEMPEST_CONCURRENCY` | set when given |
+//! | Tempest version, proxies | `TEMPEST_VERSION`; `HTTP_PROXY`, `HTTPS_PROXY`, `NO_PROXY`, `TEMPEST_NO_PROXY_EXTRA`, `RALLY_CONF_ENABLE_CREATE_TEMPEST_RESOURCES` | [`RunOptions::environment`]: what kayobe-automation passes (`TEMPEST_HTTP_PROXY` → `HTTP_PROXY`, …) |
+//! | CA certificate | any file in `/usr/local/share/ca-certificates` (`update-ca-certificates`) | the bundle copied there |
+//! | outputs | written to `/home/rally/artifacts`: `rally-verify-report.{html,json}`, `rally-junit.xml`, `failed-tests`, `stdout.log`, `stderr.log`, `tempest.log` | the directory (world-writable) copied in, then out into the output directory |
+//!
+//! Our summary, `junit.xml` and `report.html` are built from rally's JSON
+//! report ([`crate::rally`]): it is turned into [`STREAM_FILE`] in the
+//! output directory, then reported on as any subunit stream.
 
 use std::fmt;
-use std::path::{Path, PathBuf};
+use std::future::Future;
+use std::path::PathBuf;
+use std::time::Duration;
 
-use bollard::Docker;
-use bollard::container::LogOutput;
-use bollard::models::ContainerCreateBody;
-use bollard::query_parameters::{
-    CreateContainerOptionsBuilder, DownloadFromContainerOptionsBuilder, LogsOptionsBuilder,
-    RemoveContainerOptionsBuilder, UploadToContainerOptionsBuilder, WaitContainerOptionsBuilder,
+use container_engine::{
+    Collect, ContainerSpec, Docker, FileEntry, Secret, SecretFile, run_container,
 };
-use futures_util::StreamExt;
 
-use crate::image::RallyImage;
+use crate::image::{EnsureError, RallyImage};
+use crate::rally::{RallyReportError, rally_report_to_subunit};
 use crate::report::{ReportError, ReportOutcome, ReportPaths, report_stream};
 use crate::settings::TempestPlan;
 
-/// The subunit v2 stream the container writes in its artefact directory.
+/// The subunit v2 stream made from rally's report, in the output directory.
 pub const STREAM_FILE: &str = "tempest.subunit";
+/// rally's JSON report among the wrapper's outputs.
+pub const RALLY_JSON_REPORT: &str = "rally-verify-report.json";
+/// The failed tests of a run among the wrapper's outputs (a load list).
+pub const FAILED_TESTS: &str = "failed-tests";
+/// The wrapper's home directory.
+const HOME: &str = "/home/rally";
 /// The artefact directory in the container.
 const ARTIFACTS: &str = "/home/rally/artifacts";
+/// Where the wrapper looks for CA certificates.
+const CA_CERTIFICATES: &str = "/usr/local/share/ca-certificates";
 
 /// The content of an openrc file: credentials. `Debug` never shows it.
 #[derive(Clone)]
@@ -82,46 +86,80 @@ impl fmt::Debug for Openrc {
 pub struct RunOptions {
     /// The image, pulled first if it is missing or always pulled.
     pub image: RallyImage,
-    /// The command run in the container.
+    /// The command run in the container (the wrapper).
     pub command: Vec<String>,
     /// Where artefacts and reports go (created if missing).
     pub output_dir: PathBuf,
+    /// `TEMPEST_PATTERN`: run the tests matching it (the load list is then ignored).
+    pub pattern: Option<String>,
+    /// Run exactly these tests (e.g. an earlier run's `failed-tests`)
+    /// instead of the configured load list.
+    pub load_list: Option<Vec<String>>,
+    /// The CA bundle to trust (copied to `/usr/local/share/ca-certificates`).
+    pub ca_certificate: Option<PathBuf>,
+    /// Further `NAME=value` pairs: `TEMPEST_VERSION`, proxies (see the module docs).
+    pub environment: Vec<String>,
+    /// How long a cancelled run gets to stop before it is killed.
+    pub stop_grace: Duration,
+}
+
+impl RunOptions {
+    /// Options to run the wrapper of `image` into `output_dir`, nothing else set.
+    pub fn new(image: RallyImage, output_dir: PathBuf) -> Self {
+        Self {
+            image,
+            command: vec!["rally-verify-wrapper.sh".to_owned()],
+            output_dir,
+            pattern: None,
+            load_list: None,
+            ca_certificate: None,
+            environment: Vec::new(),
+            stop_grace: Duration::from_secs(10),
+        }
+    }
+
+    /// The variables kayobe-automation hands the wrapper, from the caller's
+    /// environment `lookup` (as `kayobe-automation-run-tempest.yml` reads
+    /// them): `TEMPEST_VERSION`, `TEMPEST_NO_PROXY_EXTRA`,
+    /// `RALLY_CONF_ENABLE_CREATE_TEMPEST_RESOURCES`, and `TEMPEST_HTTP_PROXY`,
+    /// `TEMPEST_HTTPS_PROXY`, `TEMPEST_NO_PROXY` as `HTTP_PROXY`, `HTTPS_PROXY`,
+    /// `NO_PROXY`; each only when set and not empty.
+    pub fn passed_environment(lookup: impl Fn(&str) -> Option<String>) -> Vec<String> {
+        [
+            ("TEMPEST_VERSION", "TEMPEST_VERSION"),
+            ("TEMPEST_NO_PROXY_EXTRA", "TEMPEST_NO_PROXY_EXTRA"),
+            (
+                "RALLY_CONF_ENABLE_CREATE_TEMPEST_RESOURCES",
+                "RALLY_CONF_ENABLE_CREATE_TEMPEST_RESOURCES",
+            ),
+            ("TEMPEST_HTTP_PROXY", "HTTP_PROXY"),
+            ("TEMPEST_HTTPS_PROXY", "HTTPS_PROXY"),
+            ("TEMPEST_NO_PROXY", "NO_PROXY"),
+        ]
+        .into_iter()
+        .filter_map(|(from, to)| {
+            let value = lookup(from).filter(|value| !value.is_empty())?;
+            Some(format!("{to}={value}"))
+        })
+        .collect()
+    }
 }
 
 /// Running Tempest failed.
 #[derive(Debug, thiserror::Error)]
 pub enum RunError {
-    /// The Docker engine could not be reached.
-    #[error(
-        "cannot connect to the Docker engine: {source}; check that Docker runs and DOCKER_HOST (or /var/run/docker.sock) points at it"
-    )]
-    Connect {
-        /// Docker's error.
-        #[source]
-        source: bollard::errors::Error,
-    },
-    /// A Docker call failed.
-    #[error("cannot {action}: {source}; check that Docker runs and the image {image} is present")]
-    Docker {
-        /// What was being done.
-        action: &'static str,
+    /// The rally container could not be run.
+    #[error("{source}; check that Docker runs and the image {image} is present")]
+    Container {
         /// The image.
         image: String,
-        /// Docker's error.
+        /// What failed.
         #[source]
-        source: bollard::errors::Error,
+        source: container_engine::RunError,
     },
-    /// The image could not be pulled.
-    #[error(
-        "cannot pull the rally image {image}: {source}; check the image name and tag, that the registry is reachable, and KAYOBE_AUTOMATION_RALLY_DOCKER_REGISTRY_USERNAME/_PASSWORD"
-    )]
-    Pull {
-        /// The image.
-        image: String,
-        /// Docker's error (it never holds the registry password).
-        #[source]
-        source: bollard::errors::Error,
-    },
+    /// The image could not be made present.
+    #[error(transparent)]
+    Image(#[from] EnsureError),
     /// A file of the run could not be read or written.
     #[error("cannot {action} {}: {source}", path.display())]
     File {
@@ -133,17 +171,29 @@ pub enum RunError {
         #[source]
         source: std::io::Error,
     },
-    /// The container wrote no subunit stream.
+    /// The wrapper wrote no JSON report.
     #[error(
-        "the Tempest container (exit code {exit_code}) wrote no {STREAM_FILE} in {ARTIFACTS}; its output above says why"
+        "the rally container (exit code {exit_code}) wrote no {RALLY_JSON_REPORT} in {ARTIFACTS}; its output above and stderr.log say why"
     )]
-    NoStream {
+    NoReport {
         /// The container's exit code.
         exit_code: i64,
+    },
+    /// rally's JSON report could not be read.
+    #[error("{}: {source}", path.display())]
+    RallyReport {
+        /// The report.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: RallyReportError,
     },
     /// Writing the reports failed.
     #[error(transparent)]
     Report(#[from] ReportError),
+    /// The run was cancelled; the container was stopped and removed.
+    #[error("the Tempest run was cancelled; its container was stopped and removed")]
+    Cancelled,
 }
 
 /// What a run gave.
@@ -151,7 +201,7 @@ pub enum RunError {
 pub struct RunOutcome {
     /// The container's exit code.
     pub exit_code: i64,
-    /// The stream copied out of the container.
+    /// The stream made from rally's report.
     pub stream: PathBuf,
     /// The report on it (JUnit `junit.xml` and `report.html` beside it).
     pub report: ReportOutcome,
@@ -169,260 +219,180 @@ impl RunOutcome {
 
 /// Connects to the local Docker engine (`DOCKER_HOST`, else the default
 /// socket) at the API version both sides speak.
-pub async fn connect_docker() -> Result<Docker, RunError> {
-    let error = |source| RunError::Connect { source };
-    Docker::connect_with_local_defaults()
-        .map_err(error)?
-        .negotiate_version()
-        .await
-        .map_err(error)
+pub async fn connect_docker() -> Result<Docker, container_engine::EngineError> {
+    container_engine::connect().await
 }
 
-/// The environment the container gets: paths and counts, never a secret.
-fn environment(plan: &TempestPlan) -> Vec<String> {
-    let mut env = vec![
-        "TEMPEST_OPENRC_FILE=/home/rally/openrc".to_owned(),
-        format!("TEMPEST_ARTIFACTS={ARTIFACTS}"),
-    ];
+fn read(path: &PathBuf) -> Result<Vec<u8>, RunError> {
+    std::fs::read(path).map_err(|source| RunError::File {
+        action: "read",
+        path: path.clone(),
+        source,
+    })
+}
+
+/// The container run: the wrapper's environment, files and secrets.
+fn container_spec(
+    plan: &TempestPlan,
+    openrc: &Openrc,
+    options: &RunOptions,
+) -> Result<ContainerSpec, RunError> {
+    let mut env = vec![format!("HOME={HOME}")];
     if let Some(concurrency) = plan.concurrency {
         env.push(format!("TEMPEST_CONCURRENCY={concurrency}"));
     }
-    if plan.load_list.is_some() {
-        env.push("TEMPEST_LOAD_LIST=/home/rally/load-list".to_owned());
+    if let Some(pattern) = &options.pattern {
+        env.push(format!("TEMPEST_PATTERN={pattern}"));
     }
-    if plan.skip_list.is_some() {
-        env.push("TEMPEST_SKIP_LIST=/home/rally/skip-list".to_owned());
-    }
-    if plan.accounts.is_some() {
-        env.push("TEMPEST_ACCOUNTS=/home/rally/accounts.yaml".to_owned());
-    }
-    if plan.conf_overrides.is_some() {
-        env.push("TEMPEST_CONF_OVERRIDES=/home/rally/tempest-overrides.conf".to_owned());
-    }
-    env
-}
+    env.extend(options.environment.iter().cloned());
 
-/// The files copied into the container, as a tar archive rooted at `/`.
-fn input_archive(plan: &TempestPlan, openrc: &Openrc) -> Result<Vec<u8>, RunError> {
-    let mut builder = tar::Builder::new(Vec::new());
-    let mut add = |path: &str, content: &[u8], mode: u32| {
-        let mut header = tar::Header::new_gnu();
-        header.set_size(content.len() as u64);
-        header.set_mode(mode);
-        header.set_mtime(0);
-        builder.append_data(&mut header, path, content)
+    let mut files = vec![FileEntry::directory(ARTIFACTS, 0o777)];
+    // World-writable: the wrapper normalises the load list in place. One
+    // line per test, each ended: the wrapper counts lines (`wc -l`) and
+    // refuses a list of none.
+    let load_list = match (&options.load_list, &plan.load_list) {
+        (Some(tests), _) => Some(
+            tests
+                .iter()
+                .flat_map(|test| [test.as_str(), "\n"])
+                .collect::<String>()
+                .into_bytes(),
+        ),
+        (None, Some(list)) => Some(read(&list.path)?),
+        (None, None) => None,
     };
-    let archive_error = |source| RunError::File {
-        action: "build the container's input archive for",
-        path: PathBuf::from("/home/rally"),
-        source,
-    };
-    add("home/rally/openrc", openrc.0.as_bytes(), 0o600).map_err(archive_error)?;
-    let files = [
-        (
-            plan.load_list.as_ref().map(|list| &list.path),
-            "home/rally/load-list",
-        ),
-        (
-            plan.skip_list.as_ref().map(|list| &list.path),
-            "home/rally/skip-list",
-        ),
-        (plan.accounts.as_ref(), "home/rally/accounts.yaml"),
-        (
-            plan.conf_overrides.as_ref(),
-            "home/rally/tempest-overrides.conf",
-        ),
-    ];
-    for (source, target) in files {
-        let Some(source) = source else { continue };
-        let content = std::fs::read(source).map_err(|error| RunError::File {
-            action: "read",
-            path: source.clone(),
-            source: error,
-        })?;
-        add(target, &content, 0o644).map_err(archive_error)?;
+    if let Some(content) = load_list {
+        files.push(FileEntry::file(
+            format!("{HOME}/tempest-load-list"),
+            content,
+            0o666,
+        ));
     }
-    let mut header = tar::Header::new_gnu();
-    header.set_entry_type(tar::EntryType::Directory);
-    header.set_size(0);
-    header.set_mode(0o777);
-    header.set_mtime(0);
-    builder
-        .append_data(&mut header, "home/rally/artifacts/", &[][..])
-        .map_err(archive_error)?;
-    builder.into_inner().map_err(archive_error)
+    if let Some(list) = &plan.skip_list {
+        files.push(FileEntry::file(
+            format!("{HOME}/tempest-skip-list"),
+            read(&list.path)?,
+            0o644,
+        ));
+    }
+    if let Some(path) = &plan.conf_overrides {
+        files.push(FileEntry::file(
+            format!("{HOME}/tempest-overrides.conf"),
+            read(path)?,
+            0o644,
+        ));
+    }
+    if let Some(path) = &options.ca_certificate {
+        let name = path
+            .file_name()
+            .map_or_else(|| "ca.crt".into(), |name| name.to_string_lossy());
+        files.push(FileEntry::file(
+            format!("{CA_CERTIFICATES}/{name}"),
+            read(path)?,
+            0o644,
+        ));
+    }
+
+    let mut openrc_file = SecretFile::new("openrc", Secret::new(openrc.0.as_bytes()));
+    openrc_file.env = vec!["TEMPEST_OPENRC".to_owned()];
+    let mut secrets = vec![openrc_file];
+    if let Some(path) = &plan.accounts {
+        let mut accounts = SecretFile::new("tempest-accounts", Secret::new(read(path)?));
+        accounts.link = Some(format!("{HOME}/tempest-accounts"));
+        secrets.push(accounts);
+    }
+    let mut masked: Vec<Vec<u8>> = openrc
+        .secret_values()
+        .into_iter()
+        .map(String::into_bytes)
+        .collect();
+    masked.extend(
+        options
+            .image
+            .login
+            .iter()
+            .map(|login| login.password().as_bytes().to_vec()),
+    );
+    Ok(ContainerSpec {
+        image: options.image.reference.clone(),
+        command: options.command.clone(),
+        env,
+        host_network: true,
+        secrets,
+        masked,
+        files,
+        collect: vec![Collect {
+            from: ARTIFACTS.to_owned(),
+            into: options.output_dir.clone(),
+            on_success_only: false,
+        }],
+        stop_grace: options.stop_grace,
+        ..ContainerSpec::default()
+    })
 }
 
 /// Runs Tempest as `plan` says in a new container of `options.image`,
 /// passing each line of its output (secrets masked) to `log`, and reports on
-/// the stream it writes.
+/// the results rally wrote; cancelled (the container stopped and removed)
+/// when `cancel` completes.
 pub async fn run_tempest(
     docker: &Docker,
     plan: &TempestPlan,
     openrc: &Openrc,
     options: &RunOptions,
     mut log: impl FnMut(&str),
+    cancel: impl Future<Output = ()>,
 ) -> Result<RunOutcome, RunError> {
-    let docker_error = |action| {
-        let image = options.image.reference.clone();
-        move |source| RunError::Docker {
-            action,
-            image,
-            source,
-        }
-    };
-    let archive = input_archive(plan, openrc)?;
-    options
-        .image
-        .ensure(docker, &mut log)
-        .await
-        .map_err(|source| RunError::Pull {
-            image: options.image.reference.clone(),
-            source,
-        })?;
-    let body = ContainerCreateBody {
-        image: Some(options.image.reference.clone()),
-        cmd: Some(options.command.clone()),
-        env: Some(environment(plan)),
-        tty: Some(false),
-        ..Default::default()
-    };
-    let created = docker
-        .create_container(Some(CreateContainerOptionsBuilder::new().build()), body)
-        .await
-        .map_err(docker_error("create the Tempest container"))?;
-    let id = created.id;
-    let result = run_in(
-        docker,
-        &id,
-        archive,
-        openrc,
-        options,
-        &mut log,
-        &docker_error,
-    )
-    .await;
-    let removed = docker
-        .remove_container(
-            &id,
-            Some(RemoveContainerOptionsBuilder::new().force(true).build()),
-        )
-        .await;
-    let outcome = result?;
-    removed.map_err(docker_error("remove the Tempest container"))?;
-    Ok(outcome)
-}
-
-async fn run_in<F>(
-    docker: &Docker,
-    id: &str,
-    archive: Vec<u8>,
-    openrc: &Openrc,
-    options: &RunOptions,
-    log: &mut impl FnMut(&str),
-    docker_error: &impl Fn(&'static str) -> F,
-) -> Result<RunOutcome, RunError>
-where
-    F: FnOnce(bollard::errors::Error) -> RunError,
-{
-    docker
-        .upload_to_container(
-            id,
-            Some(UploadToContainerOptionsBuilder::new().path("/").build()),
-            bollard::body_full(archive.into()),
-        )
-        .await
-        .map_err(docker_error(
-            "copy the openrc and lists into the Tempest container",
-        ))?;
-    docker
-        .start_container(id, None)
-        .await
-        .map_err(docker_error("start the Tempest container"))?;
-
-    let mut secrets = openrc.secret_values();
-    secrets.extend(
-        options
-            .image
-            .login
-            .iter()
-            .map(|login| login.password().to_owned()),
-    );
-    let mut logs = docker.logs(
-        id,
-        Some(
-            LogsOptionsBuilder::new()
-                .follow(true)
-                .stdout(true)
-                .stderr(true)
-                .build(),
-        ),
-    );
-    let mut pending = String::new();
-    while let Some(chunk) = logs.next().await {
-        let chunk = chunk.map_err(docker_error("read the Tempest container's output"))?;
-        let bytes = match &chunk {
-            LogOutput::StdOut { message }
-            | LogOutput::StdErr { message }
-            | LogOutput::Console { message }
-            | LogOutput::StdIn { message } => message,
-        };
-        pending.push_str(&String::from_utf8_lossy(bytes));
-        while let Some(end) = pending.find('\n') {
-            let line: String = pending.drain(..=end).collect();
-            log(&mask(line.trim_end_matches(['\n', '\r']), &secrets));
-        }
-    }
-    if !pending.is_empty() {
-        log(&mask(&pending, &secrets));
-    }
-
-    let mut exit_code = 0;
-    let mut waits = docker.wait_container(id, Some(WaitContainerOptionsBuilder::new().build()));
-    while let Some(wait) = waits.next().await {
-        match wait {
-            Ok(response) => exit_code = response.status_code,
-            // bollard reports a non-zero exit as an error carrying the code.
-            Err(bollard::errors::Error::DockerContainerWaitError { code, .. }) => exit_code = code,
-            Err(source) => return Err(docker_error("wait for the Tempest container")(source)),
-        }
-    }
-
+    let spec = container_spec(plan, openrc, options)?;
+    options.image.ensure(docker, &mut log).await?;
     std::fs::create_dir_all(&options.output_dir).map_err(|source| RunError::File {
         action: "create the output directory",
         path: options.output_dir.clone(),
         source,
     })?;
-    let mut download = docker.download_from_container(
-        id,
-        Some(
-            DownloadFromContainerOptionsBuilder::new()
-                .path(ARTIFACTS)
-                .build(),
-        ),
-    );
-    let mut artifacts = Vec::new();
-    while let Some(chunk) = download.next().await {
-        artifacts.extend_from_slice(&chunk.map_err(docker_error(
-            "copy the artefacts out of the Tempest container",
-        ))?);
-    }
-    unpack_artifacts(&artifacts, &options.output_dir)?;
-
-    let stream = options.output_dir.join(STREAM_FILE);
-    let file = match std::fs::File::open(&stream) {
-        Ok(file) => file,
+    let outcome =
+        run_container(docker, &spec, log, cancel)
+            .await
+            .map_err(|source| match source {
+                container_engine::RunError::Cancelled => RunError::Cancelled,
+                source => RunError::Container {
+                    image: options.image.reference.clone(),
+                    source,
+                },
+            })?;
+    let exit_code = outcome.exit_code;
+    let report_path = options.output_dir.join(RALLY_JSON_REPORT);
+    let report = match std::fs::read(&report_path) {
+        Ok(report) => report,
         Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
-            return Err(RunError::NoStream { exit_code });
+            return Err(RunError::NoReport { exit_code });
         }
         Err(source) => {
             return Err(RunError::File {
-                action: "open",
-                path: stream,
+                action: "read",
+                path: report_path,
                 source,
             });
         }
     };
+    let stream = options.output_dir.join(STREAM_FILE);
+    let write_error = |source| RunError::File {
+        action: "write",
+        path: stream.clone(),
+        source,
+    };
+    let mut out = std::io::BufWriter::new(std::fs::File::create(&stream).map_err(write_error)?);
+    rally_report_to_subunit(&report, &mut out).map_err(|source| RunError::RallyReport {
+        path: report_path.clone(),
+        source,
+    })?;
+    std::io::Write::flush(&mut out).map_err(write_error)?;
+    drop(out);
+    let file = std::fs::File::open(&stream).map_err(|source| RunError::File {
+        action: "open",
+        path: stream.clone(),
+        source,
+    })?;
     let report = report_stream(
         file,
         &ReportPaths {
@@ -437,52 +407,21 @@ where
     })
 }
 
-/// Unpacks the regular files of the `artifacts/` archive Docker gives into
-/// `dir` (the archive's top directory dropped; nothing outside `dir`).
-fn unpack_artifacts(archive: &[u8], dir: &Path) -> Result<(), RunError> {
-    let archive_error = |source| RunError::File {
-        action: "unpack the Tempest artefacts into",
-        path: dir.to_path_buf(),
+/// The test ids of an earlier run's `failed-tests` (one per line, blank
+/// lines skipped): the load list of a re-run.
+pub fn failed_tests(dir: &std::path::Path) -> Result<Vec<String>, RunError> {
+    let path = dir.join(FAILED_TESTS);
+    let text = std::fs::read_to_string(&path).map_err(|source| RunError::File {
+        action: "read the failed tests of the earlier run,",
+        path: path.clone(),
         source,
-    };
-    let mut archive = tar::Archive::new(archive);
-    for entry in archive.entries().map_err(archive_error)? {
-        let mut entry = entry.map_err(archive_error)?;
-        if entry.header().entry_type() != tar::EntryType::Regular {
-            continue;
-        }
-        let path = entry.path().map_err(archive_error)?.into_owned();
-        // Drop the leading `artifacts/`; keep only plain relative parts.
-        let relative: PathBuf = path
-            .components()
-            .skip(1)
-            .filter_map(|part| match part {
-                std::path::Component::Normal(part) => Some(part),
-                _ => None,
-            })
-            .collect();
-        if relative.as_os_str().is_empty() {
-            continue;
-        }
-        let target = dir.join(&relative);
-        if let Some(parent) = target.parent() {
-            std::fs::create_dir_all(parent).map_err(archive_error)?;
-        }
-        let mut out = std::fs::File::create(&target).map_err(archive_error)?;
-        std::io::copy(&mut entry, &mut out).map_err(archive_error)?;
-    }
-    Ok(())
-}
-
-/// `line` with every secret value replaced by `********`.
-fn mask(line: &str, secrets: &[String]) -> String {
-    let mut line = line.to_owned();
-    for secret in secrets {
-        if line.contains(secret.as_str()) {
-            line = line.replace(secret.as_str(), "********");
-        }
-    }
-    line
+    })?;
+    Ok(text
+        .lines()
+        .map(str::trim)
+        .filter(|line| !line.is_empty())
+        .map(str::to_owned)
+        .collect())
 }
 
 #[cfg(test)]
@@ -496,12 +435,19 @@ mod tests {
         );
         assert_eq!(openrc.secret_values(), ["s3cr3t pass", "abc"]);
         assert_eq!(format!("{openrc:?}"), "Openrc(<redacted>)");
+    }
+
+    #[test]
+    fn kayobe_automations_variables_are_passed_as_it_passes_them() {
+        let lookup = |name: &str| match name {
+            "TEMPEST_VERSION" => Some("41.0.0".to_owned()),
+            "TEMPEST_HTTPS_PROXY" => Some("http://proxy:3128".to_owned()),
+            "TEMPEST_NO_PROXY" => Some(String::new()),
+            _ => None,
+        };
         assert_eq!(
-            mask(
-                "user admin password s3cr3t pass at http://keystone:5000",
-                &openrc.secret_values()
-            ),
-            "user admin password ******** at http://keystone:5000"
+            RunOptions::passed_environment(lookup),
+            ["TEMPEST_VERSION=41.0.0", "HTTPS_PROXY=http://proxy:3128"]
         );
     }
 }

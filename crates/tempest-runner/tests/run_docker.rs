@@ -1,200 +1,352 @@
-//! `run_tempest` on the real Docker engine, with a stand-in for the rally
-//! image (which cannot be pulled here): `FROM scratch` with a static busybox,
-//! a script following the container contract of `tempest_runner::run`, and a
-//! subunit stream made beforehand by python-subunit.
+//! `run_tempest` on the real Docker engine, with a stand-in for docker-rally's
+//! image (which cannot be pulled here): `FROM scratch` with Debian's static
+//! busybox and bash, docker-rally's REAL `rally-verify-wrapper.sh` unchanged
+//! as the entry point, and stand-ins for the commands it calls — `rally`
+//! (records what it was asked and writes outputs shaped as rally's: its JSON
+//! verification report, HTML, JUnit, `tempest.log`), `rally-extract-tests.sh`,
+//! `rally-normalize.py`, `crudini`, `sudo`, `update-ca-certificates`.
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::Path;
 
-use bollard::Docker;
 use bollard::auth::DockerCredentials;
 use bollard::query_parameters::{
     ListContainersOptionsBuilder, PushImageOptionsBuilder, RemoveImageOptionsBuilder,
 };
+use container_engine::Docker;
 use futures_util::StreamExt;
 use kayobe_automation_tests::docker::{RemoveImages, build_test_image, engine, unique_tag};
 use kayobe_automation_tests::registry::{PASSWORD as REGISTRY_PASSWORD, Registry, USER};
-use kayobe_automation_tests::tool;
+use kayobe_automation_tests::{conformance, tool};
 use kayobe_config::automation_conf::{RallySettings, TempestSettings};
 use tempest_runner::TempestPlan;
 use tempest_runner::image::{Pull, RallyImage};
-use tempest_runner::run::{Openrc, RunError, RunOptions, STREAM_FILE, run_tempest};
+use tempest_runner::run::{Openrc, RunError, RunOptions, STREAM_FILE, failed_tests, run_tempest};
 
-const IMAGE: &str = "kayobe-automation/tempest-standin:test";
 const PASSWORD: &str = "pa55-w0rd-not-for-logs";
+const ACCOUNTS_PASSWORD: &str = "acc0unts-pa55-not-for-layers";
 
-/// The stand-in's command: checks the files and variables of the contract,
-/// prints what it sees (the password too: the runner must mask it), and
-/// writes the stream and a log into the artefact directory.
-const SCRIPT: &str = r#"set -e
-[ -f "$TEMPEST_OPENRC_FILE" ] || { echo "no openrc file"; exit 3; }
-. "$TEMPEST_OPENRC_FILE"
-echo "keystone: $OS_AUTH_URL"
-echo "password seen by the container: $OS_PASSWORD"
-echo "load list: $(/bin/busybox wc -l < "$TEMPEST_LOAD_LIST") lines"
-echo "skip list: $(/bin/busybox cat "$TEMPEST_SKIP_LIST")"
-echo "concurrency: $TEMPEST_CONCURRENCY"
-/bin/busybox cp /stream.subunit "$TEMPEST_ARTIFACTS/tempest.subunit"
-echo "tempest log" > "$TEMPEST_ARTIFACTS/tempest.log"
-echo "done" >&2
+/// The stand-in `rally`: what the wrapper asks of it, answered as rally
+/// would, with every input it sees printed (the password too: the runner
+/// must mask it) and nothing secret written to disk.
+const RALLY: &str = r#"#!/bin/sh
+set -e
+state="$HOME/.rally"
+mkdir -p "$state"
+case "$1 $2" in
+"deployment create")
+  echo "deployment: $OS_AUTH_URL user=$OS_USERNAME cacert=${OS_CACERT:-none}"
+  echo "password seen by rally: $OS_PASSWORD"
+  if [ -n "${OS_CACERT:-}" ]; then echo "trusted: $(cat "$OS_CACERT")"; fi
+  ;;
+"verify configure-verifier")
+  shift 2
+  while [ $# -gt 0 ]; do case "$1" in --extend) echo "overrides: $(cat "$2")"; shift ;; esac; shift; done
+  ;;
+"verify start")
+  shift 2
+  echo "verify start $*"
+  echo "env: TEMPEST_VERSION=${TEMPEST_VERSION:-} HTTPS_PROXY=${HTTPS_PROXY:-}"
+  echo "accounts: $(cat "$HOME/tempest-accounts" 2>/dev/null | wc -c) bytes"
+  tests=$(cat /etc/rally-standin/tests)
+  while [ $# -gt 0 ]; do
+    case "$1" in
+      --load-list) tests=$(cat "$2"); shift ;;
+      --skip-list) echo "skip list: $(cat "$2")"; shift ;;
+      --pattern) tests=$(grep -e "$2" /etc/rally-standin/tests || true); shift ;;
+      --concurrency) echo "concurrency: $2"; shift ;;
+    esac
+    shift
+  done
+  if [ -n "${RALLY_STANDIN_PAUSE:-}" ]; then sleep "$RALLY_STANDIN_PAUSE"; fi
+  : > "$state/failed"
+  {
+    printf '{"verifications": {"uuid-1": {"started_at": "2024-01-01T00:00:00", "finished_at": "2024-01-01T00:01:00", "status": "finished"}}, "tests": {'
+    sep=""
+    for t in $tests; do
+      case "$t" in
+        *fail*) status=fail; details=', "details": "Traceback (most recent call last):\nAssertionError: 401 != 200"'; echo "$t" >> "$state/failed" ;;
+        *) status=success; details="" ;;
+      esac
+      printf '%s"%s": {"name": "%s", "tags": [], "by_verification": {"uuid-1": {"status": "%s", "duration": "1.250"%s}}}' "$sep" "$t" "${t%%[*}" "$status" "$details"
+      sep=", "
+    done
+    printf '}}
+'
+  } > "$state/report.json"
+  mkdir -p "$state/verification/verifier-1/for-deployment-1"
+  echo "tempest log of the stand-in" > "$state/verification/verifier-1/for-deployment-1/tempest.log"
+  if [ -s "$state/failed" ]; then exit 1; fi
+  ;;
+"verify report")
+  shift 2
+  while [ $# -gt 0 ]; do case "$1" in --type) type="$2"; shift ;; --to) to="$2"; shift ;; esac; shift; done
+  case "$type" in
+    json) cp "$state/report.json" "$to" ;;
+    html) echo "<html><body>rally report</body></html>" > "$to" ;;
+    junit-xml) echo '<testsuite name="tempest"/>' > "$to" ;;
+  esac
+  ;;
+*) echo "rally stand-in: unexpected $*" >&2; exit 2 ;;
+esac
 "#;
 
-/// Three tests written with python-subunit: a pass, a failure, a skip.
-const WRITER: &str = r#"
-import datetime, sys
-import subunit.v2 as v
-out = v.StreamResultToBytes(sys.stdout.buffer)
-t0 = datetime.datetime(2024, 1, 1, tzinfo=datetime.timezone.utc)
-for i, (name, status) in enumerate([("ok", "success"), ("bad", "fail"), ("later", "skip")]):
-    tid = "tempest.api.identity.TestX.test_" + name
-    out.status(test_id=tid, test_status="inprogress", timestamp=t0)
-    if status == "fail":
-        out.status(test_id=tid, file_name="traceback", file_bytes=b"AssertionError: 401 != 200",
-                   mime_type="text/plain;charset=utf8")
-    out.status(test_id=tid, test_status=status, timestamp=t0 + datetime.timedelta(seconds=i + 1))
-"#;
+/// The other commands the wrapper calls.
+const HELPERS: [(&str, &str); 5] = [
+    (
+        "rally-extract-tests.sh",
+        "#!/bin/sh\ncat \"$HOME/.rally/failed\"\n",
+    ),
+    ("rally-normalize.py", "#!/bin/sh\nexit 0\n"),
+    ("crudini", "#!/bin/sh\nexit 0\n"),
+    ("sudo", "#!/bin/sh\nexec \"$@\"\n"),
+    (
+        "update-ca-certificates",
+        "#!/bin/sh\ncat /usr/local/share/ca-certificates/* > /etc/ssl/certs/ca-certificates.crt\n",
+    ),
+];
 
-async fn build_image(docker: &Docker, tag: &str, busybox: &Path, stream: &[u8]) {
+/// Builds the stand-in image `tag` whose `rally` knows `tests`.
+async fn build_image(docker: &Docker, tag: &str, tests: &[&str]) -> bool {
+    let (Some(busybox), Some(bash)) = (tool("busybox"), tool("bash-static")) else {
+        return false;
+    };
+    let Some(wrapper) = conformance("docker-rally/bin/rally-verify-wrapper.sh") else {
+        return false;
+    };
+    let dockerfile = "FROM scratch
+COPY busybox /bin/busybox
+RUN [\"/bin/busybox\", \"--install\", \"-s\", \"/bin\"]
+COPY bash /bin/bash
+COPY rally-verify-wrapper.sh /usr/bin/rally-verify-wrapper.sh
+COPY rally rally-extract-tests.sh rally-normalize.py crudini sudo update-ca-certificates /usr/local/bin/
+COPY tests /etc/rally-standin/tests
+RUN mkdir -p /home/rally /etc/ssl/certs /usr/local/share/ca-certificates /tmp && chmod 1777 /tmp && chown -R 65500:1000 /home/rally /etc/ssl/certs
+USER 65500:1000
+ENV HOME=/home/rally
+";
     let busybox = std::fs::read(busybox).unwrap();
-    let dockerfile = "FROM scratch\nCOPY busybox /bin/busybox\nCOPY run-tempest /run-tempest\nCOPY stream.subunit /stream.subunit\n";
-    let context: &[(&str, &[u8], u32)] = &[
+    let bash = std::fs::read(bash).unwrap();
+    let wrapper = std::fs::read(wrapper).unwrap();
+    let tests = tests.join("\n") + "\n";
+    let mut context: Vec<(&str, &[u8], u32)> = vec![
         ("Dockerfile", dockerfile.as_bytes(), 0o644),
         ("busybox", &busybox, 0o755),
-        ("run-tempest", SCRIPT.as_bytes(), 0o755),
-        ("stream.subunit", stream, 0o644),
+        ("bash", &bash, 0o755),
+        ("rally-verify-wrapper.sh", &wrapper, 0o755),
+        ("rally", RALLY.as_bytes(), 0o755),
+        ("tests", tests.as_bytes(), 0o644),
     ];
-    build_test_image(docker, tag, context).await;
+    for (name, script) in HELPERS {
+        context.push((name, script.as_bytes(), 0o755));
+    }
+    build_test_image(docker, tag, &context).await;
+    true
 }
+
+const TESTS: [&str; 3] = [
+    "tempest.api.identity.TestX.test_ok[id-1,smoke]",
+    "tempest.api.identity.TestX.test_fails[id-2]",
+    "tempest.api.compute.TestY.test_ok[id-3]",
+];
 
 fn plan(dir: &Path) -> TempestPlan {
     std::fs::create_dir_all(dir.join("load-lists")).unwrap();
     std::fs::create_dir_all(dir.join("skip-lists")).unwrap();
     std::fs::write(
         dir.join("load-lists/smoke"),
-        "tempest.api.identity.TestX.test_ok\ntempest.api.identity.TestX.test_bad\n",
+        format!("{}\n{}\n", TESTS[0], TESTS[1]),
     )
     .unwrap();
     std::fs::write(dir.join("skip-lists/smoke"), "test_later # not ready\n").unwrap();
+    std::fs::write(dir.join("overrides.conf"), "[compute]\nflavor_ref = 42\n").unwrap();
+    std::fs::write(
+        dir.join("accounts.yaml"),
+        format!("- username: tempest\n  password: {ACCOUNTS_PASSWORD}\n"),
+    )
+    .unwrap();
     TempestPlan::load(&TempestSettings {
         concurrency: Some(2),
         loadlist: "smoke".to_owned(),
         loadlist_path: dir.join("load-lists/smoke"),
         skiplist: "smoke".to_owned(),
         skiplist_path: dir.join("skip-lists/smoke"),
-        accounts: None,
-        accounts_path: None,
-        conf_overrides: None,
+        accounts: Some("accounts.yaml".to_owned()),
+        accounts_path: Some(dir.join("accounts.yaml")),
+        conf_overrides: Some(dir.join("overrides.conf")),
         output_dir: dir.join("artifacts"),
     })
     .unwrap()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn runs_the_container_collects_the_stream_and_reports() {
-    let (Some(busybox), Some(python)) = (tool("busybox"), tool("python")) else {
-        return;
-    };
-    let Some(docker) = engine().await else { return };
-    let output = Command::new(python).args(["-c", WRITER]).output().unwrap();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let stream = output.stdout;
-    build_image(&docker, IMAGE, &busybox, &stream).await;
+/// The container of `image` once it runs: `docker inspect` and `docker
+/// export` of it, taken before it is removed.
+async fn inspect_and_export(docker: &Docker, image: &str) -> (String, Vec<u8>) {
+    for _ in 0..400 {
+        let filters =
+            std::collections::HashMap::from([("ancestor".to_owned(), vec![image.to_owned()])]);
+        let running = docker
+            .list_containers(Some(
+                ListContainersOptionsBuilder::new()
+                    .filters(&filters)
+                    .build(),
+            ))
+            .await
+            .unwrap();
+        if let Some(id) = running.into_iter().find_map(|container| container.id) {
+            let inspected = docker.inspect_container(&id, None).await.unwrap();
+            let mut export = Vec::new();
+            let mut stream = docker.export_container(&id);
+            while let Some(chunk) = stream.next().await {
+                export.extend_from_slice(&chunk.unwrap());
+            }
+            return (serde_json::to_string(&inspected).unwrap(), export);
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    panic!("the rally container never ran");
+}
 
+fn contains(haystack: &[u8], needle: &str) -> bool {
+    haystack
+        .windows(needle.len())
+        .any(|window| window == needle.as_bytes())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn runs_the_real_wrapper_collects_its_outputs_and_reports() {
+    let Some(docker) = engine().await else { return };
+    let image = unique_tag("rally");
+    let _cleanup = RemoveImages(vec![image.clone()]);
+    if !build_image(&docker, &image, &TESTS).await {
+        return;
+    }
     let dir = tempfile::tempdir().unwrap();
     let plan = plan(dir.path());
     let openrc = Openrc::new(format!(
-        "export OS_AUTH_URL=http://keystone.example:5000\nexport OS_USERNAME=admin\nexport OS_PASSWORD={PASSWORD}\n"
+        "export OS_AUTH_URL=http://keystone.example:5000\nexport OS_USERNAME=admin\nexport OS_PASSWORD='{PASSWORD}'\n"
     ));
-    let output_dir: PathBuf = plan.output_dir.clone();
-    let options = RunOptions {
-        image: RallyImage::local(IMAGE),
-        command: vec!["/bin/busybox".into(), "sh".into(), "/run-tempest".into()],
-        output_dir: output_dir.clone(),
-    };
-    let mut logs = Vec::new();
-    let outcome = run_tempest(&docker, &plan, &openrc, &options, |line| {
-        logs.push(line.to_owned())
-    })
+    std::fs::write(
+        dir.path().join("cloud-ca.crt"),
+        "-----BEGIN CERTIFICATE-----\nQ0EK\n",
+    )
+    .unwrap();
+    let mut options = RunOptions::new(RallyImage::local(&image), dir.path().join("artifacts"));
+    options.ca_certificate = Some(dir.path().join("cloud-ca.crt"));
+    options.environment = RunOptions::passed_environment(|name| match name {
+        "TEMPEST_VERSION" => Some("41.0.0".to_owned()),
+        "TEMPEST_HTTPS_PROXY" => Some("http://proxy.example:3128".to_owned()),
+        _ => None,
+    });
+    // Long enough to inspect and export the running container.
+    options.environment.push("RALLY_STANDIN_PAUSE=3".to_owned());
+    let mut log = Vec::new();
+    let run = run_tempest(
+        &docker,
+        &plan,
+        &openrc,
+        &options,
+        |line| log.push(line.to_owned()),
+        std::future::pending(),
+    );
+    let (outcome, (inspected, export)) = tokio::join!(run, inspect_and_export(&docker, &image));
+    let outcome = outcome.unwrap();
+    let text = log.join("\n");
+
+    // Secrets: masked in the log, absent from the engine's records and the layer.
+    assert!(text.contains("password seen by rally: ********"), "{text}");
+    for secret in [PASSWORD, ACCOUNTS_PASSWORD] {
+        assert!(!text.contains(secret), "{text}");
+        assert!(!inspected.contains(secret), "docker inspect shows a secret");
+        assert!(!contains(&export, secret), "docker export holds a secret");
+    }
+    // Inputs, as the wrapper read them.
+    for expected in [
+        "deployment: http://keystone.example:5000 user=admin cacert=/etc/ssl/certs/ca-certificates.crt",
+        "trusted: -----BEGIN CERTIFICATE-----",
+        "overrides: [compute]",
+        "verify start --skip-list /home/rally/tempest-skip-list --load-list /home/rally/tempest-load-list --concurrency 2",
+        "env: TEMPEST_VERSION=41.0.0 HTTPS_PROXY=http://proxy.example:3128",
+        "skip list: test_later # not ready",
+    ] {
+        assert!(
+            log.iter().any(|line| line == expected),
+            "{expected:?} not in\n{text}"
+        );
+    }
+    assert!(
+        log.iter()
+            .any(|line| line.starts_with("accounts: ") && !line.starts_with("accounts: 0 ")),
+        "{text}"
+    );
+    // Outputs: the wrapper's, collected, and ours built from rally's report.
+    let out = &options.output_dir;
+    for file in [
+        "rally-verify-report.json",
+        "rally-verify-report.html",
+        "rally-junit.xml",
+        "failed-tests",
+        "stdout.log",
+        "stderr.log",
+        "tempest.log",
+        STREAM_FILE,
+        "junit.xml",
+        "report.html",
+    ] {
+        assert!(out.join(file).is_file(), "{file} missing");
+    }
+    assert_eq!(outcome.exit_code, 0, "{text}");
+    let counts = &outcome.report.summary.counts;
+    assert_eq!((counts.success, counts.failure), (1, 1), "{text}");
+    assert!(!outcome.is_success());
+    let junit = std::fs::read_to_string(out.join("junit.xml")).unwrap();
+    assert!(junit.contains("AssertionError: 401 != 200"), "{junit}");
+    assert_eq!(failed_tests(out).unwrap(), [TESTS[1]]);
+    assert_eq!(
+        std::fs::read_to_string(out.join("tempest.log")).unwrap(),
+        "tempest log of the stand-in\n"
+    );
+
+    // A re-run of the failures: `failed-tests` as the load list.
+    let mut rerun = options.clone();
+    rerun.environment.pop();
+    rerun.output_dir = dir.path().join("rerun");
+    rerun.load_list = Some(failed_tests(out).unwrap());
+    let mut log = Vec::new();
+    let outcome = run_tempest(
+        &docker,
+        &plan,
+        &openrc,
+        &rerun,
+        |line| log.push(line.to_owned()),
+        std::future::pending(),
+    )
     .await
     .unwrap();
+    assert_eq!(outcome.report.summary.counts.failure, 1, "{log:#?}");
+    assert_eq!(outcome.report.summary.counts.success, 0);
 
-    assert_eq!(outcome.exit_code, 0, "{logs:#?}");
-    assert!(logs.iter().all(|line| !line.contains(PASSWORD)));
-    // `done` goes to stderr: its order against stdout lines is the engine's.
-    let stderr_line = logs.iter().position(|line| line == "done");
-    logs.remove(stderr_line.expect("the stderr line is streamed too"));
-    assert_eq!(
-        logs,
-        [
-            "keystone: http://keystone.example:5000",
-            "password seen by the container: ********",
-            "load list: 2 lines",
-            "skip list: test_later # not ready",
-            "concurrency: 2",
-        ]
-    );
-    assert!(!format!("{openrc:?} {options:?} {plan:?}").contains(PASSWORD));
-
-    let counts = &outcome.report.summary.counts;
-    assert_eq!((counts.success, counts.failure, counts.skip), (1, 1, 1));
-    assert!(!outcome.is_success(), "a test failed");
-    assert_eq!(outcome.stream, output_dir.join(STREAM_FILE));
-    assert_eq!(std::fs::read(&outcome.stream).unwrap(), stream);
-    assert_eq!(
-        std::fs::read_to_string(output_dir.join("tempest.log")).unwrap(),
-        "tempest log\n"
-    );
-    let junit = std::fs::read_to_string(output_dir.join("junit.xml")).unwrap();
-    assert!(junit.contains("AssertionError: 401 != 200"), "{junit}");
-    assert!(output_dir.join("report.html").is_file());
-
-    // A container that writes no stream is an error with its exit code.
-    let failing = RunOptions {
-        command: vec![
-            "/bin/busybox".into(),
-            "sh".into(),
-            "-c".into(),
-            "echo cannot reach keystone; exit 4".into(),
-        ],
-        output_dir: dir.path().join("failing"),
-        ..options
-    };
-    let mut logs = Vec::new();
-    let error = run_tempest(&docker, &plan, &openrc, &failing, |line| {
-        logs.push(line.to_owned())
-    })
+    // A pattern wins over the load list, as in the wrapper.
+    let mut by_pattern = options.clone();
+    by_pattern.environment.pop();
+    by_pattern.output_dir = dir.path().join("pattern");
+    by_pattern.pattern = Some("compute".to_owned());
+    let mut log = Vec::new();
+    let outcome = run_tempest(
+        &docker,
+        &plan,
+        &openrc,
+        &by_pattern,
+        |line| log.push(line.to_owned()),
+        std::future::pending(),
+    )
     .await
-    .unwrap_err();
+    .unwrap();
     assert!(
-        matches!(error, RunError::NoStream { exit_code: 4 }),
-        "{error}"
+        log.iter().any(|line| line == "verify start --skip-list /home/rally/tempest-skip-list --pattern compute --concurrency 2"),
+        "{log:#?}"
     );
-    assert_eq!(logs, ["cannot reach keystone"]);
-
-    // Both containers were removed.
-    let left = docker
-        .list_containers(Some(ListContainersOptionsBuilder::new().all(true).build()))
-        .await
-        .unwrap();
-    assert!(
-        left.iter()
-            .all(|container| container.image.as_deref() != Some(IMAGE)),
-        "{left:?}"
-    );
-}
-
-/// A python-subunit stream of `passed` passing tests.
-fn passing_stream(python: &Path, passed: usize) -> Vec<u8> {
-    let script = format!(
-        "import sys\nimport subunit.v2 as v\nout = v.StreamResultToBytes(sys.stdout.buffer)\nfor i in range({passed}):\n    out.status(test_id='t.T.test_%d' % i, test_status='success')\n"
-    );
-    let output = Command::new(python).args(["-c", &script]).output().unwrap();
-    assert!(output.status.success());
-    output.stdout
+    assert_eq!(outcome.report.summary.counts.success, 1);
+    assert!(outcome.is_success());
 }
 
 async fn push(docker: &Docker, reference: &str) {
@@ -226,9 +378,6 @@ async fn remove(docker: &Docker, reference: &str) {
 /// password.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pulls_the_image_with_the_registry_login() {
-    let (Some(busybox), Some(python)) = (tool("busybox"), tool("python")) else {
-        return;
-    };
     let Some(docker) = engine().await else { return };
     let Some(registry) = Registry::start() else {
         return;
@@ -237,8 +386,10 @@ async fn pulls_the_image_with_the_registry_login() {
     let (name, tag) = name.rsplit_once(':').unwrap();
     let reference = format!("{}/{name}:{tag}", registry.host);
     let _cleanup = RemoveImages(vec![reference.clone()]);
-    let one_test = passing_stream(&python, 1);
-    build_image(&docker, &reference, &busybox, &one_test).await;
+    let one_test = [TESTS[0]];
+    if !build_image(&docker, &reference, &one_test).await {
+        return;
+    }
     push(&docker, &reference).await;
     remove(&docker, &reference).await;
 
@@ -253,16 +404,22 @@ async fn pulls_the_image_with_the_registry_login() {
         docker_registry_password: Some(REGISTRY_PASSWORD.to_owned()),
         ..RallySettings::default()
     };
-    let mut options = RunOptions {
-        image: RallyImage::from_settings(&settings, None).unwrap(),
-        command: vec!["/bin/busybox".into(), "sh".into(), "/run-tempest".into()],
-        output_dir: dir.path().join("pulled"),
-    };
+    let mut options = RunOptions::new(
+        RallyImage::from_settings(&settings, None).unwrap(),
+        dir.path().join("pulled"),
+    );
+    // Every test the image knows, not the load list's.
+    options.pattern = Some("tempest".to_owned());
     assert_eq!(options.image.reference, reference);
     let mut logs = Vec::new();
-    let outcome = run_tempest(&docker, &plan, &openrc, &options, |line| {
-        logs.push(line.to_owned())
-    })
+    let outcome = run_tempest(
+        &docker,
+        &plan,
+        &openrc,
+        &options,
+        |line| logs.push(line.to_owned()),
+        std::future::pending(),
+    )
     .await
     .unwrap();
     assert_eq!(outcome.report.summary.counts.success, 1, "{logs:#?}");
@@ -270,19 +427,33 @@ async fn pulls_the_image_with_the_registry_login() {
 
     // The registry now has a newer image under the same tag; the engine
     // keeps the old one. Only a forced pull runs the newer one.
-    build_image(&docker, &reference, &busybox, &passing_stream(&python, 2)).await;
+    build_image(&docker, &reference, &[TESTS[0], TESTS[2]]).await;
     push(&docker, &reference).await;
-    build_image(&docker, &reference, &busybox, &one_test).await;
+    build_image(&docker, &reference, &one_test).await;
     options.output_dir = dir.path().join("local");
-    let outcome = run_tempest(&docker, &plan, &openrc, &options, |_| {})
-        .await
-        .unwrap();
+    let outcome = run_tempest(
+        &docker,
+        &plan,
+        &openrc,
+        &options,
+        |_| {},
+        std::future::pending(),
+    )
+    .await
+    .unwrap();
     assert_eq!(outcome.report.summary.counts.success, 1);
     options.image.pull = Pull::Always;
     options.output_dir = dir.path().join("forced");
-    let outcome = run_tempest(&docker, &plan, &openrc, &options, |_| {})
-        .await
-        .unwrap();
+    let outcome = run_tempest(
+        &docker,
+        &plan,
+        &openrc,
+        &options,
+        |_| {},
+        std::future::pending(),
+    )
+    .await
+    .unwrap();
     assert_eq!(outcome.report.summary.counts.success, 2);
 
     // A refused login.
@@ -292,10 +463,17 @@ async fn pulls_the_image_with_the_registry_login() {
         ..settings
     };
     options.image = RallyImage::from_settings(&wrong, None).unwrap();
-    let error = run_tempest(&docker, &plan, &openrc, &options, |_| {})
-        .await
-        .unwrap_err();
-    assert!(matches!(error, RunError::Pull { .. }), "{error}");
+    let error = run_tempest(
+        &docker,
+        &plan,
+        &openrc,
+        &options,
+        |_| {},
+        std::future::pending(),
+    )
+    .await
+    .unwrap_err();
+    assert!(matches!(error, RunError::Image(_)), "{error}");
     let text = format!("{error} {error:?} {options:?}");
     assert!(!text.contains("not-the-registry-password"), "{text}");
     assert!(text.contains(&reference), "{text}");

@@ -1,9 +1,8 @@
-//! Pushing the Kayobe image to its registry.
+//! Pulling and pushing images with registry credentials.
 //!
-//! The registry password comes from a file or an environment variable
-//! ([`RegistryCredentials::load`]), never from the command line; it goes to
-//! the engine in the `X-Registry-Auth` header only, is redacted from `Debug`
-//! and is cut out of any message the engine sends back.
+//! A registry password goes to the engine in the `X-Registry-Auth` header
+//! only, is redacted from `Debug` and is cut out of any message the engine
+//! sends back.
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -11,8 +10,10 @@ use std::path::{Path, PathBuf};
 use bollard::Docker;
 use bollard::auth::DockerCredentials;
 use bollard::errors::Error as DockerError;
-use bollard::query_parameters::PushImageOptionsBuilder;
+use bollard::query_parameters::{CreateImageOptionsBuilder, PushImageOptionsBuilder};
 use futures_util::StreamExt;
+
+use crate::engine::{EngineError, call_failed, inspect_image};
 
 /// A registry user and password.
 #[derive(Clone, PartialEq, Eq)]
@@ -103,7 +104,7 @@ pub enum CredentialsError {
 pub enum PushError {
     /// The engine has no image with that tag.
     #[error(
-        "the Docker engine has no image {image}; build it first with `kayobe-automation image build`"
+        "the Docker engine has no image {image}; build it first (`kayobe-automation image build` for the Kayobe image)"
     )]
     NoImage {
         /// The image reference.
@@ -136,16 +137,8 @@ pub enum PushError {
         message: String,
     },
     /// The engine could not be asked.
-    #[error(
-        "cannot push {image}: {source}; check that the Docker engine runs and this user may use its socket"
-    )]
-    Docker {
-        /// The image reference.
-        image: String,
-        /// bollard's error.
-        #[source]
-        source: DockerError,
-    },
+    #[error(transparent)]
+    Engine(#[from] EngineError),
 }
 
 /// One line of push progress as the engine reports it.
@@ -171,7 +164,7 @@ pub fn registry_of(image: &str) -> &str {
 }
 
 /// The repository and tag of an image reference (tag `latest` when none).
-fn split_tag(image: &str) -> (&str, &str) {
+pub fn split_tag(image: &str) -> (&str, &str) {
     let name_start = image.rfind('/').map_or(0, |slash| slash + 1);
     match image[name_start..].rfind(':') {
         Some(colon) => (
@@ -205,21 +198,10 @@ pub async fn push_image(
         Some(c) => message.replace(&c.password, "<redacted>"),
         None => message,
     };
-    match docker.inspect_image(image).await {
-        Ok(_) => {}
-        Err(DockerError::DockerResponseServerError {
-            status_code: 404, ..
-        }) => {
-            return Err(PushError::NoImage {
-                image: image.to_owned(),
-            });
-        }
-        Err(source) => {
-            return Err(PushError::Docker {
-                image: image.to_owned(),
-                source,
-            });
-        }
+    if inspect_image(docker, image).await?.is_none() {
+        return Err(PushError::NoImage {
+            image: image.to_owned(),
+        });
     }
     let options = PushImageOptionsBuilder::new().tag(tag).build();
     let mut stream = docker.push_image(repository, Some(options), auth);
@@ -234,10 +216,7 @@ pub async fn push_image(
                 return Err(classify(image, registry, credentials, clean(message)));
             }
             Err(source) => {
-                return Err(PushError::Docker {
-                    image: image.to_owned(),
-                    source,
-                });
+                return Err(call_failed(format!("push {image}"))(source).into());
             }
         };
         let Some(status) = info.status else { continue };
@@ -252,6 +231,62 @@ pub async fn push_image(
         });
     }
     Ok(digest)
+}
+
+/// Pulls `reference`, logging in to its registry with `credentials` when
+/// given; each new status line goes to `log`.
+pub async fn pull_image(
+    docker: &Docker,
+    reference: &str,
+    credentials: Option<&RegistryCredentials>,
+    mut log: impl FnMut(&str),
+) -> Result<(), PullError> {
+    let registry = registry_of(reference);
+    let auth = credentials.map(|c| DockerCredentials {
+        username: Some(c.username.clone()),
+        password: Some(c.password.clone()),
+        serveraddress: Some(registry.to_owned()),
+        ..DockerCredentials::default()
+    });
+    let clean = |message: String| match credentials {
+        Some(c) => message.replace(&c.password, "<redacted>"),
+        None => message,
+    };
+    let options = CreateImageOptionsBuilder::new()
+        .from_image(reference)
+        .build();
+    let mut progress = docker.create_image(Some(options), None, auth);
+    let mut last_status = String::new();
+    while let Some(info) = progress.next().await {
+        let info = info.map_err(|source| PullError {
+            image: reference.to_owned(),
+            message: clean(match source {
+                DockerError::DockerStreamError { error } => error,
+                DockerError::DockerResponseServerError { message, .. } => message,
+                other => other.to_string(),
+            }),
+        })?;
+        // Layer progress repeats the same status many times a second.
+        if let Some(status) = info.status.filter(|status| *status != last_status) {
+            if info.id.is_none() {
+                log(&status);
+            }
+            last_status = status;
+        }
+    }
+    Ok(())
+}
+
+/// A pull failed.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "cannot pull {image}: {message}; check the image name and tag, that the registry is reachable, and the registry user and password"
+)]
+pub struct PullError {
+    /// The image reference.
+    pub image: String,
+    /// The engine's message (password cut out).
+    pub message: String,
 }
 
 /// A refusal of the credentials, or any other failure.
