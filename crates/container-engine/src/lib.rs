@@ -37,8 +37,8 @@ pub use context::{DockerIgnore, context_archive};
 pub use engine::{Docker, EngineError, ImageInfo, connect, inspect_image, remove_image_if_unused};
 pub use mask::{MASK, Masker};
 pub use registry::{
-    CredentialsError, PullError, PushError, PushProgress, RegistryCredentials, pull_image,
-    push_image, registry_of,
+    CredentialsError, PullError, PushError, PushProgress, RegistryCredentials, check_registry,
+    pull_image, push_image, registry_of,
 };
 pub use run::{
     BindMount, Collect, ContainerOutcome, ContainerSpec, RunError, SECRETS_DIR, SecretFile,

@@ -175,6 +175,57 @@ pub fn split_tag(image: &str) -> (&str, &str) {
     }
 }
 
+impl RegistryCredentials {
+    /// The credentials as the engine's `X-Registry-Auth` takes them.
+    fn for_engine(&self, registry: &str) -> DockerCredentials {
+        DockerCredentials {
+            username: Some(self.username.clone()),
+            password: Some(self.password.clone()),
+            serveraddress: Some(registry.to_owned()),
+            ..DockerCredentials::default()
+        }
+    }
+
+    /// `message` with the password cut out: engine messages should never
+    /// hold it; make sure.
+    fn redact(&self, message: String) -> String {
+        message.replace(&self.password, "<redacted>")
+    }
+}
+
+/// Asks the engine for `image`'s manifest in its registry (the engine's
+/// `/distribution` call), logged in with `credentials` when given: the
+/// registry must answer and, with credentials, take them. The engine reaches
+/// the registry as pulls and pushes will (its proxy, its TLS settings, plain
+/// HTTP for loopback), so this checks the path that matters. An image not
+/// pushed yet is no error, nor, without credentials, a registry that wants a
+/// login. The error is the engine's message, password cut out.
+pub async fn check_registry(
+    docker: &Docker,
+    image: &str,
+    credentials: Option<&RegistryCredentials>,
+) -> Result<(), String> {
+    let auth = credentials.map(|c| c.for_engine(registry_of(image)));
+    let message = match docker.inspect_registry_image(image, auth).await {
+        Ok(_) => return Ok(()),
+        Err(DockerError::DockerResponseServerError { message, .. }) => message,
+        Err(other) => other.to_string(),
+    };
+    let message = match credentials {
+        Some(c) => c.redact(message),
+        None => message,
+    };
+    let lower = message.to_ascii_lowercase();
+    let has = |texts: &[&str]| texts.iter().any(|text| lower.contains(text));
+    let login_refused = has(&["unauthorized", "authentication required", "denied"]);
+    let not_pushed = has(&["manifest unknown", "not found", "no such"]);
+    if (not_pushed && !login_refused) || (credentials.is_none() && login_refused) {
+        Ok(())
+    } else {
+        Err(message)
+    }
+}
+
 /// Pushes `image` (a tag the engine has) to the registry its name names,
 /// logging in with `credentials` when given. Each progress report goes to
 /// `on_progress` as it comes. Returns the pushed manifest's digest when the
@@ -187,15 +238,9 @@ pub async fn push_image(
 ) -> Result<Option<String>, PushError> {
     let registry = registry_of(image);
     let (repository, tag) = split_tag(image);
-    let auth = credentials.map(|c| DockerCredentials {
-        username: Some(c.username.clone()),
-        password: Some(c.password.clone()),
-        serveraddress: Some(registry.to_owned()),
-        ..DockerCredentials::default()
-    });
-    // The engine's messages never should hold the password; make sure.
+    let auth = credentials.map(|c| c.for_engine(registry));
     let clean = |message: String| match credentials {
-        Some(c) => message.replace(&c.password, "<redacted>"),
+        Some(c) => c.redact(message),
         None => message,
     };
     if inspect_image(docker, image).await?.is_none() {
@@ -242,14 +287,9 @@ pub async fn pull_image(
     mut log: impl FnMut(&str),
 ) -> Result<(), PullError> {
     let registry = registry_of(reference);
-    let auth = credentials.map(|c| DockerCredentials {
-        username: Some(c.username.clone()),
-        password: Some(c.password.clone()),
-        serveraddress: Some(registry.to_owned()),
-        ..DockerCredentials::default()
-    });
+    let auth = credentials.map(|c| c.for_engine(registry));
     let clean = |message: String| match credentials {
-        Some(c) => message.replace(&c.password, "<redacted>"),
+        Some(c) => c.redact(message),
         None => message,
     };
     let options = CreateImageOptionsBuilder::new()

@@ -57,25 +57,15 @@ pub enum Problem {
     /// The image could not be checked (no engine, unreadable inputs).
     #[error("image: {0}")]
     ImageCheck(#[source] ImageError),
-    /// The registry did not answer.
+    /// The engine could not reach the registry or log in to it.
     #[error(
-        "registry {url}: cannot reach it ({reason}); check the address, the network and any proxy between this host and the registry"
+        "registry {url}: the engine cannot reach it or log in ({reason}); check the address, the credentials, and the network and any proxy between this host and the registry"
     )]
     RegistryUnreachable {
-        /// The URL tried.
+        /// The registry.
         url: String,
         /// Why.
         reason: String,
-    },
-    /// Something answered, but not as a registry does.
-    #[error(
-        "registry {url}: answered HTTP {status}, not 200 or 401 as a registry's /v2/ does; check the registry address"
-    )]
-    NotARegistry {
-        /// The URL asked.
-        url: String,
-        /// The status it gave.
-        status: u16,
     },
     /// The vaulted files could not be listed.
     #[error("vault: cannot list the vaulted files: {0}")]
@@ -123,22 +113,27 @@ pub async fn preflight(
     vault: Option<&VaultSecret>,
     options: &PreflightOptions,
 ) -> Vec<Problem> {
-    let (image, registry) = tokio::join!(check_image(&options.image), check_registry(options));
-    let mut problems: Vec<Problem> = image.into_iter().chain(registry).collect();
-    problems.extend(check_vault(repo, vault));
-    problems.extend(options.ssh_key.as_deref().and_then(check_ssh_key));
-    if let Some(username) = &options.registry_username {
-        if let Err(source) = RegistryCredentials::load(
+    let credentials = match &options.registry_username {
+        Some(username) => match RegistryCredentials::load(
             username,
             options.registry_password_file.as_deref(),
             options.registry_password_variable,
         ) {
-            problems.push(Problem::RegistryPassword {
+            Ok(credentials) => Ok(Some(credentials)),
+            Err(source) => Err(Problem::RegistryPassword {
                 username: username.clone(),
                 source,
-            });
-        }
-    }
+            }),
+        },
+        None => Ok(None),
+    };
+    // Without its password, the registry is still checked for an answer.
+    let registry = check_registry(options, credentials.as_ref().ok().and_then(Option::as_ref));
+    let (image, registry) = tokio::join!(check_image(&options.image), registry);
+    let mut problems: Vec<Problem> = image.into_iter().chain(registry).collect();
+    problems.extend(check_vault(repo, vault));
+    problems.extend(options.ssh_key.as_deref().and_then(check_ssh_key));
+    problems.extend(credentials.err());
     problems
 }
 
@@ -154,69 +149,51 @@ async fn check_image(options: &BuildOptions) -> Option<Problem> {
     }
 }
 
-/// The `/v2/` URLs to try for `registry`: as given when it has a scheme;
-/// else HTTPS, then plain HTTP for loopback hosts, which Docker also
-/// allows without TLS.
-fn registry_urls(registry: &str) -> Vec<String> {
-    let registry = registry.trim_end_matches('/');
-    if registry.contains("://") {
-        let base = registry.strip_suffix("/v2").unwrap_or(registry);
-        return vec![format!("{base}/v2/")];
-    }
-    let host = registry.split('/').next().unwrap_or(registry);
-    let name = host.rsplit_once(':').map_or(host, |(name, _)| name);
-    let mut urls = vec![format!("https://{host}/v2/")];
-    if name == "localhost" || name.starts_with("127.") || name == "[::1]" {
-        urls.push(format!("http://{host}/v2/"));
-    }
-    urls
+/// The registry's host (`HOST[:PORT]`) from a host or a URL.
+fn registry_host(registry: &str) -> &str {
+    let rest = registry
+        .split_once("://")
+        .map_or(registry, |(_, rest)| rest);
+    rest.split('/').next().unwrap_or(rest)
 }
 
-async fn check_registry(options: &PreflightOptions) -> Option<Problem> {
-    let registry = options
-        .registry
-        .as_deref()
-        .unwrap_or_else(|| registry_of(&options.image.tag));
-    let client = match reqwest::Client::builder().timeout(REGISTRY_TIMEOUT).build() {
-        Ok(client) => client,
-        Err(error) => {
-            return Some(Problem::RegistryUnreachable {
-                url: registry.to_owned(),
-                reason: error.to_string(),
-            });
-        }
+/// The image as it would be pulled from the registry preflight checks:
+/// `registry`, when given, in place of the one the tag names.
+fn image_in_registry(tag: &str, registry: Option<&str>) -> String {
+    let Some(registry) = registry else {
+        return tag.to_owned();
     };
-    let mut problem = None;
-    for url in registry_urls(registry) {
-        match client.get(&url).send().await {
-            Ok(answer) if matches!(answer.status().as_u16(), 200 | 401) => return None,
-            Ok(answer) => {
-                return Some(Problem::NotARegistry {
-                    url,
-                    status: answer.status().as_u16(),
-                });
-            }
-            Err(error) => {
-                problem = Some(Problem::RegistryUnreachable {
-                    url,
-                    reason: error_chain(&error),
-                });
-            }
-        }
-    }
-    problem
+    let path = tag
+        .strip_prefix(registry_of(tag))
+        .and_then(|rest| rest.strip_prefix('/'))
+        .unwrap_or(tag);
+    format!("{}/{path}", registry_host(registry))
 }
 
-/// An error and its causes on one line (reqwest's own text omits the cause).
-fn error_chain(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
+/// The engine asks the registry for the image as pulls and pushes will,
+/// logged in when a user is named: so a wrong password shows here too, and
+/// token-auth registries are checked for real.
+async fn check_registry(
+    options: &PreflightOptions,
+    credentials: Option<&RegistryCredentials>,
+) -> Option<Problem> {
+    let image = image_in_registry(&options.image.tag, options.registry.as_deref());
+    let unreachable = |reason: String| Problem::RegistryUnreachable {
+        url: registry_of(&image).to_owned(),
+        reason,
+    };
+    let docker = match connect_docker().await {
+        Ok(docker) => docker,
+        Err(error) => return Some(unreachable(error.to_string())),
+    };
+    let check = container_engine::check_registry(&docker, &image, credentials);
+    match tokio::time::timeout(REGISTRY_TIMEOUT, check).await {
+        Ok(Ok(())) => None,
+        Ok(Err(reason)) => Some(unreachable(reason)),
+        Err(_) => Some(unreachable(format!(
+            "no answer within {REGISTRY_TIMEOUT:?}"
+        ))),
     }
-    text
 }
 
 fn check_vault(repo: &ConfigRepo, vault: Option<&VaultSecret>) -> Vec<Problem> {
@@ -277,19 +254,31 @@ fn check_ssh_key(path: &Path) -> Option<Problem> {
 
 #[cfg(test)]
 mod tests {
-    use super::registry_urls;
+    use super::{image_in_registry, registry_host};
 
     #[test]
-    fn registry_urls_try_plain_http_only_on_loopback() {
-        assert_eq!(registry_urls("ghcr.io"), ["https://ghcr.io/v2/"]);
+    fn the_registry_is_named_by_its_host() {
+        assert_eq!(registry_host("ghcr.io"), "ghcr.io");
+        assert_eq!(registry_host("127.0.0.1:5000"), "127.0.0.1:5000");
         assert_eq!(
-            registry_urls("127.0.0.1:5000"),
-            ["https://127.0.0.1:5000/v2/", "http://127.0.0.1:5000/v2/"]
+            registry_host("http://registry.lan:5000/"),
+            "registry.lan:5000"
+        );
+        assert_eq!(registry_host("https://registry.lan/v2/"), "registry.lan");
+        assert_eq!(registry_host("ghcr.io/org"), "ghcr.io");
+    }
+
+    #[test]
+    fn a_registry_given_replaces_the_tags() {
+        let tag = "registry.lan:5000/kayobe/kayobe:2024.1";
+        assert_eq!(image_in_registry(tag, None), tag);
+        assert_eq!(
+            image_in_registry(tag, Some("http://127.0.0.1:5001")),
+            "127.0.0.1:5001/kayobe/kayobe:2024.1"
         );
         assert_eq!(
-            registry_urls("http://registry.lan:5000/"),
-            ["http://registry.lan:5000/v2/"]
+            image_in_registry("kayobe:latest", Some("127.0.0.1:5001")),
+            "127.0.0.1:5001/kayobe:latest"
         );
-        assert_eq!(registry_urls("ghcr.io/org"), ["https://ghcr.io/v2/"]);
     }
 }

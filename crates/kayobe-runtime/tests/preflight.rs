@@ -88,6 +88,18 @@ async fn all_green_then_a_stale_image_and_no_vault_password() {
     let lines: Vec<String> = problems.iter().map(ToString::to_string).collect();
     assert!(lines[0].contains(GALAXY_REQUIREMENTS), "{lines:#?}");
     assert!(lines[1].contains("KAYOBE_VAULT_PASSWORD"), "{lines:#?}");
+
+    // The engine logs in as a push would: a wrong password is found here,
+    // and never printed.
+    let wrong = "not-the-registry-password";
+    std::fs::write(options.registry_password_file.as_ref().unwrap(), wrong).unwrap();
+    let problems = preflight(&repo, Some(&secret), &options).await;
+    let lines: Vec<String> = problems.iter().map(ToString::to_string).collect();
+    assert!(
+        matches!(&problems[..], [_, Problem::RegistryUnreachable { .. }]),
+        "{lines:#?}"
+    );
+    assert!(!lines[1].contains(wrong), "{lines:#?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
