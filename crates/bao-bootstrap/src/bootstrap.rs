@@ -235,7 +235,7 @@ pub enum BootstrapError {
         path: PathBuf,
         /// Why writing failed.
         #[source]
-        source: KeysFileError,
+        source: Box<KeysFileError>,
     },
     /// The server is initialised but there are no keys to unseal or log in.
     #[error(
@@ -425,7 +425,7 @@ async fn initialise(
         return Err(BootstrapError::KeysOnlyOnTerminal {
             addr: server.addr().to_owned(),
             path: keys_file.path().to_path_buf(),
-            source,
+            source: Box::new(source),
         });
     }
     // The first thing said once the keys exist, whatever fails later (and

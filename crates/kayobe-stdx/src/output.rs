@@ -149,8 +149,8 @@ fn io_error<'a>(
 /// Where an output goes, once looked at.
 enum Target {
     Stdout,
-    /// A FIFO or a character device, opened for writing.
-    Through(File),
+    /// A FIFO or a character device (`kind`), to be written through.
+    Through(&'static str),
     /// A regular file (or none yet) at `path`, links resolved.
     Replace {
         path: PathBuf,
@@ -206,11 +206,7 @@ fn look_at(given: &Path, options: &OutputOptions) -> Result<Target, OutputError>
     }
     let kind = metadata.file_type();
     if kind.is_fifo() || kind.is_char_device() {
-        let file = OpenOptions::new()
-            .write(true)
-            .open(given)
-            .map_err(io_error(given, "open for writing"))?;
-        return Ok(Target::Through(file));
+        return Ok(Target::Through(kind_of(&metadata)));
     }
     if kind.is_file() {
         let path = std::fs::canonicalize(given).map_err(io_error(given, "resolve"))?;
@@ -385,7 +381,13 @@ impl OutputFile {
     pub fn create(target: &Path, options: &OutputOptions) -> Result<Self, OutputError> {
         let sink = match look_at(target, options)? {
             Target::Stdout => Sink::Stdout(io::stdout()),
-            Target::Through(file) => Sink::Through(file),
+            // Opening a FIFO waits for its reader, as `cat > FIFO` does.
+            Target::Through(_) => Sink::Through(
+                OpenOptions::new()
+                    .write(true)
+                    .open(target)
+                    .map_err(io_error(target, "open for writing"))?,
+            ),
             Target::Replace { path, previous } => {
                 Sink::Staged(Staged::create(path, previous.as_ref(), options)?)
             }
@@ -506,8 +508,7 @@ pub fn write_set<P: AsRef<Path>, D: AsRef<[u8]>>(
                     kind: "standard output",
                 });
             }
-            Target::Through(file) => {
-                let kind = file.metadata().map_or("special file", |m| kind_of(&m));
+            Target::Through(kind) => {
                 return Err(OutputError::NotRegularInSet {
                     path: given.to_path_buf(),
                     kind,

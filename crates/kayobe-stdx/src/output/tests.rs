@@ -148,5 +148,21 @@ fn a_set_is_written_whole() {
     );
     assert!(failed.is_err());
     assert_eq!(std::fs::read(&a).unwrap(), b"new a");
+    // A FIFO in a set is refused at once, not waited on.
+    let fifo = dir.path().join("fifo");
+    assert!(
+        Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success()
+    );
+    let failed = write_set(&[(&a, "newer a"), (&fifo, "x")], &OutputOptions::public());
+    assert!(matches!(
+        failed,
+        Err(OutputError::NotRegularInSet { kind: "FIFO", .. })
+    ));
+    assert_eq!(std::fs::read(&a).unwrap(), b"new a");
+    std::fs::remove_file(&fifo).unwrap();
     assert_eq!(entries(dir.path()), 2);
 }

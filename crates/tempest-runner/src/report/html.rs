@@ -2,12 +2,12 @@
 //! failures (with their tracebacks) first, a filter per outcome and a search
 //! box. Every piece of text from the stream is escaped.
 
-use kayobe_stdx::OutputFile;
 use std::fmt::Write as _;
 use std::io::{BufWriter, Write};
 
+use kayobe_stdx::{OutputFile, push_html};
+
 use super::summary::Summary;
-use super::text::push_html;
 use crate::results::{Outcome, TestResult};
 use crate::subunit::SubunitError;
 

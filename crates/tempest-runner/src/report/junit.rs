@@ -7,9 +7,10 @@
 //! reason, an expected failure passes. A test that did not complete is an
 //! `<error>` (python-junitxml calls it a failure).
 
-use kayobe_stdx::OutputFile;
 use std::fmt::Write as _;
 use std::io::{BufWriter, Write};
+
+use kayobe_stdx::OutputFile;
 
 use super::summary::Summary;
 use super::text::{push_xml, split_id};

@@ -1,4 +1,4 @@
-//! Escaping for XML and HTML, and the JUnit id split.
+//! Escaping for XML (HTML's is `kayobe_stdx::push_html`), and the JUnit id split.
 
 use std::fmt::Write;
 
@@ -52,28 +52,6 @@ pub(crate) fn push_xml(out: &mut String, text: &str, attribute: bool) {
         plain_from = at;
     }
     out.push_str(&text[plain_from..]);
-}
-
-/// Appends `text` escaped for HTML content and attributes; NUL becomes U+FFFD.
-pub(crate) fn push_html(out: &mut String, text: &str) {
-    if !text
-        .bytes()
-        .any(|b| matches!(b, b'&' | b'<' | b'>' | b'"' | b'\'' | 0))
-    {
-        out.push_str(text);
-        return;
-    }
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            '\0' => out.push('\u{FFFD}'),
-            _ => out.push(c),
-        }
-    }
 }
 
 /// Splits a test id into JUnit's classname and name as python-junitxml does:
@@ -140,15 +118,5 @@ mod tests {
             push_xml_per_char(&mut slow, &text, attribute);
             proptest::prop_assert_eq!(fast, slow);
         }
-    }
-
-    #[test]
-    fn html_escapes_everything_active() {
-        let mut out = String::new();
-        push_html(&mut out, "<script>alert('x')</script>&\"\0");
-        assert_eq!(
-            out,
-            "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;&amp;&quot;\u{FFFD}"
-        );
     }
 }
