@@ -7,7 +7,7 @@ use std::process::ExitCode;
 
 use kayobe_automation::runtime::run::{Limits, RunError, RunOptions, RunSecrets, Secret};
 use kayobe_automation::runtime::{
-    ImageError, Operation, OperationError, connect_docker, run_operation,
+    ImageError, Invocation, OperationError, connect_docker, run_operation,
 };
 use tokio::signal::unix::{SignalKind, signal};
 
@@ -19,12 +19,13 @@ const INTERRUPTED: u8 = 130;
 /// What to run, and how.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// The operation: one of the workflows' operations (e.g.
-    /// `overcloud-service-deploy`), `playbook-run PLAYBOOK` or
-    /// `kolla-ansible-run COMMAND…`.
+    /// The operation: any script of the checkout's `.automation/pipeline/`
+    /// (e.g. `overcloud-service-deploy`, `config-diff REVISION`,
+    /// `playbook-run PLAYBOOK [ARGS…]`, `kolla-ansible-run COMMAND…`,
+    /// `script-run SCRIPT [ARGS…]`, `runbook-overcloud-upgrade`).
     operation: String,
-    /// The playbook path of `playbook-run`, or the kolla-ansible command of
-    /// `kolla-ansible-run` (after `--` when it starts with `-`).
+    /// The operation's arguments (after `--` when one starts with `-`):
+    /// extra Kayobe arguments for most operations.
     args: Vec<String>,
     /// Kayobe's `--limit`.
     #[arg(long, env = "KAYOBE_LIMIT")]
@@ -105,7 +106,8 @@ enum RunCommandError {
 /// Runs `run`: exits with the operation's exit code, 130 after Ctrl-C.
 pub fn run(global: &Global, args: Args) -> miette::Result<ExitCode> {
     let repo = global.repo()?;
-    let operation = Operation::new(&args.operation, args.args).map_err(RunCommandError::from)?;
+    let operation =
+        Invocation::new(repo.root(), &args.operation, args.args).map_err(RunCommandError::from)?;
     let ssh_private_key = match &args.ssh_key {
         Some(path) => Some(Secret::new(std::fs::read(path).map_err(|source| {
             RunCommandError::SshKey {
