@@ -250,6 +250,9 @@ pub(crate) fn github_parts() -> Map {
                 if with_kolla {
                     arguments.extend(kolla);
                 }
+                if PULL_REQUESTS.contains(&operation.name()) {
+                    arguments.extend(PULL_REQUEST_VARIABLES);
+                }
                 part.insert("arguments".into(), text(&arguments));
                 part.insert("concurrency_group".into(), Value::from(operation.group()));
             }
@@ -261,6 +264,15 @@ pub(crate) fn github_parts() -> Map {
     }
     parts
 }
+
+/// The role's workflows whose entries hand the pull-request variables to
+/// their script.
+const PULL_REQUESTS: &[&str] = &[
+    "overcloud-inventory-discover",
+    "overcloud-service-deploy",
+    "overcloud-service-upgrade",
+    "seed-service-deploy",
+];
 
 /// The operation of a workflow file name of the collection's
 /// `github_workflows` (its `overcloud-database-recover.yml` included).

@@ -121,16 +121,15 @@ struct Names<'a> {
 impl Names<'_> {
     /// The name of per-environment `base` for `environment`, recorded: an
     /// environment chosen by input has its own (`<ENV>_<base>`), as in the
-    /// collection.
+    /// collection (a shared registry's build has no environment).
     fn per_environment(
         &mut self,
         base: &str,
         kind: ReferenceKind,
         environment: Option<&str>,
-        shared: bool,
         value: Option<&str>,
     ) -> String {
-        let prefixed = self.config.selector == Selector::Input && !shared;
+        let prefixed = self.config.selector == Selector::Input;
         let name = match environment {
             Some(env) if prefixed => format!("{}_{base}", env_var_name(env)),
             _ => base.to_owned(),
@@ -155,7 +154,7 @@ impl Names<'_> {
     }
 
     fn secret(&mut self, base: &str, environment: Option<&str>) -> String {
-        self.per_environment(base, ReferenceKind::Secret, environment, false, None)
+        self.per_environment(base, ReferenceKind::Secret, environment, None)
     }
 
     /// The expression of the registry's URL, user and password for
@@ -163,7 +162,6 @@ impl Names<'_> {
     /// variables and secrets.
     fn registry(&mut self, environment: Option<&str>) -> RegistryNames {
         let registry = &self.config.registry;
-        let share = registry.share;
         let url = match registry.url.clone() {
             Some(url) => url,
             None => {
@@ -171,7 +169,6 @@ impl Names<'_> {
                     "REGISTRY_URL",
                     ReferenceKind::Variable,
                     environment,
-                    share,
                     None,
                 );
                 format!("${{{{ vars.{name} }}}}")
@@ -184,7 +181,6 @@ impl Names<'_> {
                     "REGISTRY_USERNAME",
                     ReferenceKind::Variable,
                     environment,
-                    share,
                     None,
                 );
                 format!("${{{{ vars.{name} }}}}")
@@ -199,7 +195,6 @@ impl Names<'_> {
                 "REGISTRY_PASSWORD",
                 ReferenceKind::Secret,
                 environment,
-                share,
                 None,
             ),
         };
