@@ -63,7 +63,7 @@ const COLLECTION_EXECUTABLES: &[&str] = &["ansible-playbook", "python"];
 
 /// The collection's venv directory under the project root (the tests find
 /// it beside the tools venv).
-fn collection_venv_dir(root: &Path) -> PathBuf {
+pub fn collection_venv_dir(root: &Path) -> PathBuf {
     root.join("target/tools/collection-venv")
 }
 
