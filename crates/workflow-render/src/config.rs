@@ -855,9 +855,10 @@ impl Reader {
         };
         let kayobe_arguments = self.kayobe_arguments(platform)?;
         let runbooks = self.runbooks(platform)?;
-        let openstack_release = match self.get(&self.var("openstack_release"))? {
-            None | Some(Value::Null) => self.release.clone(),
-            Some(value) => Some(self.string(&self.var("openstack_release"), &value)?),
+        // GitLab jobs get `OPENSTACK_RELEASE`, which the image tag may use.
+        let openstack_release = match platform {
+            Platform::Gitlab => Some(self.release_name()?),
+            Platform::Github => None,
         };
         Ok(WriterConfig {
             platform,

@@ -272,7 +272,12 @@ fn configs(workflows: &Path) -> Vec<(String, String)> {
 
 /// Runs the collection's GitHub role once for every config, each as a host
 /// writing into `out/<name>`.
-fn run_collection(configs: &[(String, String)], workflows: &Path, work: &Path) -> bool {
+fn run_collection(
+    configs: &[(String, String)],
+    gitlab_configs: &[(String, String)],
+    workflows: &Path,
+    work: &Path,
+) -> bool {
     let Some(playbook) = collection_tool("ansible-playbook") else {
         return false;
     };
@@ -294,10 +299,23 @@ fn run_collection(configs: &[(String, String)], workflows: &Path, work: &Path) -
         )
         .unwrap();
     }
+    inventory.push_str("[gitlab-writer]\n");
+    for (name, text) in gitlab_configs {
+        inventory.push_str(&format!(
+            "{name} ansible_connection=local ansible_python_interpreter={}\n",
+            python.display()
+        ));
+        let out = work.join("out").join(name);
+        std::fs::write(
+            work.join("host_vars").join(format!("{name}.yml")),
+            format!("{text}\ngitlab_output_directory: {}\n", out.display()),
+        )
+        .unwrap();
+    }
     std::fs::write(work.join("inventory.ini"), inventory).unwrap();
     std::fs::write(
         work.join("play.yml"),
-        "- hosts: github-writer\n  gather_facts: false\n  roles: [stackhpc.kayobe_workflows.github]\n",
+        "- hosts: github-writer\n  gather_facts: false\n  roles: [stackhpc.kayobe_workflows.github]\n- hosts: gitlab-writer\n  gather_facts: false\n  roles: [stackhpc.kayobe_workflows.gitlab]\n",
     )
     .unwrap();
     let output = Command::new(playbook)
@@ -323,8 +341,12 @@ fn github_workflows_match_the_collections() {
     };
     let work = tempfile::tempdir().unwrap();
     let configs = configs(&workflows);
-    if !run_collection(&configs, &workflows, work.path()) {
+    let gitlab = gitlab_configs();
+    if !run_collection(&configs, &gitlab, &workflows, work.path()) {
         return;
+    }
+    for (name, text) in &gitlab {
+        compare_gitlab(name, text, &work.path().join("out").join(name));
     }
     assert!(DIFFERENCES.len() >= 6);
     let mut compared = 0;
@@ -389,4 +411,129 @@ fn github_workflows_match_the_collections() {
         }
     }
     assert!(compared > 150, "only {compared} workflows compared");
+}
+
+/// GitLab writer configs: the collection's defaults (its environments made
+/// explicit, since ours default to none) and a single environment.
+fn gitlab_configs() -> Vec<(String, String)> {
+    vec![
+        (
+            "gitlab-defaults".to_owned(),
+            "---\ngitlab_kayobe_environments: [test, production]\ngitlab_registry: registry.example.com\n".to_owned(),
+        ),
+        (
+            "gitlab-single".to_owned(),
+            "---\ngitlab_kayobe_environments: [prod]\ngitlab_registry: registry.example.com\ngitlab_openstack_release: '2025.1'\ngitlab_tempest_test_suites: |\n  - smoke\n".to_owned(),
+        ),
+    ]
+}
+
+/// The pipeline script lines of GitLab job files, quotes dropped and
+/// `"$VAR"` arguments replaced by `values`.
+fn gitlab_scripts(text: &str, values: &BTreeMap<String, String>) -> BTreeSet<String> {
+    let script = regex::Regex::new(r"\.automation/pipeline/([a-z-]+)\.sh([^\n\\]*)").unwrap();
+    let argument = regex::Regex::new(r#"\\?"\$([A-Z_]+)\\?""#).unwrap();
+    script
+        .captures_iter(text)
+        .map(|found| {
+            let args = argument.replace_all(&found[2], |arg: &regex::Captures| {
+                values
+                    .get(&arg[1])
+                    .cloned()
+                    .unwrap_or_else(|| arg[0].to_owned())
+            });
+            let args = args.replace(['"', '\''], "").replace('\\', "");
+            format!("{} {}", &found[1], args.trim()).trim().to_owned()
+        })
+        .collect()
+}
+
+fn compare_gitlab(name: &str, text: &str, out: &Path) {
+    let mut collection = String::new();
+    for file in std::fs::read_dir(out.join(".gitlab")).unwrap().flatten() {
+        collection.push_str(&std::fs::read_to_string(file.path()).unwrap());
+    }
+    let prelude = std::fs::read_to_string(out.join(".gitlab/prelude.yml")).unwrap();
+    let vars = match kayobe_config::yaml::parse(text, Path::new("writer.yml")).unwrap() {
+        Value::Map(map) => map,
+        _ => Map::new(),
+    };
+    let config = WriterConfig::from_variables(Platform::Gitlab, &vars, &[], None)
+        .unwrap_or_else(|error| panic!("{name}: {error}"));
+    assert!(config.warnings.is_empty(), "{name}: {:?}", config.warnings);
+    let ours = render(&config, &Templates::embedded()).unwrap();
+    let pipeline = &ours.files[0].contents;
+    let parsed = map(&kayobe_config::yaml::parse(pipeline, Path::new(".gitlab-ci.yml")).unwrap());
+    // What `"$VAR"` arguments hold: job variables, then pipeline variables.
+    let mut values = BTreeMap::new();
+    for (key, value) in &parsed {
+        let value = map(value);
+        let variables = if key == "variables" {
+            value
+        } else {
+            match value.get("variables") {
+                Some(Value::Map(variables)) => variables.clone(),
+                _ => continue,
+            }
+        };
+        for (variable, setting) in &variables {
+            let text = match setting {
+                Value::Map(setting) => setting.get("value").and_then(Value::as_str),
+                other => other.as_str(),
+            };
+            if let Some(text) = text {
+                if key == "variables" || !values.contains_key(variable) {
+                    values.insert(variable.clone(), text.to_owned());
+                }
+            }
+        }
+    }
+    let mut want = gitlab_scripts(&collection, &BTreeMap::new());
+    // Deliberate: the in-place hypervisor upgrade runbook (playbooks of the
+    // operator's own, a generated downstream pipeline) is not rendered; the
+    // collection's infra-VM package update job runs host configure.
+    want.retain(|line| !line.starts_with("playbook-run etc/kayobe/ansible/"));
+    want.insert("infra-vm-host-package-update".to_owned());
+    // Our job lines are JSON strings: unescape their quotes first.
+    let got = gitlab_scripts(&pipeline.replace("\\\"", "\""), &values);
+    pretty_assertions::assert_eq!(got, want, "{name}: the scripts the pipeline runs");
+    // The pipeline variables operators set, by the collection's names
+    // (`KAYOBE_ENVIRONMENT`, `ACTIVE_STAGE` and `ACTIVE_JOB` choose among
+    // its shared jobs; ours has one job per environment).
+    for variable in [
+        "KAYOBE_AUTOMATION_TEMPEST_LOADLIST",
+        "KOLLA_TAGS",
+        "KOLLA_LIMIT",
+        "KAYOBE_TAGS",
+        "KAYOBE_LIMIT",
+        "OPENSTACK_RELEASE",
+        "GIT_DEPTH",
+        "GIT_SUBMODULE_STRATEGY",
+    ] {
+        assert!(
+            prelude.contains(&format!("  {variable}:")),
+            "{name}: {variable} in the collection"
+        );
+        assert!(values.contains_key(variable), "{name}: {variable} in ours");
+    }
+    // The OpenBao keys: the collection's, but the openrc under the name
+    // `bao bootstrap` writes first (it writes the collection's too).
+    let keys = regex::Regex::new(r"\.data\.([a-z_]+)").unwrap();
+    let mut want_keys: BTreeSet<String> = keys
+        .captures_iter(&collection)
+        .map(|found| found[1].to_owned())
+        .collect();
+    want_keys.extend(
+        keys.captures_iter(&prelude)
+            .map(|found| found[1].to_owned()),
+    );
+    want_keys.remove("kayobe_public_openrc");
+    want_keys.insert("kayobe_tempest_openrc".to_owned());
+    let got_keys: BTreeSet<String> = ours
+        .references
+        .iter()
+        .filter(|reference| reference.kind == workflow_render::ReferenceKind::OpenBaoKey)
+        .map(|reference| reference.name.clone())
+        .collect();
+    assert_eq!(got_keys, want_keys, "{name}: OpenBao keys");
 }
