@@ -6,7 +6,7 @@ use std::process::{Command, Stdio};
 
 use criterion::Criterion;
 use kayobe_automation::runtime::{
-    BuildOptions, Operation, RunOptions, RunSecrets, build_image, connect_docker, run_operation,
+    BuildOptions, Invocation, RunOptions, RunSecrets, build_image, connect_docker, run_operation,
 };
 use kayobe_automation_benches::run::{OPERATION, write_trivial_checkout};
 use kayobe_automation_tests::docker::{RemoveImages, unique_tag};
@@ -32,7 +32,8 @@ fn run(c: &mut Criterion) {
     runtime
         .block_on(build_image(&docker, &build, |_| {}))
         .expect("build the stand-in image");
-    let operation = Operation::new(OPERATION, Vec::new()).expect("a known operation");
+    let operation =
+        Invocation::new(dir.path(), OPERATION, Vec::new()).expect("the checkout's operation");
     let options = RunOptions::new(&image, dir.path(), operation, &dir.path().join("artifacts"));
 
     let mut group = c.benchmark_group("run, operation running `true`");

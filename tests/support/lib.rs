@@ -41,15 +41,63 @@ pub fn tool(name: &str) -> Option<PathBuf> {
     if path.is_file() {
         return Some(path);
     }
-    let message = format!(
+    skip_or_fail(&format!(
         "reference tool `{name}` not found at {}: run `cargo xtask setup`",
         path.display()
-    );
+    ));
+    None
+}
+
+/// The bin directory of the second venv `cargo xtask setup` makes, holding
+/// ansible-core 2.17 for the `stackhpc.kayobe_workflows` collection (2.18 and
+/// later fail on its lookups).
+pub fn collection_bin_dir() -> PathBuf {
+    match std::env::var_os("KAYOBE_COLLECTION_TOOLS_BIN") {
+        Some(dir) => PathBuf::from(dir),
+        None => tools_bin_dir().join("../../collection-venv/bin"),
+    }
+}
+
+/// The path of `name` in the collection's venv, or `None` (after saying so)
+/// on a developer's machine without it.
+///
+/// # Panics
+/// Under `CI=true` when it is missing.
+pub fn collection_tool(name: &str) -> Option<PathBuf> {
+    let path = collection_bin_dir().join(name);
+    if path.is_file() {
+        return Some(path);
+    }
+    skip_or_fail(&format!(
+        "collection tool `{name}` not found at {}: run `cargo xtask setup`",
+        path.display()
+    ));
+    None
+}
+
+/// `../shared/conformance/<name>` beside the workspace: the snapshots of the
+/// real systems, or `None` (after saying so) on a developer's machine
+/// without them.
+///
+/// # Panics
+/// Under `CI=true` when it is missing.
+pub fn conformance(name: &str) -> Option<PathBuf> {
+    let path = workspace_root().join("../shared/conformance").join(name);
+    if path.exists() {
+        return Some(path);
+    }
+    skip_or_fail(&format!(
+        "conformance snapshot {} not found (it sits beside the repository)",
+        path.display()
+    ));
+    None
+}
+
+fn skip_or_fail(message: &str) {
     if std::env::var("CI").is_ok_and(|v| v == "true") {
         panic!("{message}");
     }
     eprintln!("skipping: {message}");
-    None
 }
 
 /// The snapshot of the real systems at `../shared/conformance/<path>`

@@ -1,5 +1,7 @@
 //! `cargo xtask setup`: install the reference tools the tests use as oracles
-//! into a Python venv at `target/tools/venv`.
+//! into a Python venv at `target/tools/venv`, and ansible-core 2.17 for the
+//! `stackhpc.kayobe_workflows` collection the parity tests run into a second
+//! one at `target/tools/collection-venv`.
 //!
 //! The versions are pinned so every machine tests against the same Ansible.
 //! The venv keeps a stamp file holding the requirement list it was installed
@@ -51,23 +53,34 @@ pub fn venv_dir(root: &Path) -> PathBuf {
     root.join("target/tools/venv")
 }
 
+/// The second venv's pins: the `stackhpc.kayobe_workflows` collection the
+/// parity tests run needs ansible-core 2.17 (2.18 and later fail on its
+/// lookups), which Python 3.11 supports.
+pub const COLLECTION_REQUIREMENTS: &[&str] = &["ansible-core==2.17.14"];
+
+/// What the parity tests run from the collection's venv.
+const COLLECTION_EXECUTABLES: &[&str] = &["ansible-playbook", "python"];
+
+/// The collection's venv directory under the project root (the tests find
+/// it beside the tools venv).
+pub fn collection_venv_dir(root: &Path) -> PathBuf {
+    root.join("target/tools/collection-venv")
+}
+
 /// Makes sure the venv exists with [`REQUIREMENTS`] installed (a removed pin
-/// leaves its package behind: delete the venv to drop it) and
-/// returns its bin directory (what tests read from `KAYOBE_TOOLS_BIN`).
+/// leaves its package behind: delete the venv to drop it), and the
+/// collection's venv with [`COLLECTION_REQUIREMENTS`], and
+/// returns the tools venv's bin directory (what tests read from
+/// `KAYOBE_TOOLS_BIN`).
 pub fn run(root: &Path) -> Result<PathBuf> {
-    let venv = venv_dir(root);
-    let bin = venv.join("bin");
-    let python = bin.join("python");
-
-    // A venv whose interpreter no longer runs (base Python moved or upgraded)
-    // is rebuilt from scratch rather than patched.
-    if !Cmd::new(&python, root).arg("--version").succeeds() {
-        Cmd::new(BASE_PYTHON, root)
-            .args(["-m", "venv", "--clear"])
-            .arg(&venv)
-            .run()?;
-    }
-
+    // The venvs first: recreating one clears its directory.
+    let bin = ensure_venv(root, &venv_dir(root), REQUIREMENTS, EXECUTABLES)?;
+    ensure_venv(
+        root,
+        &collection_venv_dir(root),
+        COLLECTION_REQUIREMENTS,
+        COLLECTION_EXECUTABLES,
+    )?;
     let mut apt = Apt::default();
     // Static binaries for the stand-in images the Docker tests build
     // (nothing can be pulled): busybox for `/bin/sh` and the rest, bash for
@@ -88,13 +101,35 @@ pub fn run(root: &Path) -> Result<PathBuf> {
     ] {
         install_debian_package(root, &mut apt, package, installs)?;
     }
+    Ok(bin)
+}
+
+/// Makes sure the venv at `venv` holds `requirements` and `executables`;
+/// returns its bin directory.
+fn ensure_venv(
+    root: &Path,
+    venv: &Path,
+    requirements: &[&str],
+    executables: &[&'static str],
+) -> Result<PathBuf> {
+    let bin = venv.join("bin");
+    let python = bin.join("python");
+
+    // A venv whose interpreter no longer runs (base Python moved or upgraded)
+    // is rebuilt from scratch rather than patched.
+    if !Cmd::new(&python, root).arg("--version").succeeds() {
+        Cmd::new(BASE_PYTHON, root)
+            .args(["-m", "venv", "--clear"])
+            .arg(venv)
+            .run()?;
+    }
 
     let stamp_path = venv.join(STAMP);
     let stamp = fs::read_to_string(&stamp_path).ok();
     if !needs_install(
         stamp.as_deref(),
-        REQUIREMENTS,
-        &missing_executables(&bin, EXECUTABLES),
+        requirements,
+        &missing_executables(&bin, executables),
     ) {
         println!("reference tools up to date in {}", bin.display());
         return Ok(bin);
@@ -102,17 +137,17 @@ pub fn run(root: &Path) -> Result<PathBuf> {
 
     Cmd::new(&python, root)
         .args(["-m", "pip", "install", "--disable-pip-version-check"])
-        .args(REQUIREMENTS)
+        .args(requirements)
         .run()?;
 
-    let missing = missing_executables(&bin, EXECUTABLES);
+    let missing = missing_executables(&bin, executables);
     if !missing.is_empty() {
         return Err(Error::MissingTools {
             bin_dir: bin,
             missing,
         });
     }
-    write_atomically(&stamp_path, &stamp_contents(REQUIREMENTS))?;
+    write_atomically(&stamp_path, &stamp_contents(requirements))?;
     println!("reference tools installed in {}", bin.display());
     Ok(bin)
 }

@@ -10,7 +10,7 @@ use kayobe_automation::runtime::Secret;
 use crate::interrupt::{INTERRUPTED, on_interrupt};
 use kayobe_automation::runtime::run::{Limits, RunError, RunOptions, RunSecrets};
 use kayobe_automation::runtime::{
-    ImageError, Operation, OperationError, connect_docker, run_operation,
+    ImageError, Invocation, OperationError, connect_docker, run_operation,
 };
 
 use crate::global::{Global, VaultPasswordError};
@@ -18,12 +18,13 @@ use crate::global::{Global, VaultPasswordError};
 /// What to run, and how.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// The operation: one of the workflows' operations (e.g.
-    /// `overcloud-service-deploy`), `playbook-run PLAYBOOK` or
-    /// `kolla-ansible-run COMMAND…`.
+    /// The operation: any script of the checkout's `.automation/pipeline/`
+    /// (e.g. `overcloud-service-deploy`, `config-diff REVISION`,
+    /// `playbook-run PLAYBOOK [ARGS…]`, `kolla-ansible-run COMMAND…`,
+    /// `script-run SCRIPT [ARGS…]`, `runbook-overcloud-upgrade`).
     operation: String,
-    /// The playbook path of `playbook-run`, or the kolla-ansible command of
-    /// `kolla-ansible-run` (after `--` when it starts with `-`).
+    /// The operation's arguments (after `--` when one starts with `-`):
+    /// extra Kayobe arguments for most operations.
     args: Vec<String>,
     /// Kayobe's `--limit`.
     #[arg(long, env = "KAYOBE_LIMIT")]
@@ -104,7 +105,8 @@ enum RunCommandError {
 /// Runs `run`: exits with the operation's exit code, 130 after Ctrl-C.
 pub fn run(global: &Global, args: Args) -> miette::Result<ExitCode> {
     let repo = global.repo()?;
-    let operation = Operation::new(&args.operation, args.args).map_err(RunCommandError::from)?;
+    let operation =
+        Invocation::new(repo.root(), &args.operation, args.args).map_err(RunCommandError::from)?;
     let ssh_private_key = match &args.ssh_key {
         Some(path) => Some(Secret::new(std::fs::read(path).map_err(|source| {
             RunCommandError::SshKey {

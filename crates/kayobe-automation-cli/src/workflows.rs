@@ -35,7 +35,8 @@ pub enum Command {
         #[arg(long, value_name = "DIR")]
         out: Option<PathBuf>,
         /// Write nothing; exit 1 when the files on disk differ from what would
-        /// be rendered, or files of disabled operations are left.
+        /// be rendered, or files of disabled operations are left, or the
+        /// writer config has a warning (an unknown or unhonoured variable).
         #[arg(long, conflicts_with_all = ["prune", "list_secrets"])]
         check: bool,
         /// Also remove the files of disabled operations.
@@ -70,6 +71,16 @@ pub fn run(global: &Global, command: Command) -> miette::Result<ExitCode> {
     let repo = global.repo()?;
     let secret = global.optional_vault_secret()?;
     let mut config = WriterConfig::from_repo(&repo, platform, secret.as_ref()).into_diagnostic()?;
+    for warning in &config.warnings {
+        eprintln!("warning: {warning}");
+    }
+    if check && !config.warnings.is_empty() {
+        return Err(miette::miette!(
+            help = "fix or remove the variables named above: `--check` treats writer-config warnings as errors",
+            "the writer config has {} warning(s)",
+            config.warnings.len()
+        ));
+    }
     let root = match out {
         Some(dir) => {
             config.output_dir = dir;

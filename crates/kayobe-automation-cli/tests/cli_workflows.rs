@@ -47,7 +47,7 @@ fn render_check_and_prune_github() {
             .lines()
             .filter(|l| l.starts_with("wrote: "))
             .count(),
-        22
+        23
     );
     assert!(workflows.join("run-overcloud-service-deploy.yml").is_file());
 
@@ -112,11 +112,9 @@ fn list_secrets_prints_names_not_values() {
         text.contains("secret\tSTAGING_TEMPEST_OPENRC\tstaging\n"),
         "{text}"
     );
-    // The shared registry: one set, with the known values of variables.
-    assert!(
-        text.contains("variable\tREGISTRY_URL\t-\t192.168.33.5:4000\n"),
-        "{text}"
-    );
+    // The shared registry is the writer config's (URL and user written in
+    // the workflows); only its password is a secret.
+    assert!(!text.contains("REGISTRY_URL"), "{text}");
     assert!(text.contains("secret\tREGISTRY_PASSWORD\t-\n"), "{text}");
     assert!(!repo.path().join(".github").exists());
 }
@@ -141,4 +139,33 @@ fn bad_writer_config_is_located_and_nothing_is_written() {
         "{stderr}"
     );
     assert!(!repo.path().join(".github").exists());
+}
+
+#[test]
+fn a_typo_in_the_writer_config_is_a_located_warning_and_an_error_with_check() {
+    let repo = example_copy();
+    let writer = repo
+        .path()
+        .join("etc/kayobe/inventory/group_vars/github-writer/writer.yml");
+    let mut text = std::fs::read_to_string(&writer).unwrap();
+    text.push_str("github_timeoutt: 30\n");
+    std::fs::write(&writer, &text).unwrap();
+    let line = text.lines().count();
+    let output = ours(repo.path(), &["--platform", "github"]);
+    assert!(output.status.success(), "{output:?}");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains(&format!(
+            "warning: {}:{line}:1: `github_timeoutt` is not a variable of the collection or of kayobe-automation",
+            writer.display()
+        )),
+        "{stderr}"
+    );
+    let check = ours(repo.path(), &["--platform", "github", "--check"]);
+    assert_eq!(check.status.code(), Some(2), "{check:?}");
+    let stderr = String::from_utf8_lossy(&check.stderr);
+    assert!(
+        stderr.contains("the writer config has 1 warning(s)"),
+        "{stderr}"
+    );
 }

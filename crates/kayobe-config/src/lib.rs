@@ -18,11 +18,14 @@
 //!   `.automation.conf/config.sh`, read without running bash.
 //! - [`vars_file`]: one vars file read as Ansible reads it (vaulted or not,
 //!   JSON or YAML), shared by `repo` and `inventory`.
+//! - [`operation`]: the catalogue of kayobe-automation's pipeline scripts
+//!   (arguments, inputs, pull requests), used by rendering and by `run`.
 //! - [`value`]: the value model all of the above produce.
 
 pub mod automation_conf;
 pub mod inventory;
 pub mod location;
+pub mod operation;
 pub mod repo;
 pub mod template;
 pub mod value;

@@ -5,12 +5,11 @@
 //! says whether an image is fresh, missing or stale (and which input changed);
 //! [`push`] pushes it to its registry with credentials; [`preflight`] checks
 //! image, registry, vault and secrets before a run. [`run`] runs an
-//! [`operation`] in the image: the checkout mounted, secrets as files on a
+//! operation of `kayobe_config::operation`'s catalogue in the image: the checkout mounted, secrets as files on a
 //! tmpfs, output streamed with secrets masked, artefacts copied out.
 
 pub mod fingerprint;
 pub mod image;
-pub mod operation;
 pub mod preflight;
 pub mod run;
 
@@ -20,6 +19,6 @@ pub use container_engine::{
 };
 pub use fingerprint::Fingerprint;
 pub use image::{BuildOptions, ImageError, ImageStatus, build_image, connect_docker, image_status};
-pub use operation::{Operation, OperationError};
+pub use kayobe_config::operation::{Invocation, OperationError};
 pub use preflight::{PreflightOptions, Problem, preflight};
 pub use run::{Limits, RunError, RunOptions, RunOutcome, RunSecrets, run_operation};

@@ -36,7 +36,7 @@ use container_engine::{
     run_container,
 };
 
-use crate::operation::Operation;
+use kayobe_config::operation::Invocation;
 
 /// The vault password file.
 pub const VAULT_PASSWORD_FILE: &str = "/run/kayobe-automation/vault-password";
@@ -109,7 +109,7 @@ pub struct RunOptions {
     /// The configuration repository's root, mounted at `/src`.
     pub checkout: PathBuf,
     /// The operation.
-    pub operation: Operation,
+    pub operation: Invocation,
     /// The Kayobe environment (`KAYOBE_ENVIRONMENT`).
     pub environment: Option<String>,
     /// Limits and tags.
@@ -131,7 +131,7 @@ impl RunOptions {
     /// Options to run `operation` from `checkout` in `image`, artefacts
     /// copied to `artifacts`; no environment, limits or extra labels, the
     /// default artefact directory, a 10 s grace period on cancellation.
-    pub fn new(image: &str, checkout: &Path, operation: Operation, artifacts: &Path) -> Self {
+    pub fn new(image: &str, checkout: &Path, operation: Invocation, artifacts: &Path) -> Self {
         Self {
             image: image.to_owned(),
             checkout: checkout.to_path_buf(),
@@ -343,7 +343,12 @@ mod tests {
 
     #[test]
     fn the_environment_holds_names_and_paths_not_secrets() {
-        let operation = Operation::new("overcloud-service-deploy", Vec::new()).unwrap();
+        let checkout = tempfile::tempdir().unwrap();
+        let pipeline = checkout.path().join(".automation/pipeline");
+        std::fs::create_dir_all(&pipeline).unwrap();
+        std::fs::write(pipeline.join("overcloud-service-deploy.sh"), "").unwrap();
+        let operation =
+            Invocation::new(checkout.path(), "overcloud-service-deploy", Vec::new()).unwrap();
         let mut options =
             RunOptions::new("kayobe:x", Path::new("/repo"), operation, Path::new("out"));
         options.environment = Some("production".to_owned());

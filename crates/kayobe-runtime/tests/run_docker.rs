@@ -12,7 +12,7 @@ use kayobe_automation_tests::docker::{
 };
 use kayobe_automation_tests::{conformance, tool};
 use kayobe_runtime::{
-    BuildOptions, Operation, RunError, RunOptions, RunSecrets, Secret, build_image, run_operation,
+    BuildOptions, Invocation, RunError, RunOptions, RunSecrets, Secret, build_image, run_operation,
 };
 use sha2::Digest as _;
 
@@ -73,7 +73,7 @@ impl Fixture {
     }
 
     /// Options for `operation`, labelled with a label value of their own.
-    fn options(&self, operation: Operation) -> (RunOptions, String) {
+    fn options(&self, operation: Invocation) -> (RunOptions, String) {
         let mut options = RunOptions::new(
             &self.image,
             self.dir.path(),
@@ -122,8 +122,12 @@ async fn runs_with_env_secret_files_masked_logs_and_artefacts() {
         vault_password: Some(Secret::new(password.clone())),
         ssh_private_key: Some(Secret::new(key.clone())),
     };
-    let operation =
-        Operation::new("playbook-run", vec!["etc/kayobe/ansible/fix.yml".into()]).unwrap();
+    let operation = Invocation::new(
+        fixture.dir.path(),
+        "playbook-run",
+        vec!["etc/kayobe/ansible/fix.yml".into()],
+    )
+    .unwrap();
     let (mut options, run_id) = fixture.options(operation);
     options.environment = Some("production".to_owned());
     options.limits.kayobe_limit = Some("controllers".to_owned());
@@ -270,9 +274,17 @@ async fn a_failing_script_gives_its_exit_code_and_still_its_artefacts() {
     };
     let Some(docker) = engine().await else { return };
     let script = "echo partial > \"$KAYOBE_AUTOMATION_ARTIFACTS/log\"\necho \"kolla: $KOLLA_LIMIT $KOLLA_TAGS\"\nexit 3\n";
-    let fixture = Fixture::new(&docker, &busybox, &[("seed-service-deploy", script)]).await;
-    let (mut options, run_id) =
-        fixture.options(Operation::new("seed-service-deploy", Vec::new()).unwrap());
+    let fixture = Fixture::new(
+        &docker,
+        &busybox,
+        &[
+            ("seed-service-deploy", script),
+            ("seed-host-package-update", ""),
+        ],
+    )
+    .await;
+    let (mut options, run_id) = fixture
+        .options(Invocation::new(fixture.dir.path(), "seed-service-deploy", Vec::new()).unwrap());
     options.limits.kolla_limit = Some("seed".to_owned());
     options.limits.kolla_tags = Some("bifrost".to_owned());
     let mut log = Vec::new();
@@ -294,8 +306,9 @@ async fn a_failing_script_gives_its_exit_code_and_still_its_artefacts() {
     assert!(containers(&docker, &run_id, false).await.is_empty());
 
     // Kolla options on an operation without kolla-ansible: refused before any container.
-    let (mut options, run_id) =
-        fixture.options(Operation::new("seed-host-package-update", Vec::new()).unwrap());
+    let (mut options, run_id) = fixture.options(
+        Invocation::new(fixture.dir.path(), "seed-host-package-update", Vec::new()).unwrap(),
+    );
     options.limits.kolla_tags = Some("nova".to_owned());
     let error = run_operation(
         &docker,
@@ -322,7 +335,8 @@ async fn a_cancelled_run_leaves_no_container() {
         &[("tempest", "echo started\nsleep 600\n")],
     )
     .await;
-    let (options, run_id) = fixture.options(Operation::new("tempest", Vec::new()).unwrap());
+    let (options, run_id) =
+        fixture.options(Invocation::new(fixture.dir.path(), "tempest", Vec::new()).unwrap());
     let cancel = async {
         running_container(&docker, &run_id).await;
     };

@@ -8,8 +8,9 @@ use kayobe_config::template::{Templar, TemplateError};
 use kayobe_config::vault::VaultSecret;
 use kayobe_config::{Map, Value};
 
+use crate::collection::{self, Known};
 use crate::locate::{Locator, Place, Step};
-use crate::operation::{self, Operation};
+use crate::workflow::{self, Kind, Operation};
 
 /// The CI platform to render for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -71,16 +72,6 @@ pub enum ConfigError {
         key: String,
         /// What it must be.
         expected: &'static str,
-    },
-    /// The registry is not configured.
-    #[error(
-        "{place}: no registry for the Kayobe image: set `{key}` in the writer config (the registry the Kayobe image is pushed to and pulled from)"
-    )]
-    MissingRegistry {
-        /// The file it belongs in.
-        place: Place,
-        /// The variable to set.
-        key: String,
     },
     /// An operation name is not one kayobe automation knows.
     #[error("{place}: unknown operation `{name}` in `{key}`; the operations are: {known}")]
@@ -170,15 +161,62 @@ impl From<RepoError> for ConfigError {
     }
 }
 
-/// The Kayobe image's registry.
+/// The Kayobe image's registry. What the writer config leaves out comes from
+/// the platform's variables and secrets (`REGISTRY_URL`, `REGISTRY_USERNAME`,
+/// `REGISTRY_PASSWORD`, per environment when the environment is an input),
+/// as in the collection.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Registry {
     /// Host (and optional path) of the registry, e.g. `ghcr.io/example`.
-    pub url: String,
-    /// The user to log in as, if the registry needs one.
+    pub url: Option<String>,
+    /// The user to log in as.
     pub username: Option<String>,
+    /// The secret holding the password (GitHub: the `NAME` of a
+    /// `${{ secrets.NAME }}` reference).
+    pub password_secret: Option<String>,
     /// One registry (and one set of credentials) for every environment.
     pub share: bool,
+}
+
+/// How a GitHub run picks its environment (`github_environment_selector`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Selector {
+    /// No environment: `KAYOBE_ENVIRONMENT` is not set (the default).
+    None,
+    /// The first of the environments, always.
+    Single,
+    /// A `kayobe_environment` input chooses one of the environments; each
+    /// has its own secrets and variables (`<ENV>_…`).
+    Input,
+}
+
+/// BuildKit options of the GitHub image build (`github_buildx_*`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Buildx {
+    /// Build with `docker buildx` in a `docker-container` builder.
+    pub enabled: bool,
+    /// The builder's `buildkitd.toml`.
+    pub inline_config: String,
+    /// Attach provenance attestations.
+    pub provenance: bool,
+}
+
+/// Something in the writer config that is read but cannot be honoured, or
+/// that nothing reads (a typo): a warning, an error with `--check`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigWarning {
+    /// Where it is.
+    pub place: Place,
+    /// The variable, dotted.
+    pub key: String,
+    /// What happens instead.
+    pub message: String,
+}
+
+impl std::fmt::Display for ConfigWarning {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: `{}` {}", self.place, self.key, self.message)
+    }
 }
 
 /// The Kayobe image and how it is built.
@@ -268,6 +306,9 @@ pub struct OperationSettings {
     pub inputs: Vec<ExtraInput>,
     /// Extra steps.
     pub hooks: Hooks,
+    /// Whether it hands the script the `KAYOBE_AUTOMATION_PR_*` variables
+    /// so it raises a pull request with what it changed.
+    pub pull_request: bool,
 }
 
 /// How GitLab jobs get their secrets from OpenBao.
@@ -316,6 +357,8 @@ pub struct WriterConfig {
     pub output_dir: PathBuf,
     /// The environments; empty for one unnamed environment.
     pub environments: Vec<String>,
+    /// How a GitHub run picks its environment.
+    pub selector: Selector,
     /// Runner labels (GitHub `runs-on`) or tags (GitLab `tags`).
     pub runner_labels: Vec<String>,
     /// The Kayobe image's registry.
@@ -326,8 +369,18 @@ pub struct WriterConfig {
     pub timeout_minutes: i64,
     /// Tempest load lists to choose from; the first is the scheduled one.
     pub tempest_suites: Vec<String>,
-    /// Cron schedule of Tempest.
-    pub tempest_schedule: String,
+    /// Cron schedule of Tempest, if it runs on one.
+    pub tempest_schedule: Option<String>,
+    /// Steps of every workflow (GitHub's `github_checkout_hook`,
+    /// `github_kayobe_hook`, `github_final_hook`), around each operation's own.
+    pub hooks: Hooks,
+    /// Environment variables handed to the scripts, replacing the defaults
+    /// (`github_kayobe_arguments`).
+    pub kayobe_arguments: Vec<(String, String)>,
+    /// BuildKit options of the image build.
+    pub buildx: Buildx,
+    /// What was read but cannot be honoured, and unknown variables.
+    pub warnings: Vec<ConfigWarning>,
     /// Every operation's settings, in rendering order.
     pub operations: Vec<OperationSettings>,
     /// OpenBao's address (GitLab).
@@ -381,7 +434,8 @@ impl WriterConfig {
             files.extend(vars_files(&inventory_dir.join("group_vars").join("all")));
         }
         let environments = repo.environments()?;
-        WriterConfig::from_variables(platform, &vars, &files, Some(&environments))
+        Reader::new(platform, &vars, &files, gitreview_release(repo.root()))
+            .config(platform, Some(&environments))
     }
 
     /// Reads the writer config from already layered variables. `files` are
@@ -397,12 +451,7 @@ impl WriterConfig {
         files: &[PathBuf],
         known_environments: Option<&[String]>,
     ) -> Result<WriterConfig, ConfigError> {
-        let reader = Reader {
-            templar: Templar::new(vars),
-            locator: Locator::new(files.to_vec(), platform.writer_group()),
-            prefix: platform.prefix(),
-        };
-        reader.config(platform, known_environments)
+        Reader::new(platform, vars, files, None).config(platform, known_environments)
     }
 
     /// The settings of `operation`.
@@ -411,6 +460,64 @@ impl WriterConfig {
             .iter()
             .find(|settings| settings.operation == operation)
             .expect("every operation has settings")
+    }
+}
+
+/// What `github_image_tag` may hold of the collection's `prepare-runner`
+/// workflow: the release, which we know when rendering.
+const PREPARE_RUNNER_RELEASE: &str = "${{ needs.prepare-runner.outputs.openstack_release }}";
+
+/// The environment variables the workflows hand to the scripts, which
+/// `github_kayobe_arguments` may replace.
+pub(crate) const HANDED_TO_SCRIPTS: &[&str] = &[
+    "KAYOBE_ENVIRONMENT",
+    "KAYOBE_VAULT_PASSWORD",
+    "KAYOBE_AUTOMATION_SSH_PRIVATE_KEY",
+    "KAYOBE_LIMIT",
+    "KAYOBE_TAGS",
+    "KOLLA_LIMIT",
+    "KOLLA_TAGS",
+    "KAYOBE_AUTOMATION_TEMPEST_LOADLIST",
+    "TEMPEST_PATTERN",
+    "TEMPEST_OPENRC",
+    "HOME",
+];
+
+/// The pull-request variables of the collection's GitHub role, in its
+/// order, also handed to the scripts.
+pub(crate) const PULL_REQUEST_VARIABLES: &[&str] = &[
+    "KAYOBE_AUTOMATION_PR_TARGET_BRANCH",
+    "KAYOBE_AUTOMATION_PR_REMOTE",
+    "KAYOBE_AUTOMATION_PR_GITHUB_USER",
+    "KAYOBE_AUTOMATION_PR_AUTH_TOKEN",
+    "KAYOBE_AUTOMATION_PR_TYPE",
+    "KAYOBE_AUTOMATION_PR_TITLE",
+    "KAYOBE_AUTOMATION_PR_URL",
+];
+
+/// Of those, the secrets: only a `${{ secrets.NAME }}` reference may
+/// replace them.
+const SECRETS: &[&str] = &[
+    "KAYOBE_VAULT_PASSWORD",
+    "KAYOBE_AUTOMATION_SSH_PRIVATE_KEY",
+    "TEMPEST_OPENRC",
+    "KAYOBE_AUTOMATION_PR_AUTH_TOKEN",
+];
+
+/// `NAME` of a text that is exactly `${{ secrets.NAME }}`.
+pub(crate) fn secret_reference(text: &str) -> Option<String> {
+    let inner = text.trim().strip_prefix("${{")?.strip_suffix("}}")?.trim();
+    let name = inner.strip_prefix("secrets.")?;
+    (!name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'))
+        .then(|| name.to_owned())
+}
+
+/// Every string in a value, lists flattened (as the role's `flatten`).
+fn flatten_strings(value: &Value, into: &mut Vec<String>) {
+    match value {
+        Value::List(items) => items.iter().for_each(|item| flatten_strings(item, into)),
+        Value::String(text) | Value::Unsafe(text) => into.push(text.clone()),
+        _ => {}
     }
 }
 
@@ -447,10 +554,34 @@ fn vars_files(base: &Path) -> Vec<PathBuf> {
     found
 }
 
+/// The OpenStack release of the repository's branch, as the collection's
+/// `prepare-runner` workflow reads it: `defaultbranch` of `.gitreview`
+/// without `stable/` or `unmaintained/`.
+fn gitreview_release(root: &Path) -> Option<String> {
+    let text = std::fs::read_to_string(root.join(".gitreview")).ok()?;
+    text.lines().find_map(|line| {
+        let (key, value) = line.split_once('=')?;
+        (key.trim() == "defaultbranch").then(|| {
+            let branch = value.trim();
+            branch
+                .strip_prefix("stable/")
+                .or_else(|| branch.strip_prefix("unmaintained/"))
+                .unwrap_or(branch)
+                .to_owned()
+        })
+    })
+}
+
 struct Reader {
     templar: Templar,
     locator: Locator,
     prefix: &'static str,
+    /// The variables the writer config sets (the rest are the collection's
+    /// building blocks, added so that references to them evaluate).
+    set: Vec<String>,
+    /// The release of the repository's branch, when known.
+    release: Option<String>,
+    warnings: std::cell::RefCell<Vec<ConfigWarning>>,
 }
 
 /// A path into a variable: its name then keys and indexes.
@@ -501,6 +632,37 @@ fn valid_input_name(name: &str) -> bool {
 }
 
 impl Reader {
+    fn new(platform: Platform, vars: &Map, files: &[PathBuf], release: Option<String>) -> Reader {
+        let mut all = match platform {
+            Platform::Github => collection::github_parts(),
+            Platform::Gitlab => Map::new(),
+        };
+        for (name, value) in vars {
+            all.insert(name.clone(), value.clone());
+        }
+        Reader {
+            templar: Templar::new(&all),
+            locator: Locator::new(files.to_vec(), platform.writer_group()),
+            prefix: platform.prefix(),
+            set: vars.keys().cloned().collect(),
+            release,
+            warnings: std::cell::RefCell::new(Vec::new()),
+        }
+    }
+
+    fn warn(&self, path: &KeyPath, message: impl Into<String>) {
+        self.warnings.borrow_mut().push(ConfigWarning {
+            place: self.place(path),
+            key: path.dotted(),
+            message: message.into(),
+        });
+    }
+
+    /// Whether the writer config sets variable `name` (with the prefix).
+    fn is_set(&self, name: &str) -> bool {
+        self.set.iter().any(|set| set == name)
+    }
+
     fn var(&self, name: &str) -> KeyPath {
         KeyPath(vec![Step::Key(format!("{}_{name}", self.prefix))])
     }
@@ -609,6 +771,7 @@ impl Reader {
         platform: Platform,
         known_environments: Option<&[String]>,
     ) -> Result<WriterConfig, ConfigError> {
+        self.check_names(platform);
         let default_output = match platform {
             Platform::Github => ".github/workflows",
             Platform::Gitlab => ".",
@@ -621,25 +784,16 @@ impl Reader {
         };
         let labels_path = self.var(labels_var);
         let runner_labels = match self.get(&labels_path)? {
-            None | Some(Value::Null) => vec![match platform {
-                Platform::Github => "self-hosted".to_owned(),
-                Platform::Gitlab => "kayobe".to_owned(),
-            }],
+            None | Some(Value::Null) => match platform {
+                Platform::Github => vec!["kayobe".to_owned(), "openstack".to_owned()],
+                Platform::Gitlab => vec!["kayobe".to_owned(), "openstack".to_owned()],
+            },
             Some(value) => self.strings(&labels_path, &value)?,
         };
         if runner_labels.iter().any(|label| label.trim().is_empty()) {
             return Err(self.wrong(&labels_path, "a list of non-empty labels"));
         }
-        if platform == Platform::Github {
-            let selector = self.string_or("environment_selector", "input")?;
-            if selector != "input" {
-                return Err(ConfigError::NotAllowed {
-                    place: self.place(&self.var("environment_selector")),
-                    key: "github_environment_selector".into(),
-                    allowed: "`input`",
-                });
-            }
-        }
+        let selector = self.selector(platform, &environments)?;
         let registry = self.registry(platform)?;
         let image = Image {
             name: self.string_or("image_name", "kayobe")?,
@@ -650,13 +804,19 @@ impl Reader {
         };
         let suites_path = self.var("tempest_test_suites");
         let mut tempest_suites = match self.get(&suites_path)? {
-            None | Some(Value::Null) => Vec::new(),
+            None | Some(Value::Null) => vec!["default".to_owned(), "tempest-full".to_owned()],
             Some(value) => self.strings(&suites_path, &value)?,
         };
         if tempest_suites.is_empty() {
             tempest_suites.push("default".into());
         }
-        let operations = self.operations(platform)?;
+        let mut operations = self.operations(platform)?;
+        if platform == Platform::Github {
+            self.github_workflows(&mut operations, &mut tempest_suites)?;
+        } else {
+            self.gitlab_jobs(&mut operations);
+        }
+        self.operation_overrides(platform, &mut operations)?;
         let secrets_path = self.var("secrets_provider");
         let gitlab_secrets = match self.string_or("secrets_provider", "id_tokens")?.as_str() {
             "id_tokens" => GitlabSecrets::IdTokens,
@@ -669,79 +829,232 @@ impl Reader {
                 });
             }
         };
+        let schedule_path = self.var("tempest_schedule");
+        let tempest_schedule = match self.get(&schedule_path)? {
+            None | Some(Value::Null) => None,
+            Some(value) => Some(self.string(&schedule_path, &value)?),
+        };
+        let hooks = match platform {
+            Platform::Github => Hooks {
+                pre_checkout: self.hook_text("checkout_hook")?,
+                pre_run: self.hook_text("kayobe_hook")?,
+                post: self.hook_text("final_hook")?,
+            },
+            Platform::Gitlab => Hooks::default(),
+        };
+        let buildx = match platform {
+            Platform::Github => Buildx {
+                enabled: self.bool_or("buildx_enabled", false)?,
+                inline_config: match self.get(&self.var("buildx_inline_config"))? {
+                    None | Some(Value::Null) => String::new(),
+                    Some(value) => self.string(&self.var("buildx_inline_config"), &value)?,
+                },
+                provenance: self.bool_or("buildx_enable_provenance", false)?,
+            },
+            Platform::Gitlab => Buildx::default(),
+        };
+        let kayobe_arguments = self.kayobe_arguments(platform)?;
+        let runbooks = self.runbooks(platform)?;
+        // GitLab jobs get `OPENSTACK_RELEASE`, which the image tag may use.
+        let openstack_release = match platform {
+            Platform::Gitlab => Some(self.release_name()?),
+            Platform::Github => None,
+        };
         Ok(WriterConfig {
             platform,
             output_dir,
             environments,
+            selector,
             runner_labels,
             registry,
             image,
-            timeout_minutes: self.int_or("timeout", 720)?,
+            timeout_minutes: self.int_or("timeout", 360)?,
             tempest_suites,
-            tempest_schedule: self.string_or("tempest_schedule", "0 2 * * *")?,
+            tempest_schedule,
+            hooks,
+            kayobe_arguments,
+            buildx,
+            operations,
             openbao_address: self.string_or("openbao_address", "http://127.0.0.1:8200")?,
             gitlab_secrets,
-            runbooks: self.runbooks(platform, &operations)?,
-            operations,
-            openstack_release: match self.get(&self.var("openstack_release"))? {
-                None | Some(Value::Null) => None,
-                Some(value) => Some(self.string(&self.var("openstack_release"), &value)?),
-            },
+            runbooks,
+            openstack_release,
+            warnings: self.warnings.take(),
         })
     }
 
-    /// `gitlab_runbooks`: off by default; on, it needs every operation of
-    /// the runbooks enabled.
-    fn runbooks(
-        &self,
-        platform: Platform,
-        operations: &[OperationSettings],
-    ) -> Result<bool, ConfigError> {
-        let path = self.var("runbooks");
-        let enabled = match self.get(&path)? {
-            None | Some(Value::Null) => false,
-            Some(value) => self.bool_value(&path, &value)?,
-        };
-        if enabled && platform == Platform::Github {
-            return Err(ConfigError::NotAllowed {
-                place: self.place(&path),
-                key: path.dotted(),
-                allowed: "`false` (runbooks are GitLab pipelines)",
-            });
-        }
-        if enabled {
-            for (_, steps) in crate::render::RUNBOOKS {
-                for step in *steps {
-                    let disabled = operations
-                        .iter()
-                        .any(|s| s.operation.name() == *step && !s.enabled);
-                    if disabled {
-                        return Err(ConfigError::NotAllowed {
-                            place: self.place(&path),
-                            key: path.dotted(),
-                            allowed: "`false` while an operation a runbook runs is disabled (overcloud host configure, container image pull, service deploy, host package update, service upgrade)",
-                        });
-                    }
-                }
+    /// Every variable with the platform's prefix that the writer config
+    /// sets: a typo or a variable we cannot honour is a warning.
+    fn check_names(&self, platform: Platform) {
+        for name in &self.set {
+            let path = KeyPath(vec![Step::Key(name.clone())]);
+            match collection::classify(platform, name) {
+                Known::Read | Known::Part => {}
+                Known::Unhonoured(why) => self.warn(&path, format!("is not honoured: {why}")),
+                Known::Unknown if name.starts_with(&format!("{}_", self.prefix)) => self.warn(
+                    &path,
+                    "is not a variable of the collection or of kayobe-automation (a typo?); it is ignored",
+                ),
+                Known::Unknown => {}
             }
         }
-        Ok(enabled)
     }
 
-    /// `<p>_image_tag`, else the OpenStack release (Kayobe's default is
-    /// `master`). GitHub refuses `latest`: an image that moves under a
-    /// workflow is what zizmor's `unpinned-images` audit flags.
+    fn bool_or(&self, name: &str, default: bool) -> Result<bool, ConfigError> {
+        let path = self.var(name);
+        match self.get(&path)? {
+            None | Some(Value::Null) => Ok(default),
+            Some(value) => self.bool_value(&path, &value),
+        }
+    }
+
+    /// `github_environment_selector`: empty (no environment), `single` or
+    /// `input`.
+    fn selector(
+        &self,
+        platform: Platform,
+        environments: &[String],
+    ) -> Result<Selector, ConfigError> {
+        let path = self.var("environment_selector");
+        if platform == Platform::Gitlab {
+            return Ok(if environments.is_empty() {
+                Selector::None
+            } else {
+                Selector::Input
+            });
+        }
+        let selector = match self.get(&path)? {
+            None | Some(Value::Null) => Selector::None,
+            Some(value) => match self.string(&path, &value)?.as_str() {
+                "" | "none" => Selector::None,
+                "single" => Selector::Single,
+                "input" => Selector::Input,
+                _ => {
+                    return Err(ConfigError::NotAllowed {
+                        place: self.place(&path),
+                        key: path.dotted(),
+                        allowed: "empty, `single` or `input`",
+                    });
+                }
+            },
+        };
+        if selector != Selector::None && environments.is_empty() {
+            return Err(self.wrong(
+                &self.var("kayobe_environments"),
+                "a non-empty list when `github_environment_selector` is `single` or `input`",
+            ));
+        }
+        if selector == Selector::None && !environments.is_empty() {
+            self.warn(
+                &self.var("kayobe_environments"),
+                "is not used without `github_environment_selector` (`single` or `input`), as in the collection",
+            );
+        }
+        Ok(selector)
+    }
+
+    /// A GitHub hook: YAML text of a list of steps (as the role takes it)
+    /// or a list.
+    fn hook_text(&self, name: &str) -> Result<Vec<Value>, ConfigError> {
+        let path = self.var(name);
+        let value = match self.get(&path)? {
+            None | Some(Value::Null) => return Ok(Vec::new()),
+            Some(Value::String(text) | Value::Unsafe(text)) if text.trim().is_empty() => {
+                return Ok(Vec::new());
+            }
+            Some(Value::String(text) | Value::Unsafe(text)) => {
+                kayobe_config::yaml::parse(&text, Path::new("inline"))
+                    .map_err(|_| self.wrong(&path, "YAML text of a list of steps"))?
+            }
+            Some(value) => value,
+        };
+        let Value::List(steps) = value else {
+            return Err(self.wrong(&path, "YAML text of a list of steps"));
+        };
+        for (index, step) in steps.iter().enumerate() {
+            self.check_step(Platform::Github, &path.index(index), step)?;
+        }
+        Ok(steps)
+    }
+
+    /// `github_kayobe_arguments`: environment variables handed to the
+    /// scripts, replacing the defaults.
+    fn kayobe_arguments(&self, platform: Platform) -> Result<Vec<(String, String)>, ConfigError> {
+        let path = self.var("kayobe_arguments");
+        let map = match self.get(&path)? {
+            None | Some(Value::Null) => return Ok(Vec::new()),
+            Some(Value::Map(map)) if platform == Platform::Github => map,
+            Some(_) => return Err(self.wrong(&path, "a mapping of variable name to value")),
+        };
+        let mut arguments = Vec::new();
+        for (name, value) in &map {
+            let key = path.key(name);
+            if !HANDED_TO_SCRIPTS.contains(&name.as_str())
+                && !PULL_REQUEST_VARIABLES.contains(&name.as_str())
+            {
+                self.warn(
+                    &key,
+                    format!(
+                        "is not handed to any script (the workflows hand them: {}, and the KAYOBE_AUTOMATION_PR_* variables)",
+                        HANDED_TO_SCRIPTS.join(", ")
+                    ),
+                );
+                continue;
+            }
+            let text = self.string(&key, value)?;
+            if SECRETS.contains(&name.as_str()) && secret_reference(&text).is_none() {
+                return Err(self.wrong(
+                    &key,
+                    "a `${{ secrets.NAME }}` reference (a secret is never written into a workflow)",
+                ));
+            }
+            arguments.push((name.clone(), text));
+        }
+        Ok(arguments)
+    }
+
+    /// `gitlab_runbooks`: the collection's mapping of runbook stages (its
+    /// `runbook-overcloud-service-upgrade` is rendered; others cannot be),
+    /// or our `true`/`false`. On by default on GitLab, as in the collection.
+    fn runbooks(&self, platform: Platform) -> Result<bool, ConfigError> {
+        let path = self.var("runbooks");
+        if platform == Platform::Github {
+            return Ok(false);
+        }
+        match self.get(&path)? {
+            None | Some(Value::Null) => Ok(true),
+            Some(Value::Map(map)) => {
+                for key in map.keys() {
+                    if key != "runbook-overcloud-service-upgrade" {
+                        self.warn(
+                            &path.key(key),
+                            "is not honoured: of the runbooks, only `runbook-overcloud-service-upgrade` is rendered",
+                        );
+                    }
+                }
+                Ok(map
+                    .get("runbook-overcloud-service-upgrade")
+                    .is_some_and(|runbook| !matches!(runbook, Value::Null | Value::Bool(false))))
+            }
+            Some(value) => self.bool_value(&path, &value),
+        }
+    }
+
+    /// `<p>_image_tag`, else the collection's `<release>-latest` (the
+    /// release of the repository's branch). GitHub refuses `latest`: an
+    /// image that moves under a workflow is what zizmor's `unpinned-images`
+    /// audit flags.
     fn image_tag(&self, platform: Platform) -> Result<String, ConfigError> {
         let path = self.var("image_tag");
+        let release = self.release_name()?;
         let tag = match self.get(&path)? {
-            Some(value) if value != Value::Null => self.string(&path, &value)?,
-            _ => {
-                let release = KeyPath(vec![Step::Key("openstack_release".into())]);
-                match self.get(&release)? {
-                    Some(value) if value != Value::Null => self.string(&release, &value)?,
-                    _ => "master".to_owned(),
-                }
-            }
+            Some(value) if value != Value::Null => self
+                .string(&path, &value)?
+                .replace(PREPARE_RUNNER_RELEASE, &release),
+            _ => match platform {
+                Platform::Github => format!("{release}-latest"),
+                Platform::Gitlab => "$OPENSTACK_RELEASE-latest".to_owned(),
+            },
         };
         if tag.trim().is_empty() || tag.contains(char::is_whitespace) {
             return Err(self.wrong(&path, "an image tag without spaces"));
@@ -754,6 +1067,25 @@ impl Reader {
             });
         }
         Ok(tag)
+    }
+
+    /// The release images are tagged with: `gitlab_openstack_release`, the
+    /// branch's `.gitreview`, Kayobe's `openstack_release`, else `master`.
+    fn release_name(&self) -> Result<String, ConfigError> {
+        let gitlab = self.var("openstack_release");
+        if self.prefix == "gitlab" {
+            if let Some(value) = self.get(&gitlab)?.filter(|v| *v != Value::Null) {
+                return self.string(&gitlab, &value);
+            }
+        }
+        if let Some(release) = &self.release {
+            return Ok(release.clone());
+        }
+        let kayobe = KeyPath(vec![Step::Key("openstack_release".into())]);
+        match self.get(&kayobe)? {
+            Some(value) if value != Value::Null => self.string(&kayobe, &value),
+            _ => Ok("master".to_owned()),
+        }
     }
 
     fn environments(
@@ -806,23 +1138,24 @@ impl Reader {
 
     fn registry(&self, platform: Platform) -> Result<Registry, ConfigError> {
         let path = self.var("registry");
-        let missing = || ConfigError::MissingRegistry {
-            place: self.place(&path),
-            key: match platform {
-                Platform::Github => "github_registry.url".into(),
-                Platform::Gitlab => "gitlab_registry".into(),
-            },
-        };
-        let value = self.get(&path)?.ok_or_else(missing)?;
-        let (url, username, share) = match (platform, &value) {
+        let value = self.get(&path)?.unwrap_or(Value::Null);
+        let (url, username, password_secret, share) = match (platform, &value) {
             (Platform::Github, Value::Map(map)) => {
-                let url = match map.get("url") {
-                    None | Some(Value::Null) => return Err(missing()),
-                    Some(url) => self.string(&path.key("url"), url)?,
+                let field = |key: &str| -> Result<Option<String>, ConfigError> {
+                    match map.get(key) {
+                        None | Some(Value::Null) => Ok(None),
+                        Some(value) => Ok(Some(self.string(&path.key(key), value)?))
+                            .map(|text| text.filter(|t| !t.trim().is_empty())),
+                    }
                 };
-                let username = match map.get("username") {
-                    None | Some(Value::Null) => None,
-                    Some(user) => Some(self.string(&path.key("username"), user)?),
+                let password_secret = match field("password")? {
+                    None => None,
+                    Some(text) => Some(secret_reference(&text).ok_or_else(|| {
+                        self.wrong(
+                            &path.key("password"),
+                            "a `${{ secrets.NAME }}` reference (a password is never written into a workflow)",
+                        )
+                    })?),
                 };
                 let share = match map.get("share") {
                     None | Some(Value::Null) => false,
@@ -830,20 +1163,20 @@ impl Reader {
                 };
                 for key in map.keys() {
                     if !matches!(key.as_str(), "url" | "username" | "share" | "password") {
-                        return Err(ConfigError::NotAllowed {
-                            place: self.place(&path.key(key)),
-                            key: path.key(key).dotted(),
-                            allowed: "a key of `url`, `username`, `share`",
-                        });
+                        self.warn(
+                            &path.key(key),
+                            "is not a registry setting (`url`, `username`, `password`, `share`); it is ignored",
+                        );
                     }
                 }
-                (url, username, share)
+                (field("url")?, field("username")?, password_secret, share)
             }
-            (Platform::Github, Value::Null) | (Platform::Gitlab, Value::Null) => {
-                return Err(missing());
-            }
+            (_, Value::Null) => (None, None, None, false),
             (Platform::Github, _) => {
-                return Err(self.wrong(&path, "a mapping with `url`, `username`, `share`"));
+                return Err(self.wrong(
+                    &path,
+                    "a mapping with `url`, `username`, `password`, `share`",
+                ));
             }
             (Platform::Gitlab, value) => {
                 let url = self.string(&path, value)?;
@@ -852,35 +1185,159 @@ impl Reader {
                     None | Some(Value::Null) => None,
                     Some(user) => Some(self.string(&user_path, &user)?),
                 };
-                (url, username, true)
+                (Some(url), username, None, true)
             }
         };
-        let url = url.trim().trim_end_matches('/').to_owned();
-        if url.is_empty() {
-            return Err(missing());
-        }
-        if url.contains(char::is_whitespace) || url.contains("://") {
-            return Err(self.wrong(&path, "a registry host and path, without scheme or spaces"));
-        }
+        let url = match url {
+            None => None,
+            Some(url) => {
+                let url = url.trim().trim_end_matches('/').to_owned();
+                if url.is_empty()
+                    || url.contains(char::is_whitespace)
+                    || url.contains("://")
+                    || url.contains("${{")
+                {
+                    return Err(self.wrong(
+                        &path,
+                        "a registry host and path, without scheme, spaces or expressions",
+                    ));
+                }
+                Some(url)
+            }
+        };
         Ok(Registry {
             url,
             username,
+            password_secret,
             share,
         })
     }
 
+    /// Every operation, enabled as the collection renders it by default.
     fn operations(&self, platform: Platform) -> Result<Vec<OperationSettings>, ConfigError> {
-        let path = self.var("operations");
-        let mut settings: Vec<OperationSettings> = Operation::all()
+        Ok(Operation::all()
             .map(|operation| OperationSettings {
                 operation,
-                enabled: true,
+                enabled: operation.default_enabled(platform == Platform::Github),
                 inputs: Vec::new(),
                 hooks: Hooks::default(),
+                pull_request: false,
             })
-            .collect();
+            .collect())
+    }
+
+    /// `github_workflows`, when set: exactly the workflows it lists are
+    /// rendered; an entry whose `arguments` hold the pull-request variables
+    /// raises pull requests; a Tempest entry's `test_suites` and a
+    /// `schedule` trigger are honoured.
+    fn github_workflows(
+        &self,
+        operations: &mut [OperationSettings],
+        tempest_suites: &mut Vec<String>,
+    ) -> Result<(), ConfigError> {
+        let path = self.var("workflows");
+        if !self.is_set("github_workflows") {
+            return Ok(());
+        }
+        let list = match self.get(&path)? {
+            None | Some(Value::Null) => Vec::new(),
+            Some(Value::List(list)) => list,
+            Some(_) => return Err(self.wrong(&path, "a list of workflows")),
+        };
+        for settings in operations.iter_mut() {
+            settings.enabled = false;
+        }
+        for (index, entry) in list.iter().enumerate() {
+            let entry_path = path.index(index);
+            let Value::Map(entry) = entry else {
+                return Err(self.wrong(&entry_path, "a mapping with `file_name`"));
+            };
+            let file_name = match entry.get("file_name") {
+                Some(value) => self.string(&entry_path.key("file_name"), value)?,
+                None => return Err(self.wrong(&entry_path, "a mapping with `file_name`")),
+            };
+            if file_name == "prepare-runner.yml" {
+                continue;
+            }
+            let Some(operation) = collection::github_file_operation(&file_name) else {
+                self.warn(
+                    &entry_path.key("file_name"),
+                    format!("`{file_name}` is no workflow of an operation (`run-<operation>.yml`); it is not rendered"),
+                );
+                continue;
+            };
+            let settings = operations
+                .iter_mut()
+                .find(|settings| settings.operation == operation)
+                .expect("every operation has settings");
+            settings.enabled = true;
+            for (key, value) in entry {
+                let key_path = entry_path.key(key);
+                match key.as_str() {
+                    "file_name" | "use_bespoke" | "concurrency_group" | "trigger" => {}
+                    "arguments" => {
+                        let mut names = Vec::new();
+                        flatten_strings(value, &mut names);
+                        settings.pull_request = names
+                            .iter()
+                            .any(|name| name == "KAYOBE_AUTOMATION_PR_TYPE")
+                            && operation.may_open_pull_request();
+                    }
+                    "test_suites" if operation.kind() == Kind::Tempest => {
+                        *tempest_suites = self.strings(&key_path, value)?;
+                    }
+                    _ => self.warn(&key_path, "is not honoured: workflows are rendered from kayobe-automation's templates"),
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The GitLab role's job variables (`gitlab_<job>`): one set empty or
+    /// `false` removes its job, as the role's stage template skips it; any
+    /// other job text cannot be honoured.
+    fn gitlab_jobs(&self, operations: &mut [OperationSettings]) {
+        for name in &self.set {
+            let Some(rest) = name.strip_prefix("gitlab_") else {
+                continue;
+            };
+            let Some(operation) = collection::gitlab_job_operation(rest) else {
+                continue;
+            };
+            let path = KeyPath(vec![Step::Key(name.clone())]);
+            let removed = match self.get(&path) {
+                Ok(Some(Value::Null | Value::Bool(false))) => true,
+                Ok(Some(Value::String(text))) => text.trim().is_empty(),
+                _ => false,
+            };
+            if removed {
+                if let Some(settings) = operations.iter_mut().find(|s| s.operation == operation) {
+                    settings.enabled = false;
+                }
+            } else {
+                self.warn(
+                    &path,
+                    "is not honoured: jobs are rendered from kayobe-automation's templates (set it empty to remove the job; add steps with `gitlab_operations`)",
+                );
+            }
+        }
+    }
+
+    /// Our `<p>_operations` (per operation: `enabled`, `inputs`, `hooks`,
+    /// `pull_request`) over the collection's set, and `<p>_pull_requests`.
+    fn operation_overrides(
+        &self,
+        platform: Platform,
+        settings: &mut [OperationSettings],
+    ) -> Result<(), ConfigError> {
+        if self.bool_or("pull_requests", false)? {
+            for settings in settings.iter_mut() {
+                settings.pull_request |= settings.operation.may_open_pull_request();
+            }
+        }
+        let path = self.var("operations");
         let map = match self.get(&path)? {
-            None | Some(Value::Null) => return Ok(settings),
+            None | Some(Value::Null) => return Ok(()),
             Some(Value::Map(map)) => map,
             Some(_) => return Err(self.wrong(&path, "a mapping of operation name to settings")),
         };
@@ -891,11 +1348,12 @@ impl Reader {
                     place: self.place(&op_path),
                     key: path.dotted(),
                     name: name.clone(),
-                    known: operation::names(),
+                    known: workflow::names(),
                 })?;
-            let target = &mut settings[Operation::all()
-                .position(|o| o == operation)
-                .expect("every operation")];
+            let target = settings
+                .iter_mut()
+                .find(|settings| settings.operation == operation)
+                .expect("every operation has settings");
             match value {
                 Value::Null => {}
                 Value::Bool(enabled) => target.enabled = *enabled,
@@ -903,12 +1361,12 @@ impl Reader {
                 _ => {
                     return Err(self.wrong(
                         &op_path,
-                        "a boolean or a mapping of `enabled`, `inputs`, `hooks`",
+                        "a boolean or a mapping of `enabled`, `inputs`, `hooks`, `pull_request`",
                     ));
                 }
             }
         }
-        Ok(settings)
+        Ok(())
     }
 
     fn operation_fields(
@@ -926,11 +1384,21 @@ impl Reader {
                     target.inputs = self.inputs(&field_path, value, target.operation)?;
                 }
                 "hooks" => target.hooks = self.hooks(platform, &field_path, value)?,
+                "pull_request" => {
+                    let wanted = self.bool_value(&field_path, value)?;
+                    if wanted && !target.operation.may_open_pull_request() {
+                        return Err(self.wrong(
+                            &field_path,
+                            "`false`: this operation's script raises no pull request",
+                        ));
+                    }
+                    target.pull_request = wanted;
+                }
                 _ => {
                     return Err(ConfigError::NotAllowed {
                         place: self.place(&field_path),
                         key: field_path.dotted(),
-                        allowed: "a key of `enabled`, `inputs`, `hooks`",
+                        allowed: "a key of `enabled`, `inputs`, `hooks`, `pull_request`",
                     });
                 }
             }
@@ -1062,6 +1530,39 @@ impl Reader {
         Ok(inputs)
     }
 
+    /// A hook step: a GitHub step mapping with `run` (no `${{ }}` in it,
+    /// which is how untrusted text gets executed) or `uses`; a GitLab shell
+    /// line. Never a vaulted value, which would be written out encrypted.
+    fn check_step(
+        &self,
+        platform: Platform,
+        path: &KeyPath,
+        step: &Value,
+    ) -> Result<(), ConfigError> {
+        let fine = !contains_vault(step)
+            && match (platform, step) {
+                (Platform::Github, Value::Map(step)) => {
+                    (step.contains_key("run") ^ step.contains_key("uses"))
+                        && !step
+                            .get("run")
+                            .and_then(Value::as_str)
+                            .is_some_and(|run| run.contains("${{"))
+                }
+                (Platform::Gitlab, Value::String(_) | Value::Unsafe(_)) => true,
+                _ => false,
+            };
+        if fine {
+            return Ok(());
+        }
+        Err(self.wrong(
+            path,
+            match platform {
+                Platform::Github => "a step mapping with `run` (no `${{ }}` in it) or `uses`",
+                Platform::Gitlab => "a shell line (not a vaulted value)",
+            },
+        ))
+    }
+
     fn hooks(
         &self,
         platform: Platform,
@@ -1080,31 +1581,7 @@ impl Reader {
                 _ => return Err(self.wrong(&hook_path, "a list of steps")),
             };
             for (index, step) in list.iter().enumerate() {
-                let step_path = hook_path.index(index);
-                let fine = !contains_vault(step)
-                    && match (platform, step) {
-                        // `${{ }}` in `run:` is how untrusted text gets executed.
-                        (Platform::Github, Value::Map(step)) => {
-                            (step.contains_key("run") ^ step.contains_key("uses"))
-                                && !step
-                                    .get("run")
-                                    .and_then(Value::as_str)
-                                    .is_some_and(|run| run.contains("${{"))
-                        }
-                        (Platform::Gitlab, Value::String(_) | Value::Unsafe(_)) => true,
-                        _ => false,
-                    };
-                if !fine {
-                    return Err(self.wrong(
-                        &step_path,
-                        match platform {
-                            Platform::Github => {
-                                "a step mapping with `run` (no `${{ }}` in it) or `uses`"
-                            }
-                            Platform::Gitlab => "a shell line (not a vaulted value)",
-                        },
-                    ));
-                }
+                self.check_step(platform, &hook_path.index(index), step)?;
             }
             let slot = match key.as_str() {
                 "pre_checkout" => &mut hooks.pre_checkout,

@@ -26,19 +26,20 @@
 //! writer config can change the shape of the YAML, and no `${{ }}` expression
 //! is ever expanded inside a `run:` script: values reach scripts through `env:`.
 
+mod collection;
 mod config;
 mod locate;
-mod operation;
 mod render;
 mod templates;
+mod workflow;
 mod write;
 
 pub use config::{
-    ConfigError, ExtraInput, GitlabSecrets, Hooks, Image, InputType, OperationSettings, Platform,
-    Registry, WriterConfig,
+    Buildx, ConfigError, ConfigWarning, ExtraInput, GitlabSecrets, Hooks, Image, InputType,
+    OperationSettings, Platform, Registry, Selector, WriterConfig,
 };
 pub use locate::Place;
-pub use operation::{Kind, Operation};
 pub use render::{Reference, ReferenceKind, RenderError, Rendered, RenderedFile, render};
 pub use templates::Templates;
+pub use workflow::{Kind, Operation};
 pub use write::{Mode, WriteError, WriteReport, write};

@@ -4,9 +4,14 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use crate::config::{GitlabSecrets, InputType, Platform, WriterConfig, env_var_name};
-use crate::operation::{Kind, Operation};
+use kayobe_config::operation::{Arguments, CONTAINER_PIPELINE_DIR, PIPELINE_DIR};
+
+use crate::config::{
+    GitlabSecrets, InputType, OperationSettings, Platform, Selector, WriterConfig, env_var_name,
+    secret_reference,
+};
 use crate::templates::Templates;
+use crate::workflow::{Kind, Operation};
 
 /// Whether a reference is a secret or a plain variable.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -81,7 +86,21 @@ pub fn render(config: &WriterConfig, templates: &Templates) -> Result<Rendered, 
     }
 }
 
-/// The environments jobs are made for: the configured ones, or one unnamed.
+/// The environments GitHub jobs are made for, as the selector picks them.
+fn github_environments(config: &WriterConfig) -> Vec<Option<&str>> {
+    match config.selector {
+        Selector::None => vec![None],
+        Selector::Single => vec![config.environments.first().map(String::as_str)],
+        Selector::Input => config
+            .environments
+            .iter()
+            .map(|e| Some(e.as_str()))
+            .collect(),
+    }
+}
+
+/// The environments GitLab jobs are made for: the configured ones, or one
+/// unnamed.
 fn job_environments(config: &WriterConfig) -> Vec<Option<&str>> {
     if config.environments.is_empty() {
         vec![None]
@@ -99,64 +118,109 @@ struct Names<'a> {
     references: Vec<Reference>,
 }
 
-impl<'a> Names<'a> {
-    /// The name of per-environment `base` for `environment`, recorded.
+impl Names<'_> {
+    /// The name of per-environment `base` for `environment`, recorded: an
+    /// environment chosen by input has its own (`<ENV>_<base>`), as in the
+    /// collection (a shared registry's build has no environment).
     fn per_environment(
         &mut self,
         base: &str,
         kind: ReferenceKind,
         environment: Option<&str>,
-        shared: bool,
         value: Option<&str>,
     ) -> String {
-        let prefixed = self.config.environments.len() > 1 && !shared;
+        let prefixed = self.config.selector == Selector::Input;
         let name = match environment {
             Some(env) if prefixed => format!("{}_{base}", env_var_name(env)),
             _ => base.to_owned(),
         };
-        self.references.push(Reference {
-            name: name.clone(),
-            kind,
-            environment: if prefixed || (!shared && environment.is_some()) {
-                environment.map(str::to_owned)
-            } else {
-                None
-            },
-            value: value.map(str::to_owned),
-        });
+        self.record(&name, kind, environment.filter(|_| prefixed), value);
         name
     }
 
-    fn secret(&mut self, base: &str, environment: Option<&str>) -> String {
-        self.per_environment(base, ReferenceKind::Secret, environment, false, None)
+    fn record(
+        &mut self,
+        name: &str,
+        kind: ReferenceKind,
+        environment: Option<&str>,
+        value: Option<&str>,
+    ) {
+        self.references.push(Reference {
+            name: name.to_owned(),
+            kind,
+            environment: environment.map(str::to_owned),
+            value: value.map(str::to_owned),
+        });
     }
 
+    fn secret(&mut self, base: &str, environment: Option<&str>) -> String {
+        self.per_environment(base, ReferenceKind::Secret, environment, None)
+    }
+
+    /// The expression of the registry's URL, user and password for
+    /// `environment`: what the writer config gives, else the platform's
+    /// variables and secrets.
     fn registry(&mut self, environment: Option<&str>) -> RegistryNames {
-        let share = self.config.registry.share;
-        let url = self.config.registry.url.clone();
-        let user = self.config.registry.username.clone();
-        RegistryNames {
-            url: self.per_environment(
-                "REGISTRY_URL",
-                ReferenceKind::Variable,
-                environment,
-                share,
-                Some(&url),
-            ),
-            username: self.per_environment(
-                "REGISTRY_USERNAME",
-                ReferenceKind::Variable,
-                environment,
-                share,
-                user.as_deref(),
-            ),
-            password: self.per_environment(
+        let registry = &self.config.registry;
+        let url = match registry.url.clone() {
+            Some(url) => url,
+            None => {
+                let name = self.per_environment(
+                    "REGISTRY_URL",
+                    ReferenceKind::Variable,
+                    environment,
+                    None,
+                );
+                format!("${{{{ vars.{name} }}}}")
+            }
+        };
+        let username = match registry.username.clone() {
+            Some(user) => user,
+            None => {
+                let name = self.per_environment(
+                    "REGISTRY_USERNAME",
+                    ReferenceKind::Variable,
+                    environment,
+                    None,
+                );
+                format!("${{{{ vars.{name} }}}}")
+            }
+        };
+        let password = match registry.password_secret.clone() {
+            Some(name) => {
+                self.record(&name, ReferenceKind::Secret, None, None);
+                name
+            }
+            None => self.per_environment(
                 "REGISTRY_PASSWORD",
                 ReferenceKind::Secret,
                 environment,
-                share,
                 None,
             ),
+        };
+        RegistryNames {
+            url,
+            username,
+            password: format!("${{{{ secrets.{password} }}}}"),
+        }
+    }
+
+    /// `github_kayobe_arguments`' value of `name`, else `default`; a secret
+    /// it names is recorded.
+    fn argument(&mut self, name: &str, default: String) -> String {
+        match self
+            .config
+            .kayobe_arguments
+            .iter()
+            .find(|(argument, _)| argument == name)
+        {
+            Some((_, value)) => {
+                if let Some(secret) = secret_reference(value) {
+                    self.record(&secret, ReferenceKind::Secret, None, None);
+                }
+                value.clone()
+            }
+            None => default,
         }
     }
 
@@ -184,6 +248,19 @@ struct Input {
     options: Vec<String>,
 }
 
+impl Input {
+    fn text(name: &str, description: &str, required: bool) -> Input {
+        Input {
+            name: name.to_owned(),
+            description: description.to_owned(),
+            required,
+            default: (!required).then(String::new),
+            input_type: "string",
+            options: Vec::new(),
+        }
+    }
+}
+
 #[derive(Serialize)]
 struct GithubJob {
     id: String,
@@ -192,15 +269,19 @@ struct GithubJob {
     runs_on: Vec<String>,
     concurrency: Option<String>,
     image: String,
+    /// The image's tag by commit (image build).
+    image_sha: String,
     registry_url: String,
     registry_username: String,
     registry_password: String,
     env: Vec<(String, String)>,
+    artifact: String,
 }
 
 #[derive(Serialize)]
 struct GithubWorkflow {
     name: String,
+    kind: &'static str,
     operation: &'static str,
     push_paths: Vec<&'static str>,
     pull_request: bool,
@@ -209,13 +290,14 @@ struct GithubWorkflow {
     workflow_concurrency: Option<String>,
     permissions: Vec<(&'static str, &'static str)>,
     timeout: i64,
-    fetch_depth: Option<u32>,
     jobs: Vec<GithubJob>,
     pre_checkout: Vec<serde_json::Value>,
     pre_run: Vec<serde_json::Value>,
     post: Vec<serde_json::Value>,
     script: String,
     image: ImageArgs,
+    buildx: BuildxArgs,
+    operation_file: String,
 }
 
 #[derive(Serialize)]
@@ -228,13 +310,72 @@ struct ImageArgs {
     dockerfile: &'static str,
 }
 
+#[derive(Serialize)]
+struct BuildxArgs {
+    enabled: bool,
+    inline_config: String,
+    provenance: bool,
+}
+
 /// Files whose change needs a new Kayobe image.
 const IMAGE_INPUTS: &[&str] = &[
     "etc/kayobe/ansible/requirements.yml",
     "requirements.txt",
+    ".automation",
     ".automation/docker/kayobe/**",
 ];
 const DOCKERFILE: &str = ".automation/docker/kayobe/Dockerfile";
+
+/// The environment variable, dispatch input and description of an
+/// operation's required argument.
+fn argument_input(arguments: Arguments) -> Option<(&'static str, &'static str, &'static str)> {
+    match arguments {
+        Arguments::Playbook => Some((
+            "KAYOBE_AUTOMATION_PLAYBOOK",
+            "playbook",
+            "The playbook to run, relative to the repository root",
+        )),
+        Arguments::KollaCommand => Some((
+            "KAYOBE_AUTOMATION_KOLLA_COMMAND",
+            "kolla_command",
+            "The kolla-ansible command and its arguments",
+        )),
+        Arguments::Script => Some((
+            "KAYOBE_AUTOMATION_SCRIPT",
+            "script",
+            "The script to run, relative to the repository root",
+        )),
+        Arguments::NodeConfigDir => Some((
+            "KAYOBE_AUTOMATION_NODE_CONFIG_DIR",
+            "node_config_dir",
+            "The directory to generate the configuration into",
+        )),
+        _ => None,
+    }
+}
+
+/// The default of a required argument, where the collection has one.
+fn argument_default(arguments: Arguments) -> Option<&'static str> {
+    (arguments == Arguments::NodeConfigDir).then_some("/tmp/kolla")
+}
+
+/// The command line of an operation's run step: its script, with its
+/// argument from the environment (word-split for a kolla-ansible command,
+/// never globbed), so no expression is ever expanded inside a script.
+fn run_line(operation: Operation, script_dir: &str) -> String {
+    let script = format!("{script_dir}/{}.sh", operation.name());
+    match operation.script().map(|s| s.arguments()) {
+        Some(Arguments::Revision) => format!("{script} \"$KAYOBE_AUTOMATION_REVISION\""),
+        Some(Arguments::KollaCommand) => {
+            format!("set -f; {script} $KAYOBE_AUTOMATION_KOLLA_COMMAND")
+        }
+        Some(arguments) => match argument_input(arguments) {
+            Some((env, _, _)) => format!("{script} \"${env}\""),
+            None => script,
+        },
+        None => script,
+    }
+}
 
 fn job_id(environment: Option<&str>) -> String {
     match environment {
@@ -263,6 +404,31 @@ fn plain_json(value: &kayobe_config::Value) -> serde_json::Value {
     }
 }
 
+/// The pull-request variables kayobe-automation's `functions` reads, for a
+/// GitHub run: the branch the run is on, the repository with the job's
+/// token, and the API to open the pull request with.
+const GITHUB_PULL_REQUEST: &[(&str, &str)] = &[
+    ("KAYOBE_AUTOMATION_PR_TYPE", "github"),
+    (
+        "KAYOBE_AUTOMATION_PR_TARGET_BRANCH",
+        "${{ github.ref_name }}",
+    ),
+    (
+        "KAYOBE_AUTOMATION_PR_REMOTE",
+        "https://x-access-token:${{ github.token }}@github.com/${{ github.repository }}",
+    ),
+    ("KAYOBE_AUTOMATION_PR_GITHUB_USER", "${{ github.actor }}"),
+    ("KAYOBE_AUTOMATION_PR_AUTH_TOKEN", "${{ github.token }}"),
+    (
+        "KAYOBE_AUTOMATION_PR_TITLE",
+        "[kayobe-automation] ${{ github.workflow }} #${{ github.run_id }}",
+    ),
+    (
+        "KAYOBE_AUTOMATION_PR_URL",
+        "https://api.github.com/repos/${{ github.repository }}/pulls",
+    ),
+];
+
 fn render_github(config: &WriterConfig, templates: &Templates) -> Result<Rendered, RenderError> {
     let mut names = Names {
         config,
@@ -270,7 +436,7 @@ fn render_github(config: &WriterConfig, templates: &Templates) -> Result<Rendere
     };
     let mut files = Vec::new();
     let mut disabled = Vec::new();
-    let several = config.environments.len() > 1;
+    let input_selector = config.selector == Selector::Input;
     for settings in &config.operations {
         let operation = settings.operation;
         let path = config.output_dir.join(operation.github_file());
@@ -279,62 +445,93 @@ fn render_github(config: &WriterConfig, templates: &Templates) -> Result<Rendere
             continue;
         }
         let kind = operation.kind();
+        let build_per_environment = kind == Kind::BuildImage && !config.registry.share;
         let mut inputs = Vec::new();
-        let build_shared = kind == Kind::BuildImage && config.registry.share;
-        if several && kind != Kind::ConfigDiff && !build_shared {
-            inputs.push(Input {
-                name: "environment".into(),
-                description: "The Kayobe environment".into(),
-                required: true,
-                default: Some(config.environments[0].clone()),
-                input_type: "choice",
-                options: config.environments.clone(),
-            });
-        }
         let mut env_inputs: Vec<(String, String)> = Vec::new();
-        if let Kind::Kayobe { kolla } = kind {
-            let mut builtin = vec![
-                ("kayobeLimit", "Limit Kayobe to these hosts (--limit)"),
-                ("kayobeTags", "Run only these Kayobe tags (--tags)"),
-            ];
-            if kolla {
-                builtin.push(("kollaLimit", "Limit kolla-ansible to these hosts"));
-                builtin.push(("kollaTags", "Run only these kolla-ansible tags"));
+        if let Some(script) = operation.script() {
+            if let Some((env, name, description)) = argument_input(script.arguments()) {
+                let mut input = Input::text(name, description, true);
+                if let Some(default) = argument_default(script.arguments()) {
+                    input.required = false;
+                    input.default = Some(default.to_owned());
+                }
+                inputs.push(input);
+                env_inputs.push((env.to_owned(), format!("${{{{ inputs.{name} }}}}")));
             }
-            for (name, description) in builtin {
-                inputs.push(Input {
-                    name: name.into(),
-                    description: description.into(),
-                    required: false,
-                    default: Some(String::new()),
-                    input_type: "string",
-                    options: Vec::new(),
-                });
-                let env = match name {
-                    "kayobeLimit" => "KAYOBE_LIMIT",
-                    "kayobeTags" => "KAYOBE_TAGS",
-                    "kollaLimit" => "KOLLA_LIMIT",
-                    _ => "KOLLA_TAGS",
-                };
-                env_inputs.push((env.into(), format!("${{{{ inputs.{name} }}}}")));
+            let mut limits = Vec::new();
+            if script.takes_kolla_inputs() {
+                limits.extend([
+                    ("kolla_limit", "KOLLA_LIMIT", "--kolla-limit"),
+                    ("kolla_tags", "KOLLA_TAGS", "--kolla-tags"),
+                ]);
+            }
+            if script.takes_kayobe_inputs() {
+                limits.extend([
+                    ("kayobe_limit", "KAYOBE_LIMIT", "--limit"),
+                    ("kayobe_tags", "KAYOBE_TAGS", "--tags"),
+                ]);
+            }
+            for (name, env, description) in limits {
+                inputs.push(Input::text(name, description, false));
+                let value = names.argument(env, format!("${{{{ inputs.{name} }}}}"));
+                env_inputs.push((env.to_owned(), value));
             }
         }
         if kind == Kind::Tempest {
             inputs.push(Input {
-                name: "testSuite".into(),
-                description: "The Tempest load list to run".into(),
-                required: true,
+                name: "test_suite".into(),
+                description: "The load list to run: a file of .automation.conf/tempest/load-lists"
+                    .into(),
+                required: false,
                 default: Some(config.tempest_suites[0].clone()),
                 input_type: "choice",
                 options: config.tempest_suites.clone(),
             });
-            env_inputs.push((
-                "KAYOBE_AUTOMATION_TEMPEST_LOADLIST".into(),
+            inputs.push(Input::text(
+                "tempest_pattern",
+                "Limit tests to this regex (takes precedence over the load list)",
+                false,
+            ));
+            inputs.push(Input {
+                name: "run_previous_failed".into(),
+                description: "Run only the tests that failed in a previous run".into(),
+                required: false,
+                default: Some("false".into()),
+                input_type: "boolean",
+                options: Vec::new(),
+            });
+            inputs.push(Input {
+                name: "previous_workflow_id".into(),
+                description:
+                    "The run to take the failed tests from (default: the run before this one)"
+                        .into(),
+                required: false,
+                default: None,
+                input_type: "number",
+                options: Vec::new(),
+            });
+            let loadlist = names.argument(
+                "KAYOBE_AUTOMATION_TEMPEST_LOADLIST",
                 format!(
-                    "${{{{ inputs.testSuite || '{}' }}}}",
+                    "${{{{ inputs.run_previous_failed && 'previous-failed-tests' || inputs.test_suite || '{}' }}}}",
                     config.tempest_suites[0].replace('\'', "''")
                 ),
+            );
+            env_inputs.push(("KAYOBE_AUTOMATION_TEMPEST_LOADLIST".into(), loadlist));
+            let pattern = names.argument("TEMPEST_PATTERN", "${{ inputs.tempest_pattern }}".into());
+            env_inputs.push(("TEMPEST_PATTERN".into(), pattern));
+        }
+        if kind == Kind::ConfigDiff {
+            env_inputs.push((
+                "KAYOBE_AUTOMATION_REVISION".into(),
+                "${{ github.event.pull_request.base.sha }}".into(),
             ));
+        }
+        if settings.pull_request {
+            for (name, value) in GITHUB_PULL_REQUEST {
+                let value = names.argument(name, (*value).to_owned());
+                env_inputs.push(((*name).to_owned(), value));
+            }
         }
         if kind != Kind::ConfigDiff {
             for input in &settings.inputs {
@@ -355,61 +552,74 @@ fn render_github(config: &WriterConfig, templates: &Templates) -> Result<Rendere
                 env_inputs.push((input.env_name(), value));
             }
         }
-        let environments = if build_shared {
-            vec![None]
-        } else {
-            job_environments(config)
+        let several = input_selector && kind != Kind::ConfigDiff && kind != Kind::BuildImage;
+        if several {
+            inputs.insert(
+                0,
+                Input {
+                    name: "kayobe_environment".into(),
+                    description: "The Kayobe environment to run in".into(),
+                    required: true,
+                    default: Some(config.environments[0].clone()),
+                    input_type: "choice",
+                    options: config.environments.clone(),
+                },
+            );
+        }
+        let environments = match kind {
+            Kind::BuildImage if !build_per_environment || !input_selector => vec![None],
+            Kind::BuildImage => job_environments(config),
+            Kind::ConfigDiff if config.selector != Selector::None => job_environments(config),
+            _ => github_environments(config),
         };
         let mut jobs = Vec::new();
         for environment in environments {
             let registry = names.registry(environment);
-            let image = format!(
-                "${{{{ vars.{} }}}}/{}:{}",
-                registry.url, config.image.name, config.image.tag
-            );
+            let image_base = format!("{}/{}", registry.url, config.image.name);
             let mut env = Vec::new();
             if kind != Kind::BuildImage {
                 if let Some(name) = environment {
-                    env.push(("KAYOBE_ENVIRONMENT".to_owned(), name.to_owned()));
-                }
-                for secret in ["KAYOBE_VAULT_PASSWORD", "KAYOBE_AUTOMATION_SSH_PRIVATE_KEY"] {
-                    let name = names.secret(secret, environment);
-                    env.push((secret.into(), format!("${{{{ secrets.{name} }}}}")));
-                }
-                if kind == Kind::Tempest {
-                    let name = names.secret("TEMPEST_OPENRC", environment);
                     env.push((
-                        "TEMPEST_OPENRC".into(),
-                        format!("${{{{ secrets.{name} }}}}"),
+                        "KAYOBE_ENVIRONMENT".to_owned(),
+                        names.argument("KAYOBE_ENVIRONMENT", name.to_owned()),
                     ));
                 }
-            }
-            env.extend(env_inputs.iter().cloned());
-            let condition = match (environment, several, kind) {
-                (Some(name), true, Kind::Kayobe { .. }) => {
-                    Some(format!("inputs.environment == '{name}'"))
+                let mut secrets = vec!["KAYOBE_VAULT_PASSWORD"];
+                if kind != Kind::ConfigDiff {
+                    secrets.push("KAYOBE_AUTOMATION_SSH_PRIVATE_KEY");
                 }
-                (Some(name), true, Kind::Tempest) => Some(format!(
-                    "github.event_name == 'schedule' || inputs.environment == '{name}'"
-                )),
-                (Some(name), true, Kind::BuildImage) => Some(format!(
-                    "github.event_name == 'push' || inputs.environment == '{name}'"
-                )),
+                if kind == Kind::Tempest {
+                    secrets.push("TEMPEST_OPENRC");
+                }
+                for secret in secrets {
+                    let default =
+                        format!("${{{{ secrets.{} }}}}", names.secret(secret, environment));
+                    env.push((secret.into(), names.argument(secret, default)));
+                }
+                env.extend(env_inputs.iter().cloned());
+                env.push(("HOME".into(), names.argument("HOME", "/stack".into())));
+            }
+            let condition = match (environment, several, kind) {
+                (Some(name), true, Kind::Tempest) if config.tempest_schedule.is_some() => {
+                    Some(format!(
+                        "github.event_name == 'schedule' || inputs.kayobe_environment == '{name}'"
+                    ))
+                }
+                (Some(name), true, _) => Some(format!("inputs.kayobe_environment == '{name}'")),
                 _ => None,
             };
             let mut runs_on = config.runner_labels.clone();
             if let Some(name) = environment {
-                runs_on.push(name.to_owned());
+                if input_selector || kind == Kind::ConfigDiff {
+                    runs_on.push(name.to_owned());
+                }
             }
             let concurrency = match kind {
-                Kind::Kayobe { .. } | Kind::Tempest => Some(format!(
-                    "kayobe-automation-{}",
-                    environment.unwrap_or("default")
-                )),
-                Kind::BuildImage => {
-                    Some(format!("kayobe-image-{}", environment.unwrap_or("shared")))
-                }
                 Kind::ConfigDiff => None,
+                _ => Some(match environment {
+                    Some(env) => format!("{}-{env}", operation.group()),
+                    None => operation.group().to_owned(),
+                }),
             };
             jobs.push(GithubJob {
                 id: job_id(environment),
@@ -420,19 +630,61 @@ fn render_github(config: &WriterConfig, templates: &Templates) -> Result<Rendere
                 condition,
                 runs_on,
                 concurrency,
-                image,
-                registry_url: format!("${{{{ vars.{} }}}}", registry.url),
-                registry_username: format!("${{{{ vars.{} }}}}", registry.username),
-                registry_password: format!("${{{{ secrets.{} }}}}", registry.password),
+                image: format!("{image_base}:{}", config.image.tag),
+                image_sha: format!("{image_base}:${{{{ github.sha }}}}"),
+                registry_url: registry.url,
+                registry_username: registry.username,
+                registry_password: registry.password,
                 env,
+                artifact: match environment {
+                    Some(env) => format!("{}-artifacts-{env}", operation.name()),
+                    None => format!("{}-artifacts", operation.name()),
+                },
             });
         }
-        let mut permissions = vec![("contents", "read")];
-        if kind == Kind::BuildImage && config.registry.url.starts_with("ghcr.io") {
-            permissions.push(("packages", "write"));
+        let ghcr = config
+            .registry
+            .url
+            .as_deref()
+            .is_some_and(|url| url == "ghcr.io" || url.starts_with("ghcr.io/"));
+        let mut permissions = vec![(
+            "contents",
+            if settings.pull_request {
+                "write"
+            } else {
+                "read"
+            },
+        )];
+        if settings.pull_request {
+            permissions.push(("pull-requests", "write"));
         }
+        if kind == Kind::Tempest {
+            permissions.push(("actions", "read"));
+        }
+        if ghcr {
+            permissions.push((
+                "packages",
+                if kind == Kind::BuildImage {
+                    "write"
+                } else {
+                    "read"
+                },
+            ));
+        }
+        let mut pre_checkout = to_json_steps(&config.hooks.pre_checkout);
+        pre_checkout.extend(to_json_steps(&settings.hooks.pre_checkout));
+        let mut pre_run = to_json_steps(&config.hooks.pre_run);
+        pre_run.extend(to_json_steps(&settings.hooks.pre_run));
+        let mut post = to_json_steps(&settings.hooks.post);
+        post.extend(to_json_steps(&config.hooks.post));
         let workflow = GithubWorkflow {
             name: workflow_name(operation),
+            kind: match kind {
+                Kind::BuildImage => "build",
+                Kind::ConfigDiff => "config-diff",
+                Kind::Tempest => "tempest",
+                Kind::Kayobe { .. } => "kayobe",
+            },
             operation: operation.name(),
             push_paths: if kind == Kind::BuildImage {
                 IMAGE_INPUTS.to_vec()
@@ -440,19 +692,34 @@ fn render_github(config: &WriterConfig, templates: &Templates) -> Result<Rendere
                 Vec::new()
             },
             pull_request: kind == Kind::ConfigDiff,
-            schedule: (kind == Kind::Tempest).then(|| config.tempest_schedule.clone()),
+            schedule: if kind == Kind::Tempest {
+                config.tempest_schedule.clone()
+            } else {
+                None
+            },
             inputs,
             workflow_concurrency: (kind == Kind::ConfigDiff)
                 .then(|| "config-diff-${{ github.ref }}".to_owned()),
             permissions,
             timeout: config.timeout_minutes,
-            fetch_depth: (kind == Kind::ConfigDiff).then_some(0),
             jobs,
-            pre_checkout: to_json_steps(&settings.hooks.pre_checkout),
-            pre_run: to_json_steps(&settings.hooks.pre_run),
-            post: to_json_steps(&settings.hooks.post),
-            script: format!("/src/.automation/pipeline/{}.sh", operation.name()),
+            pre_checkout,
+            pre_run,
+            post,
+            script: match kind {
+                Kind::Tempest => format!(
+                    "{} -e ansible_user=stack",
+                    run_line(operation, CONTAINER_PIPELINE_DIR)
+                ),
+                _ => run_line(operation, CONTAINER_PIPELINE_DIR),
+            },
             image: image_args(config),
+            buildx: BuildxArgs {
+                enabled: config.buildx.enabled,
+                inline_config: config.buildx.inline_config.clone(),
+                provenance: config.buildx.provenance,
+            },
+            operation_file: operation.github_file(),
         };
         let template = match kind {
             Kind::BuildImage => "github/build-kayobe-docker-image.yml.j2",
@@ -504,15 +771,21 @@ fn workflow_name(operation: Operation) -> String {
 }
 
 #[derive(Clone, Serialize)]
+struct Artifacts {
+    paths: Vec<String>,
+    junit: Option<String>,
+}
+
+#[derive(Clone, Serialize)]
 struct GitlabJob {
     id: String,
-    stage: &'static str,
-    environment: Option<String>,
+    stage: String,
     tags: Vec<String>,
     rules: Vec<(String, &'static str)>,
     variables: Vec<(String, String)>,
-    secret_keys: Vec<String>,
-    secret_key_names: String,
+    /// (variable kayobe-automation reads, key of the OpenBao secret).
+    secrets: Vec<(String, String)>,
+    secret_pairs: String,
     bao_env: String,
     bao_path: String,
     script: Vec<String>,
@@ -521,87 +794,316 @@ struct GitlabJob {
     build: bool,
     resource_group: Option<String>,
     needs: Vec<String>,
+    artifacts: Option<Artifacts>,
+}
+
+#[derive(Serialize)]
+struct GlobalVariable {
+    name: String,
+    value: String,
+    description: String,
+    options: Vec<String>,
 }
 
 #[derive(Serialize)]
 struct GitlabPipeline {
-    stages: Vec<&'static str>,
+    stages: Vec<String>,
     image: String,
     openbao_address: String,
     vault_keyword: bool,
     timeout: i64,
-    global_variables: Vec<(String, String, String)>,
+    global_variables: Vec<GlobalVariable>,
     jobs: Vec<GitlabJob>,
     image_args: ImageArgs,
     registry_url: String,
 }
 
-fn stage(kind: Kind) -> &'static str {
-    match kind {
-        Kind::BuildImage => "build",
-        Kind::ConfigDiff => "check",
-        Kind::Tempest => "test",
-        Kind::Kayobe { .. } => "deploy",
-    }
-}
+/// The stages, in pipeline order; a stage is rendered when a job uses it.
+const STAGES: &[&str] = &[
+    "build",
+    "merge-request",
+    "infra-vm",
+    "network",
+    "overcloud",
+    "seed",
+    "custom",
+    "runbook",
+    "tempest",
+    SERVICE_UPGRADE,
+];
 
-/// The runbooks: operations run one after another, started by hand once.
-pub(crate) const RUNBOOKS: &[(&str, &[&str])] = &[
+/// The collection's runbook: an overcloud service upgrade with Tempest
+/// before and after, a database backup and image pruning, ordered and
+/// started by hand.
+const SERVICE_UPGRADE: &str = "runbook-overcloud-service-upgrade";
+
+/// Its steps: (job name, operation, arguments).
+pub(crate) const SERVICE_UPGRADE_STEPS: &[(&str, &str, &[&str])] = &[
     (
-        "overcloud-deploy",
-        &[
-            "overcloud-host-configure",
-            "overcloud-container-image-pull",
-            "overcloud-service-deploy",
-        ],
+        "a-container-image-pull",
+        "overcloud-container-image-pull",
+        &[],
     ),
+    ("b-host-upgrade", "overcloud-host-upgrade", &[]),
+    ("c-tempest-run-before", "tempest", &[]),
+    ("d-backup-database", "overcloud-database-backup", &[]),
     (
-        "overcloud-upgrade",
+        "e-upgrade-overcloud-services",
+        "overcloud-service-upgrade",
+        &[],
+    ),
+    ("f-tempest-run-after", "tempest", &[]),
+    (
+        "g-prune-docker-images",
+        "overcloud-host-command-run",
         &[
-            "overcloud-host-package-update",
-            "overcloud-container-image-pull",
-            "overcloud-service-upgrade",
+            "-b",
+            "--command",
+            "'docker image prune -a -f'",
+            "--show-output",
         ],
     ),
 ];
 
-/// Runbook jobs, copied from the operations' jobs (the config requires
-/// those operations enabled): the first waits for a person, each next one
-/// needs the one before.
-fn runbooks(config: &WriterConfig, jobs: &[GitlabJob]) -> Vec<GitlabJob> {
-    let mut runbook_jobs = Vec::new();
-    for (name, steps) in RUNBOOKS {
-        for environment in job_environments(config) {
-            let mut previous: Option<String> = None;
-            for (index, operation) in steps.iter().enumerate() {
-                let source_id = match environment {
-                    Some(env) => format!("{operation}:{env}"),
-                    None => (*operation).to_owned(),
-                };
-                let Some(source) = jobs.iter().find(|job| job.id == source_id) else {
-                    continue;
-                };
-                let mut job = source.clone();
-                job.id = match environment {
-                    Some(env) => format!("runbook:{name}:{}-{operation}:{env}", index + 1),
-                    None => format!("runbook:{name}:{}-{operation}", index + 1),
-                };
-                job.stage = "runbook";
-                job.rules = vec![(
-                    "$CI_PIPELINE_SOURCE == \"web\"".to_owned(),
-                    if previous.is_none() {
-                        "manual"
-                    } else {
-                        "on_success"
-                    },
-                )];
-                job.needs = previous.iter().cloned().collect();
-                previous = Some(job.id.clone());
-                runbook_jobs.push(job);
+/// The OpenBao keys `bao bootstrap` writes, for the variables
+/// kayobe-automation reads.
+pub const OPENBAO_KEYS: &[(&str, &str)] = &[
+    ("KAYOBE_VAULT_PASSWORD", "kayobe_vault_password"),
+    (
+        "KAYOBE_AUTOMATION_SSH_PRIVATE_KEY",
+        "kayobe_automation_ssh_private_key",
+    ),
+    ("TEMPEST_OPENRC", "kayobe_tempest_openrc"),
+];
+
+/// The pull-request variables kayobe-automation's `functions` reads, for a
+/// GitLab job (the token is the project's `KAYOBE_AUTOMATION_PR_AUTH_TOKEN`
+/// CI/CD variable).
+const GITLAB_PULL_REQUEST: &[(&str, &str)] = &[
+    ("KAYOBE_AUTOMATION_PR_TYPE", "gitlab"),
+    ("KAYOBE_AUTOMATION_PR_TARGET_BRANCH", "$CI_COMMIT_BRANCH"),
+    (
+        "KAYOBE_AUTOMATION_PR_REMOTE",
+        "https://oauth2:${KAYOBE_AUTOMATION_PR_AUTH_TOKEN}@${CI_SERVER_HOST}/${CI_PROJECT_PATH}.git",
+    ),
+    ("KAYOBE_AUTOMATION_PR_GITLAB_PROJECT_ID", "$CI_PROJECT_ID"),
+    (
+        "KAYOBE_AUTOMATION_PR_URL",
+        "${CI_API_V4_URL}/projects/${CI_PROJECT_ID}/merge_requests",
+    ),
+    (
+        "KAYOBE_AUTOMATION_PR_TITLE",
+        "[kayobe-automation] ${CI_JOB_NAME} #${CI_PIPELINE_ID}",
+    ),
+];
+
+/// The job of `operation` in `environment`.
+fn gitlab_job(
+    config: &WriterConfig,
+    settings: &OperationSettings,
+    environment: Option<&str>,
+    references: &mut Vec<Reference>,
+) -> GitlabJob {
+    let operation = settings.operation;
+    let kind = operation.kind();
+    let bao_env = environment.unwrap_or("default");
+    let mut secrets: Vec<(String, String)> = Vec::new();
+    let mut variables = Vec::new();
+    let mut script = Vec::new();
+    let mut post = shell_lines(&settings.hooks.post);
+    let mut artifacts = None;
+    if kind == Kind::BuildImage {
+        // The build job runs docker, not the Kayobe image: its registry
+        // login comes from CI/CD variables.
+        references.push(Reference {
+            name: "REGISTRY_PASSWORD".into(),
+            kind: ReferenceKind::Secret,
+            environment: None,
+            value: None,
+        });
+        references.push(Reference {
+            name: "REGISTRY_USERNAME".into(),
+            kind: ReferenceKind::Variable,
+            environment: None,
+            value: config.registry.username.clone(),
+        });
+    } else {
+        for (variable, key) in OPENBAO_KEYS {
+            let wanted = match *variable {
+                "TEMPEST_OPENRC" => kind == Kind::Tempest,
+                "KAYOBE_AUTOMATION_SSH_PRIVATE_KEY" => kind != Kind::ConfigDiff,
+                _ => true,
+            };
+            if wanted {
+                secrets.push(((*variable).to_owned(), (*key).to_owned()));
+                references.push(Reference {
+                    name: (*key).to_owned(),
+                    kind: ReferenceKind::OpenBaoKey,
+                    environment: Some(bao_env.to_owned()),
+                    value: None,
+                });
             }
         }
+        if let Some(name) = environment {
+            variables.push(("KAYOBE_ENVIRONMENT".to_owned(), name.to_owned()));
+        }
+        variables.push(("HOME".to_owned(), "/stack".to_owned()));
+        if settings.pull_request {
+            for (name, value) in GITLAB_PULL_REQUEST {
+                variables.push(((*name).to_owned(), (*value).to_owned()));
+            }
+            references.push(Reference {
+                name: "KAYOBE_AUTOMATION_PR_AUTH_TOKEN".into(),
+                kind: ReferenceKind::Secret,
+                environment: None,
+                value: None,
+            });
+        }
+        match kind {
+            Kind::ConfigDiff => {
+                variables.push((
+                    "KAYOBE_AUTOMATION_REVISION".to_owned(),
+                    "origin/$CI_MERGE_REQUEST_TARGET_BRANCH_NAME".to_owned(),
+                ));
+                post.insert(
+                    0,
+                    "mkdir -p \"$CI_PROJECT_DIR/artifacts\" && cp /tmp/kayobe-config-diff /tmp/target-kayobe.log /tmp/source-kayobe.log \"$CI_PROJECT_DIR/artifacts/\" || true".to_owned(),
+                );
+                artifacts = Some(Artifacts {
+                    paths: vec!["artifacts/".to_owned()],
+                    junit: None,
+                });
+            }
+            Kind::Tempest => {
+                script.push(
+                    "if [ \"$RUN_PREVIOUS_FAILED\" = true ]; then mkdir -p .automation.conf/tempest/load-lists && printf 'JOB-TOKEN: %s\\n' \"$CI_JOB_TOKEN\" | curl --silent --show-error --fail --header @- --output .automation.conf/tempest/load-lists/previous-failed-tests \"$CI_API_V4_URL/projects/$CI_PROJECT_ID/jobs/artifacts/$CI_COMMIT_REF_NAME/raw/artifacts/failed-tests?job=$CI_JOB_NAME\" && export KAYOBE_AUTOMATION_TEMPEST_LOADLIST=previous-failed-tests; fi".to_owned(),
+                );
+                post.insert(
+                    0,
+                    "mkdir -p \"$CI_PROJECT_DIR/artifacts\" && cp -r \"$HOME/tempest-artifacts/.\" \"$CI_PROJECT_DIR/artifacts/\" || true".to_owned(),
+                );
+                artifacts = Some(Artifacts {
+                    paths: vec!["artifacts/".to_owned()],
+                    junit: Some("artifacts/rally-junit.xml".to_owned()),
+                });
+            }
+            _ => {}
+        }
+        let line = run_line(operation, PIPELINE_DIR);
+        script.push(match kind {
+            Kind::Tempest => format!("{line} -e ansible_user=stack -e rally_force_pull=false"),
+            _ => line,
+        });
+        if kind == Kind::Tempest {
+            script.push(
+                "test -f \"$HOME/tempest-artifacts/failed-tests\" && test ! -s \"$HOME/tempest-artifacts/failed-tests\"".to_owned(),
+            );
+        }
     }
-    runbook_jobs
+    let rules = match kind {
+        Kind::BuildImage => vec![
+            ("$CI_PIPELINE_SOURCE == \"web\"".to_owned(), "manual"),
+            (
+                "$CI_PIPELINE_SOURCE == \"push\" && $CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH"
+                    .to_owned(),
+                "on_success",
+            ),
+        ],
+        Kind::ConfigDiff => vec![(
+            "$CI_PIPELINE_SOURCE == \"merge_request_event\"".to_owned(),
+            "always",
+        )],
+        Kind::Tempest => vec![
+            (
+                "$CI_PIPELINE_SOURCE == \"schedule\"".to_owned(),
+                "on_success",
+            ),
+            ("$CI_PIPELINE_SOURCE == \"web\"".to_owned(), "manual"),
+        ],
+        Kind::Kayobe { .. } => {
+            vec![("$CI_PIPELINE_SOURCE == \"web\"".to_owned(), "manual")]
+        }
+    };
+    let mut tags = config.runner_labels.clone();
+    if let Some(name) = environment {
+        tags.push(name.to_owned());
+    }
+    GitlabJob {
+        id: match environment {
+            Some(name) => format!("{operation}:{name}"),
+            None => operation.name().to_owned(),
+        },
+        stage: operation.group().to_owned(),
+        tags,
+        rules,
+        variables,
+        secret_pairs: secrets
+            .iter()
+            .map(|(variable, key)| format!("{variable}={key}"))
+            .collect::<Vec<_>>()
+            .join(" "),
+        secrets,
+        bao_env: bao_env.to_owned(),
+        bao_path: format!("/v1/kayobe-automation/{bao_env}"),
+        script,
+        pre_run: shell_lines(&settings.hooks.pre_run),
+        post,
+        build: kind == Kind::BuildImage,
+        resource_group: matches!(kind, Kind::Kayobe { .. } | Kind::Tempest).then(|| {
+            match environment {
+                Some(env) => format!("{}-{env}", operation.group()),
+                None => operation.group().to_owned(),
+            }
+        }),
+        needs: Vec::new(),
+        artifacts,
+    }
+}
+
+/// The collection's overcloud service upgrade runbook, per environment:
+/// the first job waits for a person, each next one needs the one before.
+fn service_upgrade_runbook(
+    config: &WriterConfig,
+    references: &mut Vec<Reference>,
+) -> Vec<GitlabJob> {
+    let mut jobs = Vec::new();
+    for environment in job_environments(config) {
+        let mut previous: Option<String> = None;
+        for (step, name, args) in SERVICE_UPGRADE_STEPS {
+            let operation = Operation::from_name(name).expect("a catalogued operation");
+            let settings = OperationSettings {
+                operation,
+                enabled: true,
+                inputs: Vec::new(),
+                hooks: config.operation(operation).hooks.clone(),
+                pull_request: config.operation(operation).pull_request,
+            };
+            let mut job = gitlab_job(config, &settings, environment, references);
+            if !args.is_empty() {
+                if let Some(line) = job.script.last_mut() {
+                    line.push(' ');
+                    line.push_str(&args.join(" "));
+                }
+            }
+            job.id = match environment {
+                Some(env) => format!("{SERVICE_UPGRADE}:{step}:{env}"),
+                None => format!("{SERVICE_UPGRADE}:{step}"),
+            };
+            job.stage = SERVICE_UPGRADE.to_owned();
+            job.rules = vec![(
+                "$CI_PIPELINE_SOURCE == \"web\"".to_owned(),
+                if previous.is_none() {
+                    "manual"
+                } else {
+                    "on_success"
+                },
+            )];
+            job.needs = previous.iter().cloned().collect();
+            previous = Some(job.id.clone());
+            jobs.push(job);
+        }
+    }
+    jobs
 }
 
 fn shell_lines(steps: &[kayobe_config::Value]) -> Vec<String> {
@@ -611,11 +1113,30 @@ fn shell_lines(steps: &[kayobe_config::Value]) -> Vec<String> {
         .collect()
 }
 
+fn global(name: &str, value: &str, description: &str) -> GlobalVariable {
+    GlobalVariable {
+        name: name.to_owned(),
+        value: value.to_owned(),
+        description: description.to_owned(),
+        options: Vec::new(),
+    }
+}
+
 fn render_gitlab(config: &WriterConfig, templates: &Templates) -> Result<Rendered, RenderError> {
     let mut references = Vec::new();
     let mut jobs = Vec::new();
-    let mut global_variables = Vec::new();
-    let mut stages = Vec::new();
+    let mut global_variables = vec![
+        global(
+            "GIT_DEPTH",
+            "0",
+            "Whole history: config-diff compares with the target branch",
+        ),
+        global(
+            "GIT_SUBMODULE_STRATEGY",
+            "recursive",
+            "kayobe-automation is the `.automation` submodule",
+        ),
+    ];
     let mut disabled = Vec::new();
     for settings in &config.operations {
         let operation = settings.operation;
@@ -623,15 +1144,55 @@ fn render_gitlab(config: &WriterConfig, templates: &Templates) -> Result<Rendere
             continue;
         }
         let kind = operation.kind();
-        if !stages.contains(&stage(kind)) {
-            stages.push(stage(kind));
-        }
         for input in &settings.inputs {
-            global_variables.push((
-                input.env_name(),
-                input.default.clone().unwrap_or_default(),
-                input.description.clone(),
+            global_variables.push(global(
+                &input.env_name(),
+                &input.default.clone().unwrap_or_default(),
+                &input.description,
             ));
+        }
+        if let Some(script) = operation.script() {
+            let mut limits = Vec::new();
+            if script.takes_kayobe_inputs() {
+                limits.extend([("KAYOBE_LIMIT", "-l"), ("KAYOBE_TAGS", "-t")]);
+            }
+            if script.takes_kolla_inputs() {
+                limits.extend([("KOLLA_LIMIT", "-kl"), ("KOLLA_TAGS", "-kt")]);
+            }
+            for (name, flag) in limits {
+                global_variables.push(global(
+                    name,
+                    "",
+                    &format!("Kayobe's {flag} for operations run by hand"),
+                ));
+            }
+            if let Some((env, _, description)) = argument_input(script.arguments()) {
+                let default = argument_default(script.arguments()).unwrap_or_default();
+                global_variables.push(global(env, default, description));
+            }
+        }
+        if kind == Kind::Tempest {
+            global_variables.push(GlobalVariable {
+                options: config.tempest_suites.clone(),
+                ..global(
+                    "KAYOBE_AUTOMATION_TEMPEST_LOADLIST",
+                    &config.tempest_suites[0],
+                    "Name of the Tempest load list to use",
+                )
+            });
+            global_variables.push(global(
+                "TEMPEST_PATTERN",
+                "",
+                "Limit tests to this regex (takes precedence over the load list)",
+            ));
+            global_variables.push(GlobalVariable {
+                options: vec!["false".to_owned(), "true".to_owned()],
+                ..global(
+                    "RUN_PREVIOUS_FAILED",
+                    "false",
+                    "Run only the tests that failed in the last Tempest job of this branch",
+                )
+            });
         }
         let environments = if kind == Kind::BuildImage {
             vec![None]
@@ -639,161 +1200,46 @@ fn render_gitlab(config: &WriterConfig, templates: &Templates) -> Result<Rendere
             job_environments(config)
         };
         for environment in environments {
-            let bao_env = environment.unwrap_or("default");
-            let mut secret_keys: Vec<&str> = Vec::new();
-            if kind == Kind::BuildImage {
-                // The build job runs docker, not the Kayobe image: its registry
-                // login comes from CI/CD variables.
-                references.push(Reference {
-                    name: "REGISTRY_PASSWORD".into(),
-                    kind: ReferenceKind::Secret,
-                    environment: None,
-                    value: None,
-                });
-                references.push(Reference {
-                    name: "REGISTRY_USERNAME".into(),
-                    kind: ReferenceKind::Variable,
-                    environment: None,
-                    value: config.registry.username.clone(),
-                });
-            } else {
-                secret_keys.extend(["KAYOBE_VAULT_PASSWORD", "KAYOBE_AUTOMATION_SSH_PRIVATE_KEY"]);
-            }
-            if kind == Kind::Tempest {
-                secret_keys.push("TEMPEST_OPENRC");
-            }
-            for key in &secret_keys {
-                references.push(Reference {
-                    name: (*key).to_owned(),
-                    kind: ReferenceKind::OpenBaoKey,
-                    environment: Some(bao_env.to_owned()),
-                    value: None,
-                });
-            }
-            let mut variables = Vec::new();
-            if let Some(name) = environment {
-                variables.push(("KAYOBE_ENVIRONMENT".to_owned(), name.to_owned()));
-            }
-            if let Kind::Kayobe { kolla } = kind {
-                let mut limits = vec!["KAYOBE_LIMIT", "KAYOBE_TAGS"];
-                if kolla {
-                    limits.extend(["KOLLA_LIMIT", "KOLLA_TAGS"]);
-                }
-                for name in limits {
-                    global_variables.push((
-                        name.to_owned(),
-                        String::new(),
-                        format!("{name} for Kayobe operations run by hand"),
-                    ));
-                }
-            }
-            if kind == Kind::Tempest {
-                global_variables.push((
-                    "TEMPEST_LOADLIST".to_owned(),
-                    config.tempest_suites[0].clone(),
-                    format!(
-                        "Tempest load list of runs started by hand: one of {}",
-                        config.tempest_suites.join(", ")
-                    ),
-                ));
-                variables.push((
-                    "KAYOBE_AUTOMATION_TEMPEST_LOADLIST".to_owned(),
-                    format!("${{TEMPEST_LOADLIST:-{}}}", config.tempest_suites[0]),
-                ));
-            }
-            let rules = match kind {
-                Kind::BuildImage => vec![
-                    ("$CI_PIPELINE_SOURCE == \"web\"".to_owned(), "manual"),
-                    (
-                        "$CI_PIPELINE_SOURCE == \"push\" && $CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH"
-                            .to_owned(),
-                        "on_success",
-                    ),
-                ],
-                Kind::ConfigDiff => vec![(
-                    "$CI_PIPELINE_SOURCE == \"merge_request_event\"".to_owned(),
-                    "on_success",
-                )],
-                Kind::Tempest => vec![
-                    (
-                        "$CI_PIPELINE_SOURCE == \"schedule\"".to_owned(),
-                        "on_success",
-                    ),
-                    ("$CI_PIPELINE_SOURCE == \"web\"".to_owned(), "manual"),
-                ],
-                Kind::Kayobe { .. } => {
-                    vec![("$CI_PIPELINE_SOURCE == \"web\"".to_owned(), "manual")]
-                }
-            };
-            let mut tags = config.runner_labels.clone();
-            if let Some(name) = environment {
-                tags.push(name.to_owned());
-            }
-            let script = match kind {
-                Kind::BuildImage => Vec::new(),
-                _ => vec![format!(
-                    "\"$CI_PROJECT_DIR/.automation/pipeline/{}.sh\"",
-                    operation.name()
-                )],
-            };
-            jobs.push(GitlabJob {
-                id: match environment {
-                    Some(name) => format!("{operation}:{name}"),
-                    None => operation.name().to_owned(),
-                },
-                stage: stage(kind),
-                environment: environment.map(str::to_owned),
-                tags,
-                rules,
-                variables,
-                secret_keys: secret_keys.iter().map(|key| (*key).to_owned()).collect(),
-                secret_key_names: secret_keys.join(" "),
-                bao_env: bao_env.to_owned(),
-                bao_path: format!("/v1/kayobe-automation/{bao_env}"),
-                script,
-                pre_run: shell_lines(&settings.hooks.pre_run),
-                post: shell_lines(&settings.hooks.post),
-                build: kind == Kind::BuildImage,
-                resource_group: matches!(kind, Kind::Kayobe { .. } | Kind::Tempest)
-                    .then(|| format!("kayobe-automation-{bao_env}")),
-                needs: Vec::new(),
-            });
+            jobs.push(gitlab_job(config, settings, environment, &mut references));
         }
     }
-    if config.runbooks {
-        let runbook_jobs = runbooks(config, &jobs);
-        if !runbook_jobs.is_empty() {
-            stages.push("runbook");
-        }
-        jobs.extend(runbook_jobs);
+    if config.runbooks && !jobs.is_empty() {
+        jobs.extend(service_upgrade_runbook(config, &mut references));
     }
     if let Some(release) = &config.openstack_release {
-        global_variables.push((
-            "OPENSTACK_RELEASE".to_owned(),
-            release.clone(),
-            "The OpenStack release".to_owned(),
+        global_variables.push(global(
+            "OPENSTACK_RELEASE",
+            release,
+            "OpenStack release to deploy",
         ));
     }
-    global_variables.sort();
-    global_variables.dedup_by(|a, b| a.0 == b.0);
+    global_variables.sort_by(|a, b| a.name.cmp(&b.name));
+    global_variables.dedup_by(|a, b| a.name == b.name);
+    let stages = STAGES
+        .iter()
+        .filter(|stage| jobs.iter().any(|job| job.stage == **stage))
+        .map(|stage| (*stage).to_owned())
+        .collect();
     let path = if config.output_dir == Path::new(".") {
         PathBuf::from(".gitlab-ci.yml")
     } else {
         config.output_dir.join(".gitlab-ci.yml")
     };
+    let registry_url = config
+        .registry
+        .url
+        .clone()
+        .unwrap_or_else(|| "$CI_REGISTRY".to_owned());
     let pipeline = GitlabPipeline {
         stages,
-        image: format!(
-            "{}/{}:{}",
-            config.registry.url, config.image.name, config.image.tag
-        ),
+        image: format!("{registry_url}/{}:{}", config.image.name, config.image.tag),
         openbao_address: config.openbao_address.clone(),
         vault_keyword: config.gitlab_secrets == GitlabSecrets::VaultKeyword,
         timeout: config.timeout_minutes,
         global_variables,
         jobs,
         image_args: image_args(config),
-        registry_url: config.registry.url.clone(),
+        registry_url,
     };
     references.push(Reference {
         name: "DOCKER_AUTH_CONFIG".into(),

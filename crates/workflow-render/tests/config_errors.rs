@@ -44,7 +44,7 @@ fn unknown_operation_names_its_line() {
         )),
         "{text}"
     );
-    assert!(text.contains("overcloud-service-deploy, overcloud-service-upgrade"));
+    assert!(text.contains("overcloud-service-deploy, overcloud-service-reconfigure"));
 }
 
 #[test]
@@ -84,40 +84,16 @@ fn duplicate_environment_is_an_error() {
 }
 
 #[test]
-fn missing_registry_names_the_writer_file() {
-    let (mut vars, _, environments) = example_variables(Platform::Github);
-    vars.shift_remove("github_registry");
-    let dir = tempfile::tempdir().unwrap();
-    let writer = dir.path().join("group_vars/github-writer/writer.yml");
-    std::fs::create_dir_all(writer.parent().unwrap()).unwrap();
-    std::fs::write(&writer, "github_timeout: 10\n").unwrap();
-    // The key is in no file: the error names the writer group's file, where it belongs.
-    let other = dir.path().join("group_vars/all.yml");
-    let error = WriterConfig::from_variables(
-        Platform::Github,
-        &vars,
-        &[other, writer.clone()],
-        Some(&environments),
-    )
-    .unwrap_err();
-    assert!(matches!(error, ConfigError::MissingRegistry { .. }));
-    assert_eq!(
-        error.to_string(),
-        format!(
-            "{}: no registry for the Kayobe image: set `github_registry.url` in the writer config (the registry the Kayobe image is pushed to and pulled from)",
-            writer.display()
-        )
+fn a_registry_password_written_into_the_config_is_refused() {
+    let (error, file, _dir) = error_with(
+        "github_registry:\n  url: registry.example.com\n  password: hunter2\n",
+        &[],
     );
-}
-
-#[test]
-fn registry_without_url_names_the_variable() {
-    let (error, file, _dir) = error_with("github_registry:\n  username: x\n", &[]);
-    assert!(matches!(error, ConfigError::MissingRegistry { .. }));
     assert!(
-        error
-            .to_string()
-            .starts_with(&format!("{}:1:1:", file.display())),
+        error.to_string().starts_with(&format!(
+            "{}:3:3: `github_registry.password` must be a `${{{{ secrets.NAME }}}}` reference",
+            file.display()
+        )),
         "{error}"
     );
 }
@@ -184,18 +160,6 @@ fn template_errors_name_the_variable() {
         error
             .to_string()
             .starts_with(&format!("{}:1:1: `github_image_name`", file.display())),
-        "{error}"
-    );
-}
-
-#[test]
-fn runbooks_are_gitlab_only() {
-    let (error, file, _dir) = error_with("github_runbooks: true\n", &[]);
-    assert!(
-        error.to_string().starts_with(&format!(
-            "{}:1:1: `github_runbooks` must be one of `false` (runbooks are GitLab pipelines)",
-            file.display()
-        )),
         "{error}"
     );
 }

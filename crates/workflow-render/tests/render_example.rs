@@ -11,7 +11,9 @@ use support::{concatenated, example_config, example_single_config, validate, wri
 #[test]
 fn github_multi_environment() {
     let rendered = render(&example_config(Platform::Github), &Templates::embedded()).unwrap();
-    assert_eq!(rendered.files.len(), 22);
+    // The collection's 24 workflows but its `prepare-runner.yml` (the
+    // release is read when rendering).
+    assert_eq!(rendered.files.len(), 23);
     insta::assert_snapshot!(concatenated(&rendered));
     insta::assert_json_snapshot!(rendered.references);
 }
@@ -24,7 +26,8 @@ fn github_single_environment() {
     )
     .unwrap();
     insta::assert_snapshot!(concatenated(&rendered));
-    // One environment: the SPEC's unprefixed names.
+    // One environment chosen by `single`: unprefixed names; the registry's
+    // URL and user are the writer config's.
     let secrets: Vec<&str> = rendered
         .references
         .iter()
@@ -36,8 +39,6 @@ fn github_single_environment() {
             "KAYOBE_AUTOMATION_SSH_PRIVATE_KEY",
             "KAYOBE_VAULT_PASSWORD",
             "REGISTRY_PASSWORD",
-            "REGISTRY_URL",
-            "REGISTRY_USERNAME",
             "TEMPEST_OPENRC"
         ]
     );
@@ -45,16 +46,24 @@ fn github_single_environment() {
 
 #[test]
 fn github_per_environment_registry() {
+    // A writer config without `github_registry`: each environment has its
+    // own registry variables and secret, as in the collection.
     let mut config = example_config(Platform::Github);
+    config.registry.url = None;
+    config.registry.username = None;
     config.registry.share = false;
     let rendered = render(&config, &Templates::embedded()).unwrap();
     let url = Reference {
         name: "STAGING_REGISTRY_URL".into(),
         kind: ReferenceKind::Variable,
         environment: Some("staging".into()),
-        value: Some(config.registry.url.clone()),
+        value: None,
     };
-    assert!(rendered.references.contains(&url));
+    assert!(
+        rendered.references.contains(&url),
+        "{:?}",
+        rendered.references
+    );
     assert!(
         rendered
             .references
@@ -151,8 +160,8 @@ fn no_expression_is_expanded_inside_a_script() {
 
 #[test]
 fn gitlab_runbooks_chain_their_jobs() {
-    let mut config = example_config(Platform::Gitlab);
-    config.runbooks = true;
+    let config = example_config(Platform::Gitlab);
+    assert!(config.runbooks, "on by default, as in the collection");
     let rendered = render(&config, &Templates::embedded()).unwrap();
     let pipeline =
         kayobe_config::yaml::parse(&rendered.files[0].contents, &rendered.files[0].path).unwrap();
@@ -160,22 +169,37 @@ fn gitlab_runbooks_chain_their_jobs() {
         panic!("a mapping")
     };
     let job = |id: &str| pipeline.get(id).and_then(Value::as_map).unwrap().clone();
-    let first = job("runbook:overcloud-deploy:1-overcloud-host-configure:staging");
+    let first = job("runbook-overcloud-service-upgrade:a-container-image-pull:staging");
     assert!(first.get("needs").is_none());
     let rules = format!("{:?}", first.get("rules").unwrap());
     assert!(rules.contains("manual"), "{rules}");
-    let last = job("runbook:overcloud-upgrade:3-overcloud-service-upgrade:production");
+    let tempest = job("runbook-overcloud-service-upgrade:c-tempest-run-before:production");
+    assert!(format!("{:?}", tempest.get("artifacts")).contains("rally-junit.xml"));
+    let last = job("runbook-overcloud-service-upgrade:g-prune-docker-images:production");
     assert_eq!(
         last.get("needs"),
         Some(&Value::List(vec![Value::from(
-            "runbook:overcloud-upgrade:2-overcloud-container-image-pull:production"
+            "runbook-overcloud-service-upgrade:f-tempest-run-after:production"
         )]))
+    );
+    assert!(
+        format!("{:?}", last.get("script")).contains(
+            ".automation/pipeline/overcloud-host-command-run.sh -b --command 'docker image prune -a -f' --show-output"
+        ),
+        "{:?}",
+        last.get("script")
     );
     assert_eq!(
         last.get("resource_group"),
-        Some(&Value::from("kayobe-automation-production"))
+        Some(&Value::from("overcloud-production"))
     );
-    // Off by default.
-    let plain = render(&example_config(Platform::Gitlab), &Templates::embedded()).unwrap();
-    assert!(!plain.files[0].contents.contains("runbook"));
+    // Off when the writer config says so.
+    let mut off = config.clone();
+    off.runbooks = false;
+    let plain = render(&off, &Templates::embedded()).unwrap();
+    assert!(
+        !plain.files[0]
+            .contents
+            .contains("runbook-overcloud-service-upgrade")
+    );
 }

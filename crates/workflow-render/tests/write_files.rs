@@ -16,12 +16,12 @@ fn write_then_check_then_prune() {
 
     // Check before anything exists: everything would be written, nothing is.
     let report = write(&rendered, dir.path(), Mode::Check).unwrap();
-    assert_eq!(report.written.len(), 22);
+    assert_eq!(report.written.len(), 23);
     assert!(!report.is_up_to_date());
     assert!(!dir.path().join(".github").exists());
 
     let report = write(&rendered, dir.path(), Mode::Write).unwrap();
-    assert_eq!(report.written.len(), 22);
+    assert_eq!(report.written.len(), 23);
     let deploy = dir
         .path()
         .join(".github/workflows/run-overcloud-service-deploy.yml");

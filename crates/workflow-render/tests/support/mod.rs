@@ -42,6 +42,9 @@ pub fn example_single_config(platform: Platform) -> WriterConfig {
         format!("{}_kayobe_environments", platform.prefix()),
         Value::List(vec![Value::from("production")]),
     );
+    if platform == Platform::Github {
+        vars.insert("github_environment_selector".into(), Value::from("single"));
+    }
     WriterConfig::from_variables(platform, &vars, &files, Some(&environments)).unwrap()
 }
 
