@@ -100,25 +100,6 @@ fn skip_or_fail(message: &str) {
     eprintln!("skipping: {message}");
 }
 
-/// The snapshot of the real systems at `../shared/conformance/<path>`
-/// (relative to the workspace root), or `None` (after saying so) when it is
-/// absent on a developer's machine.
-///
-/// # Panics
-/// Under `CI=true` when it is absent: CI must never skip silently.
-pub fn conformance(path: &str) -> Option<PathBuf> {
-    let found = workspace_root().join("../shared/conformance").join(path);
-    if found.exists() {
-        return Some(found);
-    }
-    let message = format!("the conformance snapshot {} is absent", found.display());
-    if std::env::var("CI").is_ok_and(|v| v == "true") {
-        panic!("{message}");
-    }
-    eprintln!("skipping: {message}");
-    None
-}
-
 /// The example Kayobe config repository shipped in `examples/kayobe-config`.
 pub fn example_repo() -> PathBuf {
     workspace_root().join("examples/kayobe-config")

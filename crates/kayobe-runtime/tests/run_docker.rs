@@ -455,7 +455,7 @@ async fn the_real_functions_install_the_key_and_read_the_vault_password() {
         vault_password: Some(Secret::new(password.clone())),
         ssh_private_key: Some(Secret::new(key.clone())),
     };
-    let operation = Operation::new("overcloud-host-configure", Vec::new()).unwrap();
+    let operation = Invocation::new(dir.path(), "overcloud-host-configure", Vec::new()).unwrap();
     let mut options = RunOptions::new(
         &image,
         dir.path(),
