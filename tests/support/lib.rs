@@ -41,15 +41,36 @@ pub fn tool(name: &str) -> Option<PathBuf> {
     if path.is_file() {
         return Some(path);
     }
-    let message = format!(
+    missing(&format!(
         "reference tool `{name}` not found at {}: run `cargo xtask setup`",
         path.display()
-    );
+    ))
+}
+
+/// Says why a test skips, or fails it under `CI=true`.
+fn missing<T>(message: &str) -> Option<T> {
     if std::env::var("CI").is_ok_and(|v| v == "true") {
         panic!("{message}");
     }
     eprintln!("skipping: {message}");
     None
+}
+
+/// The snapshot of the real systems kayobe-automation must fit
+/// (`../shared/conformance/` beside the workspace, as CI clones it), or
+/// `None` (after saying so) when it is absent on a developer's machine.
+///
+/// # Panics
+/// Under `CI=true` when it is absent: CI must never skip silently.
+pub fn conformance() -> Option<PathBuf> {
+    let dir = workspace_root().join("../shared/conformance");
+    if dir.is_dir() {
+        return Some(dir);
+    }
+    missing(&format!(
+        "the conformance snapshot is not at {}: clone the shared folder beside the repository",
+        dir.display()
+    ))
 }
 
 /// The example Kayobe config repository shipped in `examples/kayobe-config`.

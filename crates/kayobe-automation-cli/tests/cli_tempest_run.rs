@@ -72,21 +72,12 @@ fn build_image(dir: &Path) -> bool {
     true
 }
 
-#[test]
-fn runs_tempest_with_the_environments_settings() {
-    let dir = tempfile::tempdir().unwrap();
-    if !build_image(dir.path()) {
-        return;
-    }
-    let openrc = dir.path().join("openrc");
-    std::fs::write(
-        &openrc,
-        format!("export OS_AUTH_URL=http://keystone:5000\nexport OS_PASSWORD={PASSWORD}\n"),
-    )
-    .unwrap();
-    let out = dir.path().join("artefacts");
-    let output = Command::new(env!("CARGO_BIN_EXE_kayobe-automation"))
-        .current_dir(example_repo())
+/// `tempest run` for production in `repo`, with the test image and no
+/// openrc from this process's environment.
+fn tempest_run(repo: &std::path::Path) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_kayobe-automation"));
+    command
+        .current_dir(repo)
         .env_remove("KAYOBE_CONFIG_PATH")
         .env_remove("TEMPEST_OPENRC")
         .args([
@@ -96,7 +87,24 @@ fn runs_tempest_with_the_environments_settings() {
             "run",
             "--image",
             IMAGE,
-        ])
+        ]);
+    command
+}
+
+fn openrc_text() -> String {
+    format!("export OS_AUTH_URL=http://keystone:5000\nexport OS_PASSWORD={PASSWORD}\n")
+}
+
+#[test]
+fn runs_tempest_with_the_environments_settings() {
+    let dir = tempfile::tempdir().unwrap();
+    if !build_image(dir.path()) {
+        return;
+    }
+    let openrc = dir.path().join("openrc");
+    std::fs::write(&openrc, openrc_text()).unwrap();
+    let out = dir.path().join("artefacts");
+    let output = tempest_run(&example_repo())
         .arg("--openrc-file")
         .arg(&openrc)
         .arg("--output-dir")
@@ -121,22 +129,41 @@ fn runs_tempest_with_the_environments_settings() {
     }
 }
 
+/// The openrc as real configurations give it: config.sh reads it from a file
+/// of the repository with `$(< …)` inside `if [[ -f … ]]`; its secrets are
+/// masked like any other openrc's.
 #[test]
-fn a_missing_openrc_is_an_error_saying_what_to_do() {
-    let output = Command::new(env!("CARGO_BIN_EXE_kayobe-automation"))
-        .current_dir(example_repo())
-        .env_remove("KAYOBE_CONFIG_PATH")
-        .env_remove("TEMPEST_OPENRC")
-        .args([
-            "--environment",
-            "production",
-            "tempest",
-            "run",
-            "--image",
-            IMAGE,
-        ])
+fn the_openrc_config_sh_reads_from_a_file_is_used_and_masked() {
+    let dir = tempfile::tempdir().unwrap();
+    if !build_image(dir.path()) {
+        return;
+    }
+    let repo = dir.path().join("repo");
+    kayobe_automation_tests::copy_dir(&example_repo(), &repo);
+    std::fs::create_dir_all(repo.join("etc/kolla")).unwrap();
+    std::fs::write(repo.join("etc/kolla/public-openrc.sh"), openrc_text()).unwrap();
+    let config_sh = repo.join(".automation.conf/config.sh");
+    let mut text = std::fs::read_to_string(&config_sh).unwrap();
+    text.push_str(
+        "if [[ -f ${KAYOBE_AUTOMATION_REPO_ROOT}/etc/kolla/public-openrc.sh ]]; then\n  export TEMPEST_OPENRC=\"$(< ${KAYOBE_AUTOMATION_REPO_ROOT}/etc/kolla/public-openrc.sh)\"\nfi\n",
+    );
+    std::fs::write(&config_sh, text).unwrap();
+    let output = tempest_run(&repo)
+        .arg("--output-dir")
+        .arg(dir.path().join("artefacts"))
+        .args(["--", "/bin/busybox", "sh", "/run-tempest"])
         .output()
         .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(0), "{stderr}\n{stdout}");
+    assert!(stderr.starts_with("password: ********\n"), "{stderr}");
+    assert!(!stderr.contains(PASSWORD) && !stdout.contains(PASSWORD));
+}
+
+#[test]
+fn a_missing_openrc_is_an_error_saying_what_to_do() {
+    let output = tempest_run(&example_repo()).output().unwrap();
     assert_eq!(output.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("no openrc was given"), "{stderr}");

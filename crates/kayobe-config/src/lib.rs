@@ -14,8 +14,8 @@
 //! - [`vault`]: ansible-vault 1.1/1.2 encryption, decryption and rekeying of
 //!   whole files and inline `!vault` values, and discovery of vaulted files.
 //! - [`template`]: Ansible-style evaluation of Jinja expressions in variables.
-//! - [`automation_conf`]: the bash variable assignments of
-//!   `.automation.conf/config.sh`, read without running bash.
+//! - [`automation_conf`]: the variables `.automation.conf/config.sh` leaves
+//!   set, sourced with bash as kayobe-automation's pipelines source it.
 //! - [`vars_file`]: one vars file read as Ansible reads it (vaulted or not,
 //!   JSON or YAML), shared by `repo` and `inventory`.
 //! - [`value`]: the value model all of the above produce.
