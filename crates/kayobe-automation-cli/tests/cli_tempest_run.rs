@@ -74,7 +74,7 @@ fn build_image(dir: &Path) -> bool {
 
 /// `tempest run` for production in `repo`, with the test image and no
 /// openrc from this process's environment.
-fn tempest_run(repo: &std::path::Path) -> Command {
+fn tempest_run(repo: &Path) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_kayobe-automation"));
     command
         .current_dir(repo)
