@@ -19,6 +19,7 @@ use std::sync::OnceLock;
 
 use rayon::prelude::*;
 
+use crate::ansible_cfg::{AnsibleCfgError, AnsibleSettings};
 use crate::automation_conf::{AutomationConf, AutomationConfError, ConfContext};
 use crate::inventory::{Inventory, InventoryError};
 use crate::value::{Map, Value};
@@ -75,6 +76,9 @@ pub enum RepoError {
     /// `.automation.conf/config.sh` could not be read.
     #[error(transparent)]
     AutomationConf(#[from] AutomationConfError),
+    /// The `ansible.cfg` in effect could not be read or is not supported.
+    #[error(transparent)]
+    AnsibleCfg(#[from] AnsibleCfgError),
     /// An extra-vars file could not be read, decrypted or parsed.
     #[error(transparent)]
     VarsFile(#[from] VarsFileError),
@@ -307,6 +311,16 @@ impl ConfigRepo {
         vars.extend(host_vars);
         vars.extend(extra_vars.iter().map(|(k, v)| (k.clone(), v.clone())));
         Ok(vars)
+    }
+
+    /// The Ansible settings Kayobe's playbooks run with: `ANSIBLE_CONFIG`,
+    /// else the environment's then the configuration's `ansible.cfg`, else
+    /// Ansible's own search (see [`AnsibleSettings`]).
+    pub fn ansible_settings(&self) -> Result<AnsibleSettings, RepoError> {
+        Ok(AnsibleSettings::for_kayobe(
+            &self.config_path,
+            self.environment.as_deref(),
+        )?)
     }
 
     /// Reads `.automation.conf/config.sh` for the selected environment by
