@@ -25,6 +25,13 @@
 //! Secret files and other vaulted files show in the file diff only as masks
 //! ([`files`]), with warnings about vaulted files the automation settings do
 //! not list.
+//!
+//! The automation settings (`.automation.conf/config.sh`, which lists secret
+//! and vaulted files) are read once, from the checkout `config_path` is in,
+//! never from the revisions compared: reading config.sh means running it
+//! with bash, and a revision under review is untrusted input. This is what
+//! kayobe-automation's `config-diff.sh` does too (it sources the checkout's
+//! config.sh once, before building either side).
 
 pub mod diff;
 pub mod files;
@@ -284,6 +291,10 @@ pub fn diff_revisions_in(
     let Revisions { base, target } = revisions;
     let (git, relative) = locate(config_path)?;
     let masker = Masker::new(secret);
+    // The automation settings come from the checkout this runs in, read once,
+    // as kayobe-automation's config-diff sources config.sh once: sourcing a
+    // revision's config.sh would run whatever a merge request put there.
+    let settings = ConfigRepo::open(config_path, environment)?.automation_conf()?;
     // The target side is the target with the base merged in, as the merge
     // request would be merged: what landed on the base after the branch
     // point is not the target's change.
@@ -297,7 +308,8 @@ pub fn diff_revisions_in(
                 .tempdir_in(scratch)
                 .map_err(DiffError::TempDir)?;
             let unread = git.export(tree, dir.path())?;
-            let side_repo = ConfigRepo::open(&dir.path().join(&relative), environment)?;
+            let side_repo = ConfigRepo::open(&dir.path().join(&relative), environment)?
+                .with_automation_conf(settings.clone());
             let side = Side::load(&side_repo, secret, &masker)?;
             let scope = FileScope::of(&side_repo)?;
             let mut warnings = files::redact(&side_repo, &scope, secret, &masker)?;

@@ -512,3 +512,32 @@ fn an_environment_gaining_a_dependency_changes_its_hosts_and_its_file() {
         }
     );
 }
+
+/// A revision under review whose config.sh runs a command: config-diff never
+/// runs it (that would be code execution on the runner), it reads the
+/// settings of the checkout it runs in, as kayobe-automation does.
+#[test]
+fn a_revisions_config_sh_is_never_run() {
+    let dir = history();
+    let repo = dir.path();
+    let marker = repo.join(".git/config-sh-ran");
+    let config_sh = repo.join(".automation.conf/config.sh");
+    let mut text = std::fs::read_to_string(&config_sh).unwrap();
+    text.push_str(&format!("touch '{}'\n", marker.display()));
+    std::fs::write(&config_sh, text).unwrap();
+    commit(repo, "hostile");
+    // The working tree (the trusted checkout) is back at `base`.
+    git(repo, &["checkout", "-q", "base"]);
+    diff(repo, "base", "hostile");
+    assert!(!marker.exists(), "the revision's config.sh ran");
+    // The checkout's own config.sh is read: its secret extra path is a
+    // secrets file of both sides (masked per key, not a digest).
+    let settings = ConfigRepo::open(&repo.join("etc/kayobe"), Some("production"))
+        .unwrap()
+        .automation_conf()
+        .unwrap();
+    assert_eq!(
+        settings.secret_paths_extra(),
+        ["etc/kayobe/environments/production/monitoring-secrets.yml"]
+    );
+}

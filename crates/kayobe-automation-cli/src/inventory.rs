@@ -4,6 +4,7 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use kayobe_automation::config::ansible_cfg::AnsibleSettings;
 use kayobe_automation::config::inventory::Inventory;
 use miette::IntoDiagnostic;
 
@@ -27,16 +28,22 @@ pub fn run(global: &Global, command: Command) -> miette::Result<ExitCode> {
     match command {
         Command::List { inventories } => {
             let secret = global.optional_vault_secret()?;
-            let inventory = if inventories.is_empty() {
-                global
-                    .repo()?
-                    .inventory(secret.as_ref())
-                    .into_diagnostic()?
+            // The ansible.cfg Kayobe would run Ansible with, or, for
+            // inventories named here, the one ansible-inventory would read.
+            let (inventory, settings) = if inventories.is_empty() {
+                let repo = global.repo()?;
+                (
+                    repo.inventory(secret.as_ref()).into_diagnostic()?,
+                    repo.ansible_settings().into_diagnostic()?,
+                )
             } else {
-                Inventory::load(&inventories, secret.as_ref()).into_diagnostic()?
+                (
+                    Inventory::load(&inventories, secret.as_ref()).into_diagnostic()?,
+                    AnsibleSettings::for_ansible().into_diagnostic()?,
+                )
             };
-            let json =
-                serde_json::to_string_pretty(&inventory.to_ansible_list()).into_diagnostic()?;
+            let list = inventory.to_ansible_list_with(&settings.list_settings().into_diagnostic()?);
+            let json = serde_json::to_string_pretty(&list).into_diagnostic()?;
             writeln!(std::io::stdout().lock(), "{json}").into_diagnostic()?;
             Ok(ExitCode::SUCCESS)
         }

@@ -108,7 +108,9 @@ enum TempestCommandError {
     Settings(#[from] SettingsError),
     /// No openrc was given.
     #[error("no openrc was given")]
-    #[diagnostic(help("pass `--openrc-file FILE`, or set TEMPEST_OPENRC to the openrc's content"))]
+    #[diagnostic(help(
+        "pass `--openrc-file FILE`, set TEMPEST_OPENRC to the openrc's content, or set it in .automation.conf/config.sh (e.g. `export TEMPEST_OPENRC=\"$(< etc/kolla/public-openrc.sh)\"`)"
+    ))]
     NoOpenrc,
     /// The openrc file could not be read.
     #[error("cannot read the openrc file {}: {source}", path.display())]
@@ -167,9 +169,11 @@ pub fn run(global: &Global, command: Command) -> miette::Result<ExitCode> {
                     std::fs::read_to_string(&path)
                         .map_err(|source| TempestCommandError::Openrc { path, source })?,
                 ),
-                None => match std::env::var("TEMPEST_OPENRC") {
-                    Ok(text) if !text.is_empty() => Openrc::new(text),
-                    _ => return Err(TempestCommandError::NoOpenrc.into()),
+                // config.sh sees the process's TEMPEST_OPENRC and may set it
+                // (often `$(< …/public-openrc.sh)`), as tempest.sh reads it.
+                None => match conf.tempest_openrc() {
+                    Some(text) => Openrc::new(text),
+                    None => return Err(TempestCommandError::NoOpenrc.into()),
                 },
             };
             let mut options =

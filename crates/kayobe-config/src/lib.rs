@@ -14,14 +14,17 @@
 //! - [`vault`]: ansible-vault 1.1/1.2 encryption, decryption and rekeying of
 //!   whole files and inline `!vault` values, and discovery of vaulted files.
 //! - [`template`]: Ansible-style evaluation of Jinja expressions in variables.
-//! - [`automation_conf`]: the bash variable assignments of
-//!   `.automation.conf/config.sh`, read without running bash.
+//! - [`ansible_cfg`]: the `ansible.cfg` Kayobe and Ansible would read, and its
+//!   settings that change inventory output.
+//! - [`automation_conf`]: the variables `.automation.conf/config.sh` leaves
+//!   set, sourced with bash as kayobe-automation's pipelines source it.
 //! - [`vars_file`]: one vars file read as Ansible reads it (vaulted or not,
 //!   JSON or YAML), shared by `repo` and `inventory`.
 //! - [`operation`]: the catalogue of kayobe-automation's pipeline scripts
 //!   (arguments, inputs, pull requests), used by rendering and by `run`.
 //! - [`value`]: the value model all of the above produce.
 
+pub mod ansible_cfg;
 pub mod automation_conf;
 pub mod inventory;
 pub mod location;

@@ -15,9 +15,11 @@ use std::collections::HashSet;
 use std::fs;
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 
 use rayon::prelude::*;
 
+use crate::ansible_cfg::{AnsibleCfgError, AnsibleSettings};
 use crate::automation_conf::{AutomationConf, AutomationConfError, ConfContext};
 use crate::inventory::{Inventory, InventoryError};
 use crate::value::{Map, Value};
@@ -80,6 +82,9 @@ pub enum RepoError {
     /// `.automation.conf/config.sh` could not be read.
     #[error(transparent)]
     AutomationConf(#[from] AutomationConfError),
+    /// The `ansible.cfg` in effect could not be read or is not supported.
+    #[error(transparent)]
+    AnsibleCfg(#[from] AnsibleCfgError),
     /// An extra-vars file could not be read, decrypted or parsed.
     #[error(transparent)]
     VarsFile(#[from] VarsFileError),
@@ -164,6 +169,8 @@ pub struct ConfigRepo {
     config_path: PathBuf,
     environment: Option<String>,
     layers: Vec<Layer>,
+    /// The automation settings, read on first use.
+    automation_conf: OnceLock<AutomationConf>,
 }
 
 impl ConfigRepo {
@@ -199,6 +206,7 @@ impl ConfigRepo {
             config_path: config_path.to_path_buf(),
             environment,
             layers,
+            automation_conf: OnceLock::new(),
         })
     }
 
@@ -311,20 +319,91 @@ impl ConfigRepo {
         Ok(vars)
     }
 
-    /// Reads `.automation.conf/config.sh` for the selected environment
-    /// (an absent file reads as empty).
+    /// The Ansible settings Kayobe's playbooks run with: `ANSIBLE_CONFIG`,
+    /// else the environment's then the configuration's `ansible.cfg`, else
+    /// Ansible's own search (see [`AnsibleSettings`]).
+    pub fn ansible_settings(&self) -> Result<AnsibleSettings, RepoError> {
+        Ok(AnsibleSettings::for_kayobe(
+            &self.config_path,
+            self.environment.as_deref(),
+        )?)
+    }
+
+    /// Reads `.automation.conf/config.sh` for the selected environment by
+    /// sourcing it with bash as kayobe-automation's pipelines do (an absent
+    /// file reads as the context alone): in the repository root, with
+    /// [`automation_context`](Self::automation_context). Read once per
+    /// repository value; [`with_automation_conf`](Self::with_automation_conf)
+    /// supplies settings read elsewhere instead.
     pub fn automation_conf(&self) -> Result<AutomationConf, RepoError> {
-        let dir = self.root.join(AUTOMATION_CONF_DIR);
-        // `config.sh` is sourced in a shell that has the process environment,
-        // with the repository's own paths and environment set by Kayobe.
-        let mut context: ConfContext = std::env::vars().collect();
+        if let Some(conf) = self.automation_conf.get() {
+            return Ok(conf.clone());
+        }
+        let path = self.root.join(AUTOMATION_CONF_DIR).join("config.sh");
+        let conf = AutomationConf::load(&path, &self.automation_context())?;
+        Ok(self.automation_conf.get_or_init(|| conf).clone())
+    }
+
+    /// This repository using `conf` as its automation settings, without
+    /// running its own `config.sh`: for revisions extracted from git, whose
+    /// files must not be run (config-diff passes the settings of the
+    /// checkout it runs in, as kayobe-automation's config-diff does).
+    pub fn with_automation_conf(self, conf: AutomationConf) -> Self {
+        let automation_conf = OnceLock::new();
+        let _ = automation_conf.set(conf);
+        Self {
+            automation_conf,
+            ..self
+        }
+    }
+
+    /// What `config.sh` sees when kayobe-automation sources it (`functions`
+    /// sets its globals, then `config_set` runs before `config_defaults`):
+    /// the process's `KAYOBE_*`, `KOLLA_*` and `TEMPEST_*` variables (CI sets
+    /// them), `PATH` and `HOME`; then kayobe-automation's own globals
+    /// (`KAYOBE_AUTOMATION_REPO_ROOT`, `…_CONFIG_PATH`, `…_UTILS_PATH`,
+    /// `…_CONTEXT_ENV_PATH`, `FUNCTIONS_PARENT`, `_LOG_LEVEL_*`), the
+    /// selected environment as `KAYOBE_ENVIRONMENT` (empty without one) and
+    /// `KAYOBE_CONFIG_PATH`; the working directory is the repository root.
+    /// `KAYOBE_AUTOMATION_REPO_ROOT` is the root itself where the pipelines
+    /// write `<root>/.automation/..`: the same directory, also when the
+    /// `.automation` submodule is not checked out.
+    pub fn automation_context(&self) -> ConfContext {
+        let passed = |name: &str| {
+            ["KAYOBE_", "KOLLA_", "TEMPEST_"]
+                .iter()
+                .any(|prefix| name.starts_with(prefix))
+                || name == "PATH"
+                || name == "HOME"
+        };
+        let mut context: ConfContext = std::env::vars().filter(|(name, _)| passed(name)).collect();
+        let root = self.root.to_string_lossy();
+        let automation = self.root.join(".automation");
+        context.set("FUNCTIONS_PARENT", automation.to_string_lossy());
+        context.set(
+            "KAYOBE_AUTOMATION_UTILS_PATH",
+            automation.join("utils").to_string_lossy(),
+        );
+        context.set("KAYOBE_AUTOMATION_CONTEXT_ENV_PATH", "");
+        context.set("KAYOBE_AUTOMATION_REPO_ROOT", root.as_ref());
+        context.set(
+            "KAYOBE_AUTOMATION_CONFIG_PATH",
+            self.root.join(AUTOMATION_CONF_DIR).to_string_lossy(),
+        );
+        for (name, value) in [
+            ("_LOG_LEVEL_DEBUG", "4000"),
+            ("_LOG_LEVEL_INFO", "3000"),
+            ("_LOG_LEVEL_WARN", "2000"),
+            ("_LOG_LEVEL_ERROR", "1000"),
+        ] {
+            context.set(name, value);
+        }
         context.set(
             "KAYOBE_ENVIRONMENT",
             self.environment.as_deref().unwrap_or_default(),
         );
         context.set("KAYOBE_CONFIG_PATH", self.config_path.to_string_lossy());
-        context.set("KAYOBE_AUTOMATION_CONFIG_PATH", dir.to_string_lossy());
-        Ok(AutomationConf::load(&dir.join("config.sh"), &context)?)
+        context.with_working_dir(&self.root)
     }
 
     /// The vaulted files: those under the configuration directory whose

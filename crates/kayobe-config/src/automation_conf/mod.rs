@@ -1,66 +1,52 @@
-//! The bash variable assignments of `.automation.conf/config.sh`, read without
-//! running bash.
+//! The variables `.automation.conf/config.sh` leaves set, as bash makes them.
 //!
-//! Kayobe automation pipelines `source` this file with `KAYOBE_ENVIRONMENT` set.
-//! [`AutomationConf::parse`] gives the values bash would leave behind for the
-//! subset such files use:
+//! kayobe-automation `source`s this file into the shell of every pipeline
+//! (`config_set` in its `functions`), with `set -euE -o pipefail` in effect and
+//! its own variables already set. [`AutomationConf::load`] lets bash itself do
+//! the same, so every construct means exactly what it means there:
 //!
-//! - comments, blank lines, `NAME=value`, `export NAME=value`, `export NAME`,
-//!   `NAME+=value`, several assignments on a line, `;` between commands;
-//! - unquoted, `'single'` and `"double"` quoted words, concatenated, with
-//!   backslash escapes as bash applies them in each quoting;
-//! - arrays `NAME=( "a" 'b' c )` over several lines, `NAME+=( … )`, with bash's
-//!   field splitting of unquoted expansions;
-//! - `$NAME`, `${NAME}`, `${NAME:-word}`, `${NAME-word}`, `${NAME:+word}` and
-//!   `${NAME+word}` (expansions nest inside `word`);
-//! - `if`/`elif`/`else`/`fi` (nested), whose conditions are `[[ … ]]` or `[ … ]`
-//!   (or `test …`) commands, optionally negated with `!`, joined by `&&`/`||`;
-//!   tests are `==`, `=`, `!=` (inside `[[ … ]]` with bash's `*`, `?` and
-//!   `[…]` patterns on the right), `-n`, `-z`, `!`, `&&`, `||` and parentheses
-//!   inside `[[ … ]]`, `=~` with a quoted (literal) right-hand side, and the
-//!   file tests `-e`, `-f`, `-d` when the caller gives a working directory
-//!   ([`ConfContext::with_working_dir`]).
+//! - bash is found by absolute path (`$PATH`, then `/bin`, `/usr/bin`) and run
+//!   as `bash --noprofile --norc`, with an environment holding only the
+//!   [`ConfContext`]'s variables, the context's working directory (the
+//!   repository root, as the pipelines run: file tests and `$(< file)` resolve
+//!   from there) and a time limit that stops the process group;
+//! - the file's standard output goes to standard error and is dropped: only
+//!   the variables come back, read NUL-separated, arrays and unexported
+//!   variables included (the pipelines see both);
+//! - a file bash rejects — a syntax error, an unbound variable, a failing
+//!   command under `set -e`, `exit` — is an [`AutomationConfError::Rejected`]
+//!   naming the file and line bash names.
 //!
-//! A variable that the file has not assigned takes its value from the
-//! [`ConfContext`] the caller passes (as the environment would provide it),
-//! else it is empty, as in bash. Anything else — command substitution,
-//! functions, loops, pipes, redirections, `source`, arithmetic, other `${…}`
-//! operators, other tests, file name globbing, brace and tilde expansion — is
-//! an [`AutomationConfError::Unsupported`] naming the file, line and column.
-//! Constructs are refused wherever they appear, even in a branch the
-//! environment does not take; values that would make bash glob or fail a `[`
-//! test are refused when evaluated. The reader never guesses.
+//! Running the file runs whatever it contains, on this machine, as this user:
+//! read only files you would run. `config-diff` therefore never evaluates the
+//! `config.sh` of a revision it extracts (see the config-diff crate).
 //!
-//! ```
+//! Values config.sh computes can be secrets (an openrc read with
+//! `$(< file)`): `Debug` never prints values, errors about a setting print
+//! the value only for the numeric and boolean settings that cannot hold one.
+//!
+//! ```no_run
 //! use std::path::Path;
-//! use kayobe_config::automation_conf::{AutomationConf, ConfContext, ConfValue};
+//! use kayobe_config::automation_conf::{AutomationConf, ConfContext};
 //!
-//! let text = r#"
-//! export TEMPEST_CONCURRENCY=4
-//! if [[ $KAYOBE_ENVIRONMENT == production ]]; then
-//!   KAYOBE_CONFIG_SECRET_PATHS_EXTRA=( "etc/kayobe/environments/$KAYOBE_ENVIRONMENT/extra.yml" )
-//! fi
-//! "#;
-//! let context = ConfContext::new().with("KAYOBE_ENVIRONMENT", "production");
-//! let conf = AutomationConf::parse(text, Path::new("config.sh"), &context)?;
-//! assert_eq!(conf.tempest_concurrency()?, Some(4));
-//! assert_eq!(conf.secret_paths_extra(), ["etc/kayobe/environments/production/extra.yml"]);
-//! assert_eq!(conf.tempest()?.loadlist, "default");
-//!
-//! let error = AutomationConf::parse("A=$(date)", Path::new("config.sh"), &context).unwrap_err();
-//! assert!(error.to_string().starts_with("config.sh:1:3: command substitution"));
+//! let context = ConfContext::new()
+//!     .with("KAYOBE_ENVIRONMENT", "production")
+//!     .with_working_dir("/srv/kayobe-config");
+//! let conf = AutomationConf::load(Path::new("/srv/kayobe-config/.automation.conf/config.sh"), &context)?;
+//! println!("{:?}", conf.tempest_concurrency()?);
 //! # Ok::<(), kayobe_config::automation_conf::AutomationConfError>(())
 //! ```
 
-mod eval;
-mod syntax;
+mod bash;
 
 use std::fmt;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use indexmap::IndexMap;
 
-use crate::Location;
+/// How long config.sh may run before it is stopped.
+pub const DEFAULT_TIME_LIMIT: Duration = Duration::from_secs(30);
 
 /// What went wrong reading `config.sh`.
 #[derive(Debug, thiserror::Error)]
@@ -73,78 +59,88 @@ pub enum AutomationConfError {
         /// The I/O error.
         source: std::io::Error,
     },
-    /// A bash construct outside the subset the reader understands.
+    /// No bash on this machine.
     #[error(
-        "{location}: {construct} is not supported: kayobe-automation reads config.sh without running bash; {hint}"
+        "bash not found (looked in $PATH, /bin and /usr/bin): kayobe-automation reads .automation.conf/config.sh by sourcing it with bash, as its pipelines do; install bash"
     )]
-    Unsupported {
-        /// Where the construct starts.
-        location: Location,
-        /// What the construct is.
-        construct: String,
-        /// What to write instead.
-        hint: String,
+    BashMissing,
+    /// Bash could not be started.
+    #[error("cannot run {} in {}: {source}", bash.display(), working_dir.display())]
+    Spawn {
+        /// The bash binary.
+        bash: PathBuf,
+        /// The working directory asked for.
+        working_dir: PathBuf,
+        /// Why.
+        source: std::io::Error,
     },
-    /// Text bash itself would reject.
-    #[error("{location}: syntax error: {message}")]
-    Syntax {
-        /// Where the problem is.
-        location: Location,
-        /// What is wrong.
+    /// Bash did not finish in time.
+    #[error(
+        "{}: sourcing it took longer than {limit:?} and was stopped; check the commands it runs (`$(…)`)",
+        path.display()
+    )]
+    TimedOut {
+        /// The file.
+        path: PathBuf,
+        /// The time limit.
+        limit: Duration,
+    },
+    /// Bash rejected the file, as it would stop kayobe-automation's pipelines.
+    #[error(
+        "{}{}: {message}; kayobe-automation's pipelines source this file with `set -euE -o pipefail` and would stop here too: fix the file",
+        path.display(),
+        line.map(|n| format!(":{n}")).unwrap_or_default()
+    )]
+    Rejected {
+        /// The file bash names (config.sh, or a file it sources).
+        path: PathBuf,
+        /// The line bash names, when it names one.
+        line: Option<usize>,
+        /// Bash's message (one line).
         message: String,
     },
-    /// A value grew beyond what a setting can sensibly hold.
-    #[error(
-        "{location}: the value of {name} grows beyond 64 KiB; config.sh settings are paths and short words: check for a variable that keeps appending itself"
-    )]
-    ValueTooLarge {
-        /// The assignment that made it too large.
-        location: Location,
-        /// The variable.
-        name: String,
-    },
     /// A variable that must hold a number does not.
-    #[error(
-        "{}: {name} must be a non-negative integer, not `{value}`",
-        origin_text(.location)
-    )]
+    #[error("{}: {name} must be a non-negative integer, not `{value}`", origin.display())]
     InvalidInteger {
         /// The variable.
         name: String,
         /// Its value.
         value: String,
-        /// Where it was last assigned (`None`: it came from the context).
-        location: Option<Location>,
+        /// The file that set it, or the environment.
+        origin: PathBuf,
     },
     /// A variable that must hold a boolean does not.
     #[error(
         "{}: {name} must be true or false (or yes/no, on/off, 1/0), not `{value}`",
-        origin_text(.location)
+        origin.display()
     )]
     InvalidBoolean {
         /// The variable.
         name: String,
         /// Its value.
         value: String,
-        /// Where it was last assigned (`None`: it came from the context).
-        location: Option<Location>,
+        /// The file that set it, or the environment.
+        origin: PathBuf,
     },
 }
 
-fn origin_text(location: &Option<Location>) -> String {
-    match location {
-        Some(location) => location.to_string(),
-        None => "the environment".to_owned(),
-    }
-}
-
 /// A bash variable's value.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub enum ConfValue {
     /// A string.
     Scalar(String),
-    /// An indexed array.
+    /// An indexed array (an associative array's values, in bash's order).
     Array(Vec<String>),
+}
+
+impl fmt::Debug for ConfValue {
+    /// Values may be secrets: only their shape is printed.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ConfValue::Scalar(_) => f.write_str("Scalar(<redacted>)"),
+            ConfValue::Array(items) => write!(f, "Array(<{} redacted>)", items.len()),
+        }
+    }
 }
 
 impl ConfValue {
@@ -168,13 +164,36 @@ impl ConfValue {
     }
 }
 
-/// The variables `config.sh` sees before it runs: typically
-/// `KAYOBE_ENVIRONMENT`, `KAYOBE_CONFIG_PATH` and `KAYOBE_AUTOMATION_CONFIG_PATH`,
-/// filled by the caller from the process environment and the repository.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// What `config.sh` runs with: the environment variables set before it runs
+/// (kayobe-automation's own, `KAYOBE_ENVIRONMENT`, …: see
+/// `ConfigRepo::automation_conf` for the ones the repository gives), the
+/// working directory, and a time limit.
+#[derive(Clone, PartialEq, Eq)]
 pub struct ConfContext {
-    vars: IndexMap<String, ConfValue>,
+    vars: IndexMap<String, String>,
     working_dir: Option<PathBuf>,
+    time_limit: Duration,
+}
+
+impl Default for ConfContext {
+    fn default() -> Self {
+        Self {
+            vars: IndexMap::new(),
+            working_dir: None,
+            time_limit: DEFAULT_TIME_LIMIT,
+        }
+    }
+}
+
+impl fmt::Debug for ConfContext {
+    /// Names only: the environment may carry secrets.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ConfContext")
+            .field("vars", &self.vars.keys().collect::<Vec<_>>())
+            .field("working_dir", &self.working_dir)
+            .field("time_limit", &self.time_limit)
+            .finish()
+    }
 }
 
 impl ConfContext {
@@ -189,18 +208,33 @@ impl ConfContext {
         self
     }
 
-    /// This context with file tests (`-e`, `-f`, `-d`) resolving relative
-    /// paths from `dir`, the directory the pipelines run config.sh in
-    /// (without one, a file test is an error).
+    /// This context running config.sh in `dir` (the pipelines run it in the
+    /// repository root); without one, in this process's working directory.
     pub fn with_working_dir(mut self, dir: impl Into<PathBuf>) -> Self {
         self.working_dir = Some(dir.into());
         self
     }
 
+    /// This context stopping config.sh after `limit` (default
+    /// [`DEFAULT_TIME_LIMIT`]).
+    pub fn with_time_limit(mut self, limit: Duration) -> Self {
+        self.time_limit = limit;
+        self
+    }
+
     /// Sets `name` to `value` (an empty value is set, unlike an absent one).
     pub fn set(&mut self, name: impl Into<String>, value: impl Into<String>) {
-        self.vars
-            .insert(name.into(), ConfValue::Scalar(value.into()));
+        self.vars.insert(name.into(), value.into());
+    }
+
+    /// The value of `name`, if set.
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.vars.get(name).map(String::as_str)
+    }
+
+    /// Every variable set, in the order set.
+    pub fn vars(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.vars.iter().map(|(k, v)| (k.as_str(), v.as_str()))
     }
 }
 
@@ -214,64 +248,89 @@ impl<K: Into<String>, V: Into<String>> FromIterator<(K, V)> for ConfContext {
     }
 }
 
-/// A variable the file assigned.
-#[derive(Debug, Clone, PartialEq, Eq)]
-struct Variable {
-    value: ConfValue,
-    /// Where it was last assigned.
-    location: Location,
-}
-
-/// The variables `config.sh` leaves set, as bash would after `source`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// The variables `config.sh` leaves set, as bash leaves them after `source`.
+#[derive(Clone, PartialEq, Eq)]
 pub struct AutomationConf {
     origin: PathBuf,
-    assigned: IndexMap<String, Variable>,
-    context: ConfContext,
+    /// Every variable set after the file ran, except bash's own.
+    vars: IndexMap<String, ConfValue>,
+    /// The names of `vars` the file set or changed.
+    assigned: Vec<String>,
+}
+
+impl fmt::Debug for AutomationConf {
+    /// Names only: values may be secrets.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AutomationConf")
+            .field("origin", &self.origin)
+            .field("assigned", &self.assigned)
+            .finish_non_exhaustive()
+    }
 }
 
 impl AutomationConf {
-    /// Reads `text`, whose errors name `origin`, with the variables of `context`
-    /// already set.
-    pub fn parse(
-        text: &str,
-        origin: &Path,
-        context: &ConfContext,
-    ) -> Result<Self, AutomationConfError> {
-        let mut parser = syntax::Parser::new(text, origin);
-        let script = parser.parse_script()?;
-        let line_starts = parser.into_line_starts();
-        let mut evaluator = eval::Evaluator {
-            vars: IndexMap::new(),
-            context: &context.vars,
-            line_starts: &line_starts,
-            origin,
-            working_dir: context.working_dir.as_deref(),
+    /// Sources the file at `path` with bash, in `context`. A missing file is
+    /// not an error: it gives the context's variables only, as a repository
+    /// without `.automation.conf/config.sh` has; callers that require the
+    /// file check for it first.
+    pub fn load(path: &Path, context: &ConfContext) -> Result<Self, AutomationConfError> {
+        match std::fs::metadata(path) {
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Ok(Self::without_file(path, context));
+            }
+            Err(source) => {
+                return Err(AutomationConfError::Io {
+                    path: path.to_path_buf(),
+                    source,
+                });
+            }
+        }
+        let working_dir = match &context.working_dir {
+            Some(dir) => dir.clone(),
+            None => std::env::current_dir().map_err(|source| AutomationConfError::Io {
+                path: PathBuf::from("."),
+                source,
+            })?,
         };
-        evaluator.run(&script)?;
+        let dump = bash::source(path, &working_dir, &context.vars, context.time_limit)?;
+        // Bash's own variables (BASH_*, PWD, SHLVL, …) are not the file's,
+        // unless the context set them or the file changed them.
+        let bash_own: std::collections::HashSet<&str> = dump
+            .own
+            .iter()
+            .map(String::as_str)
+            .filter(|name| !context.vars.contains_key(*name))
+            .collect();
+        let vars: IndexMap<String, ConfValue> = dump
+            .vars
+            .into_iter()
+            .filter(|(name, _)| !bash_own.contains(name.as_str()) && !name.starts_with("BASH_"))
+            .collect();
+        let assigned = vars
+            .iter()
+            .filter(|(name, value)| match context.vars.get(*name) {
+                Some(before) => **value != ConfValue::Scalar(before.clone()),
+                None => true,
+            })
+            .map(|(name, _)| name.clone())
+            .collect();
         Ok(Self {
-            origin: origin.to_path_buf(),
-            assigned: evaluator.vars,
-            context: context.clone(),
+            origin: path.to_path_buf(),
+            vars,
+            assigned,
         })
     }
 
-    /// Reads the file at `path`. A missing file is not an error: it gives a
-    /// configuration that assigns nothing (only `context` is seen), as a
-    /// repository without `.automation.conf/config.sh` has; callers that
-    /// require the file check for it first.
-    pub fn load(path: &Path, context: &ConfContext) -> Result<Self, AutomationConfError> {
-        match std::fs::read_to_string(path) {
-            Ok(text) => Self::parse(&text, path, context),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Self {
-                origin: path.to_path_buf(),
-                assigned: IndexMap::new(),
-                context: context.clone(),
-            }),
-            Err(source) => Err(AutomationConfError::Io {
-                path: path.to_path_buf(),
-                source,
-            }),
+    fn without_file(path: &Path, context: &ConfContext) -> Self {
+        Self {
+            origin: path.to_path_buf(),
+            vars: context
+                .vars
+                .iter()
+                .map(|(name, value)| (name.clone(), ConfValue::Scalar(value.clone())))
+                .collect(),
+            assigned: Vec::new(),
         }
     }
 
@@ -280,13 +339,9 @@ impl AutomationConf {
         &self.origin
     }
 
-    /// The value of `name` after the file ran: assigned by the file, else
-    /// from the context, else `None` (unset).
+    /// The value of `name` after the file ran (`None`: unset).
     pub fn get(&self, name: &str) -> Option<&ConfValue> {
-        self.assigned
-            .get(name)
-            .map(|v| &v.value)
-            .or_else(|| self.context.vars.get(name))
+        self.vars.get(name)
     }
 
     /// `$NAME` after the file ran, `None` when unset.
@@ -294,15 +349,27 @@ impl AutomationConf {
         self.get(name).map(ConfValue::as_scalar)
     }
 
-    /// Where the file last assigned `name` (`None`: not assigned by the file).
-    pub fn location(&self, name: &str) -> Option<&Location> {
-        self.assigned.get(name).map(|v| &v.location)
+    /// Every variable the file set or changed, by name, with its final value.
+    pub fn variables(&self) -> impl Iterator<Item = (&str, &ConfValue)> {
+        self.assigned
+            .iter()
+            .filter_map(|name| Some((name.as_str(), self.vars.get(name)?)))
     }
 
-    /// Every variable the file assigned, in the order of first assignment,
-    /// with its final value (unknown ones included).
-    pub fn variables(&self) -> impl Iterator<Item = (&str, &ConfValue)> {
-        self.assigned.iter().map(|(k, v)| (k.as_str(), &v.value))
+    /// `TEMPEST_OPENRC`: the openrc Tempest runs with, as config.sh sets it
+    /// (often read from a file with `$(< …)`); a secret, `None` when unset or
+    /// empty.
+    pub fn tempest_openrc(&self) -> Option<&str> {
+        self.non_empty("TEMPEST_OPENRC")
+    }
+
+    /// Where `name`'s value came from, for errors.
+    fn origin_of(&self, name: &str) -> PathBuf {
+        if self.assigned.iter().any(|n| n == name) {
+            self.origin.clone()
+        } else {
+            PathBuf::from("the environment")
+        }
     }
 
     /// A non-empty scalar value of `name`, `None` when unset or empty.
@@ -340,7 +407,7 @@ impl AutomationConf {
             _ => Err(AutomationConfError::InvalidInteger {
                 name: name.to_owned(),
                 value: value.to_owned(),
-                location: self.location(name).cloned(),
+                origin: self.origin_of(name),
             }),
         }
     }
@@ -355,7 +422,7 @@ impl AutomationConf {
             _ => Err(AutomationConfError::InvalidBoolean {
                 name: name.to_owned(),
                 value: value.to_owned(),
-                location: self.location(name).cloned(),
+                origin: self.origin_of(name),
             }),
         }
     }
@@ -503,6 +570,3 @@ impl fmt::Debug for RallySettings {
             .finish()
     }
 }
-
-#[cfg(test)]
-mod tests;
