@@ -51,8 +51,12 @@ fn build_image(dir: &Path) -> Option<String> {
     )
     .unwrap();
     let image = unique_tag("tempest-cli");
+    // A label of its own gives each test its own image id: identical builds
+    // would share one, and `ancestor=` would then see other tests' containers.
     let built = Command::new("docker")
-        .args(["build", "-q", "-t", &image])
+        .args(["build", "-q", "--label"])
+        .arg(format!("kayobe-automation.test-image={image}"))
+        .args(["-t", &image])
         .arg(&context)
         .output()
         .unwrap();
@@ -203,4 +207,45 @@ fn a_missing_openrc_is_an_error_saying_what_to_do() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("no openrc was given"), "{stderr}");
     assert!(stderr.contains("TEMPEST_OPENRC"), "{stderr}");
+}
+
+/// The openrc as real configurations give it: config.sh reads it from a file
+/// of the repository with `$(< …)` inside `if [[ -f … ]]`; it is used without
+/// `--openrc-file`, and its secrets are masked like any other openrc's.
+#[test]
+fn the_openrc_config_sh_reads_from_a_file_is_used_and_masked() {
+    let dir = tempfile::tempdir().unwrap();
+    let Some(image) = build_image(dir.path()) else {
+        return;
+    };
+    let image = Image(image);
+    let repo = dir.path().join("repo");
+    kayobe_automation_tests::copy_dir(&example_repo(), &repo);
+    std::fs::create_dir_all(repo.join("etc/kolla")).unwrap();
+    let openrc = write_openrc(dir.path());
+    std::fs::copy(&openrc, repo.join("etc/kolla/public-openrc.sh")).unwrap();
+    let config_sh = repo.join(".automation.conf/config.sh");
+    let mut text = std::fs::read_to_string(&config_sh).unwrap();
+    text.push_str(
+        "if [[ -f ${KAYOBE_AUTOMATION_REPO_ROOT}/etc/kolla/public-openrc.sh ]]; then\n  \
+         export TEMPEST_OPENRC=\"$(< ${KAYOBE_AUTOMATION_REPO_ROOT}/etc/kolla/public-openrc.sh)\"\nfi\n",
+    );
+    std::fs::write(&config_sh, text).unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_kayobe-automation"))
+        .current_dir(&repo)
+        .env_remove("KAYOBE_CONFIG_PATH")
+        .env_remove("TEMPEST_OPENRC")
+        .env_remove("TEMPEST_PATTERN")
+        .args(["--environment", "production", "tempest", "run", "--image"])
+        .arg(&image.0)
+        .arg("--output-dir")
+        .arg(dir.path().join("artefacts"))
+        .args(["--", "/bin/sh", "/run-tempest"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(0), "{stderr}\n{stdout}");
+    assert!(stderr.starts_with("password: ********\n"), "{stderr}");
+    assert!(!stderr.contains(PASSWORD) && !stdout.contains(PASSWORD));
 }
