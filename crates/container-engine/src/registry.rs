@@ -215,15 +215,24 @@ pub async fn check_registry(
         Some(c) => c.redact(message),
         None => message,
     };
-    let lower = message.to_ascii_lowercase();
-    let has = |texts: &[&str]| texts.iter().any(|text| lower.contains(text));
-    let login_refused = has(&["unauthorized", "authentication required", "denied"]);
-    let not_pushed = has(&["manifest unknown", "not found", "no such"]);
-    if (not_pushed && !login_refused) || (credentials.is_none() && login_refused) {
+    if registry_answered(&message, credentials.is_some()) {
         Ok(())
     } else {
         Err(message)
     }
+}
+
+/// Whether an engine error from [`check_registry`] still means the registry
+/// answered as wanted: the image is not pushed yet (the registry's own
+/// `manifest unknown`/`name unknown` codes), or, without credentials, it
+/// wants a login. Anything else (a DNS failure, a refused connection, TLS, a
+/// login refused with credentials) is a problem.
+fn registry_answered(message: &str, with_credentials: bool) -> bool {
+    let lower = message.to_ascii_lowercase();
+    let has = |texts: &[&str]| texts.iter().any(|text| lower.contains(text));
+    let login_refused = has(&["unauthorized", "authentication required", "denied"]);
+    let not_pushed = has(&["manifest unknown", "name unknown"]);
+    (not_pushed && !login_refused) || (!with_credentials && login_refused)
 }
 
 /// Pushes `image` (a tag the engine has) to the registry its name names,
@@ -359,6 +368,24 @@ fn classify(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_a_registry_that_answered_passes() {
+        let missing = "manifest unknown: manifest unknown";
+        assert!(registry_answered(missing, true));
+        assert!(registry_answered(missing, false));
+        let login = "unauthorized: authentication required";
+        assert!(!registry_answered(login, true));
+        assert!(registry_answered(login, false));
+        for unreachable in [
+            "Get \"https://registry.lan/v2/\": dial tcp: lookup registry.lan: no such host",
+            "Get \"http://127.0.0.1:1/v2/\": dial tcp 127.0.0.1:1: connect: connection refused",
+            "Get \"https://r.lan/v2/\": tls: failed to verify certificate",
+        ] {
+            assert!(!registry_answered(unreachable, false), "{unreachable}");
+            assert!(!registry_answered(unreachable, true), "{unreachable}");
+        }
+    }
 
     #[test]
     fn registry_and_tag_as_docker_reads_them() {
