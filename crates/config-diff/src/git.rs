@@ -200,7 +200,7 @@ impl Git {
                 _ => blob(entry.filepath.as_bstr(), entry.oid)?,
             };
             let path = into.join(&relative);
-            write_entry(&path, kind, &data).map_err(|source| DiffError::WriteTree {
+            write_entry(into, &relative, kind, &data).map_err(|source| DiffError::WriteTree {
                 path: path.clone(),
                 source,
             })?;
@@ -283,12 +283,26 @@ fn resolve_in_tree(
     Some(resolved)
 }
 
-/// Writes one tree entry's `data` at `path`.
-fn write_entry(path: &Path, kind: EntryKind, data: &[u8]) -> std::io::Result<()> {
+/// Writes one tree entry's `data` at `relative` under `root`. The
+/// directories on the way are made one by one below `root`, never `root`
+/// itself: once `root` is removed (an interrupted run clearing its
+/// decrypted checkout), writing fails rather than making it again.
+fn write_entry(root: &Path, relative: &Path, kind: EntryKind, data: &[u8]) -> std::io::Result<()> {
     use std::os::unix::fs::PermissionsExt;
-    if let Some(parent) = path.parent() {
-        std::fs::create_dir_all(parent)?;
+    let mut dir = root.to_path_buf();
+    if let Some(parent) = relative.parent() {
+        for component in parent.components() {
+            dir.push(component);
+            match std::fs::create_dir(&dir) {
+                Err(error) if error.kind() != std::io::ErrorKind::AlreadyExists => {
+                    return Err(error);
+                }
+                _ => {}
+            }
+        }
     }
+    let path = root.join(relative);
+    let path = path.as_path();
     match kind {
         EntryKind::Link => {
             let target = gix::path::from_byte_slice(data);

@@ -86,18 +86,19 @@ pub fn run(global: &Global, args: Args) -> miette::Result<ExitCode> {
         }
     } else {
         let scratch = Scratch::create()?;
-        diff_revisions_in(
-            scratch.path(),
-            &global.config_path,
-            global.environment.as_deref(),
-            Revisions {
-                base: &args.base,
-                target: &args.target,
-            },
-            secret.as_ref(),
-            &FileProgress::new("config-diff"),
-        )
-        .into_diagnostic()?
+        scratch
+            .unless_interrupted(diff_revisions_in(
+                scratch.path(),
+                &global.config_path,
+                global.environment.as_deref(),
+                Revisions {
+                    base: &args.base,
+                    target: &args.target,
+                },
+                secret.as_ref(),
+                &FileProgress::new("config-diff"),
+            ))
+            .into_diagnostic()?
     };
     for warning in &diff.warnings {
         eprintln!("warning: {}", escape_line(&warning.to_string()));
@@ -176,6 +177,7 @@ fn generated_diff(
 /// the process exits 128 + the signal's number.
 struct Scratch {
     dir: tempfile::TempDir,
+    interrupted: std::sync::Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl Scratch {
@@ -201,6 +203,8 @@ impl Scratch {
                 ])
             })
             .into_diagnostic()?;
+        let interrupted = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let seen = interrupted.clone();
         std::thread::spawn(move || {
             let [(mut interrupt, a), (mut terminate, b), (mut hangup, c)] = signals;
             let code = runtime.block_on(async {
@@ -210,13 +214,38 @@ impl Scratch {
                     _ = hangup.recv() => c,
                 }
             });
-            let _ = std::fs::remove_dir_all(&path);
+            interrupted.store(true, std::sync::atomic::Ordering::SeqCst);
+            // The export goes on while this runs, and may fill a directory
+            // being removed; it only makes directories below `path`, so
+            // once `path` is gone it stays gone.
+            for _ in 0..1000 {
+                match std::fs::remove_dir_all(&path) {
+                    Err(error) if error.kind() == std::io::ErrorKind::NotFound => break,
+                    Ok(()) if !path.exists() => break,
+                    _ => {}
+                }
+            }
             std::process::exit(code);
         });
-        Ok(Self { dir })
+        Ok(Self {
+            dir,
+            interrupted: seen,
+        })
     }
 
     fn path(&self) -> &std::path::Path {
         self.dir.path()
+    }
+
+    /// `result`, unless an interrupt is clearing the checkouts: then the
+    /// error is that clearing's, and the interrupt's exit code is the
+    /// answer, so this waits for the signal thread to end the process.
+    fn unless_interrupted<T, E>(&self, result: Result<T, E>) -> Result<T, E> {
+        if result.is_err() && self.interrupted.load(std::sync::atomic::Ordering::SeqCst) {
+            loop {
+                std::thread::park();
+            }
+        }
+        result
     }
 }
