@@ -123,6 +123,24 @@ pub fn copy_dir(from: &Path, to: &Path) {
     }
 }
 
+/// A program `cargo xtask setup` installs from a Debian package, at its
+/// absolute `path` (e.g. `/usr/bin/ssh-agent`), or `None` (after saying so)
+/// on a developer's machine without it.
+///
+/// # Panics
+/// Under `CI=true` when it is missing.
+pub fn debian_tool(path: &str) -> Option<PathBuf> {
+    let path = PathBuf::from(path);
+    if path.is_file() {
+        return Some(path);
+    }
+    skip_or_fail(&format!(
+        "{} is not installed: run `cargo xtask setup`",
+        path.display()
+    ));
+    None
+}
+
 /// Debian's Chromium, which opens the HTML reports in tests, or `None`
 /// (after saying so) when it is not installed on a developer's machine.
 ///

@@ -51,7 +51,10 @@ fn compare_with_reference_tools(root: &Path, tools_bin: &Path) -> Result<()> {
         .args(["build", "--release", "-p", "kayobe-automation-cli"])
         .args(["-p", "kayobe-automation-benches", "--bins"])
         .run()?;
-    let release = root.join("target/release");
+    // Where cargo put the build: `CARGO_TARGET_DIR` when set, as cargo reads it.
+    let release = std::env::var_os("CARGO_TARGET_DIR")
+        .map_or_else(|| root.join("target"), |dir| root.join(dir))
+        .join("release");
     let fixtures = root.join("target/bench-fixtures");
     if fixtures.exists() {
         std::fs::remove_dir_all(&fixtures).map_err(|source| Error::Io {

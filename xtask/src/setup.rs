@@ -93,9 +93,11 @@ pub fn run(root: &Path) -> Result<PathBuf> {
     }
     // Chromium opens the HTML reports in tests; docker-registry (the
     // distribution registry) and htpasswd give the image push and preflight
-    // tests a real registry on loopback.
+    // tests a real registry on loopback; ssh-agent is the agent a BuildKit
+    // build forwards to `RUN --mount=type=ssh`.
     for (package, installs) in [
         ("chromium", "/usr/bin/chromium"),
+        ("openssh-client", "/usr/bin/ssh-agent"),
         ("docker-registry", "/usr/bin/docker-registry"),
         ("apache2-utils", "/usr/bin/htpasswd"),
     ] {

@@ -41,8 +41,8 @@ pub use registry::{
     pull_image, push_image, registry_of,
 };
 pub use run::{
-    BindMount, Collect, ContainerOutcome, ContainerSpec, RunError, SECRETS_DIR, SecretFile,
-    copy_out, remove_container, run_container,
+    BindMount, Collect, ContainerOutcome, ContainerSpec, OutputDir, RunError, SECRETS_DIR,
+    SecretFile, copy_out, remove_container, run_container,
 };
 pub use secret::Secret;
 pub use service::{

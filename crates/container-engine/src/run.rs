@@ -18,7 +18,12 @@
 //! stream, so a secret cut across chunks is still masked. Files the command
 //! needs that are not secret ([`ContainerSpec::files`]) are copied in before
 //! the start; what it leaves ([`ContainerSpec::collect`]) is copied out after
-//! it exits, through [`extract`]. Mounts are structured (a `:` in a path is
+//! it exits, through [`extract`]. A directory the command only writes its
+//! results into ([`ContainerSpec::outputs`]) costs no copy through the
+//! engine (each of which mounts the container's file system, tens of
+//! milliseconds): it is a private staging directory on the host, mounted
+//! in, whose content goes through the same [`extract`] after the run.
+//! Mounts are structured (a `:` in a path is
 //! fine). The container runs with an init process, so a stop signal reaches
 //! the command; when `cancel` completes it is stopped (with a grace period)
 //! and in every case removed.
@@ -101,6 +106,24 @@ pub struct Collect {
     pub on_success_only: bool,
 }
 
+/// An empty directory the command writes its results into (e.g. its
+/// artefacts), from which they reach `into` after the run.
+///
+/// It is a staging directory on the host, mounted at `at`: world-writable
+/// and sticky like `/tmp`, since the image's user is often a name with no
+/// uid to give it, inside a directory of ours others may pass through but
+/// not list, with a random name. After the command exits its content is
+/// read as an archive from the container is (links not followed, paths and
+/// links that leave it refused, special files skipped) into `into`, and the
+/// staging directory is removed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutputDir {
+    /// Where the command sees it.
+    pub at: String,
+    /// The host directory its content goes to (created if missing).
+    pub into: PathBuf,
+}
+
 /// One container run.
 #[derive(Debug, Clone, Default)]
 pub struct ContainerSpec {
@@ -127,6 +150,8 @@ pub struct ContainerSpec {
     pub files: Vec<FileEntry>,
     /// What to copy out after the command exits.
     pub collect: Vec<Collect>,
+    /// Directories the command writes its results into.
+    pub outputs: Vec<OutputDir>,
     /// How long a cancelled run gets to stop before it is killed.
     pub stop_grace: Duration,
 }
@@ -141,6 +166,8 @@ pub struct ContainerOutcome {
     /// How many files each [`ContainerSpec::collect`] entry copied out
     /// (`None`: skipped, or the directory was not there).
     pub collected: Vec<Option<usize>>,
+    /// How many files each [`ContainerSpec::outputs`] entry received.
+    pub outputs: Vec<usize>,
 }
 
 /// Why a run could not be carried out (a command failing is not an error:
@@ -176,9 +203,100 @@ pub enum RunError {
         /// The path.
         path: PathBuf,
     },
+    /// An output directory could not be staged or read back.
+    #[error("cannot {action} {}: {source}", path.display())]
+    Output {
+        /// What was being done.
+        action: &'static str,
+        /// The staging directory.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
     /// The run was cancelled; the container was stopped and removed.
     #[error("the run was cancelled; its container was stopped and removed")]
     Cancelled,
+}
+
+/// The host side of an [`OutputDir`] while the run lasts.
+struct Staging {
+    /// Ours, 0711: passable, not listable; removed (with `dir`) when dropped.
+    _parent: tempfile::TempDir,
+    /// Mounted into the container, 1777.
+    dir: PathBuf,
+}
+
+impl Staging {
+    fn new() -> Result<Self, RunError> {
+        use std::os::unix::fs::PermissionsExt;
+        let failed = |action, path: &Path| {
+            let path = path.to_path_buf();
+            move |source| RunError::Output {
+                action,
+                path,
+                source,
+            }
+        };
+        let parent = tempfile::Builder::new()
+            .prefix("kayobe-automation-output-")
+            .permissions(std::fs::Permissions::from_mode(0o711))
+            .tempdir()
+            .map_err(failed("create", &std::env::temp_dir()))?;
+        // The parent's permissions are set past the umask; the staging
+        // directory's are set after it exists for the same reason.
+        std::fs::set_permissions(parent.path(), std::fs::Permissions::from_mode(0o711))
+            .map_err(failed("set the permissions of", parent.path()))?;
+        let dir = tempfile::Builder::new()
+            .prefix("")
+            .tempdir_in(parent.path())
+            .map_err(failed("create", parent.path()))?
+            .keep();
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o1777))
+            .map_err(failed("set the permissions of", &dir))?;
+        Ok(Self {
+            _parent: parent,
+            dir,
+        })
+    }
+
+    /// Moves what the command left into `into`; how many files.
+    fn collect(&self, into: &Path) -> Result<usize, RunError> {
+        let read = |source| RunError::Output {
+            action: "read",
+            path: self.dir.clone(),
+            source,
+        };
+        let mut archive = tar::Builder::new(Vec::new());
+        archive.follow_symlinks(false);
+        archive.mode(tar::HeaderMode::Complete);
+        append_tree(&mut archive, &self.dir, Path::new("output")).map_err(read)?;
+        let archive = archive.into_inner().map_err(read)?;
+        Ok(extract(&archive, into)?)
+    }
+}
+
+/// Appends the tree at `dir` under `name`, links as links; special files
+/// (sockets, FIFOs, devices) are left out, as the engine's copy-out leaves
+/// them for [`extract`] to skip.
+fn append_tree(
+    archive: &mut tar::Builder<Vec<u8>>,
+    dir: &Path,
+    name: &Path,
+) -> std::io::Result<()> {
+    archive.append_path_with_name(dir, name)?;
+    for entry in std::fs::read_dir(dir)? {
+        let entry = entry?;
+        let path = entry.path();
+        let inside = name.join(entry.file_name());
+        let kind = entry.file_type()?;
+        if kind.is_dir() {
+            append_tree(archive, &path, &inside)?;
+        } else if kind.is_file() || kind.is_symlink() {
+            archive.append_path_with_name(&path, &inside)?;
+        }
+    }
+    Ok(())
 }
 
 /// The bootstrap: unpacks the secrets from standard input into the tmpfs,
@@ -219,6 +337,20 @@ fn bootstrap(secrets: &[SecretFile]) -> Result<String, RunError> {
     Ok(script)
 }
 
+/// The engine's bind mount of `source` at `target`.
+fn bind_mount(source: &Path, target: &str, read_only: bool) -> Result<Mount, RunError> {
+    let text = source.to_str().ok_or_else(|| RunError::NotUtf8 {
+        path: source.to_path_buf(),
+    })?;
+    Ok(Mount {
+        target: Some(target.to_owned()),
+        source: Some(text.to_owned()),
+        typ: Some(MountType::BIND),
+        read_only: Some(read_only),
+        ..Default::default()
+    })
+}
+
 /// The tar stream the bootstrap unpacks.
 fn secrets_archive(secrets: &[SecretFile]) -> std::io::Result<Vec<u8>> {
     let entries: Vec<FileEntry> = secrets
@@ -244,18 +376,7 @@ impl ContainerSpec {
         let mounts = self
             .mounts
             .iter()
-            .map(|mount| {
-                let source = mount.source.to_str().ok_or_else(|| RunError::NotUtf8 {
-                    path: mount.source.clone(),
-                })?;
-                Ok(Mount {
-                    target: Some(mount.target.clone()),
-                    source: Some(source.to_owned()),
-                    typ: Some(MountType::BIND),
-                    read_only: Some(mount.read_only),
-                    ..Default::default()
-                })
-            })
+            .map(|mount| bind_mount(&mount.source, &mount.target, mount.read_only))
             .collect::<Result<Vec<_>, RunError>>()?;
         Ok(ContainerCreateBody {
             image: Some(self.image.clone()),
@@ -303,7 +424,17 @@ pub async fn run_container(
     mut log: impl FnMut(&str),
     cancel: impl Future<Output = ()>,
 ) -> Result<ContainerOutcome, RunError> {
-    let body = spec.create_body()?;
+    let staging = spec
+        .outputs
+        .iter()
+        .map(|_| Staging::new())
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut body = spec.create_body()?;
+    if let Some(mounts) = body.host_config.as_mut().and_then(|c| c.mounts.as_mut()) {
+        for (output, staged) in spec.outputs.iter().zip(&staging) {
+            mounts.push(bind_mount(&staged.dir, &output.at, false)?);
+        }
+    }
     let id = docker
         .create_container(Some(CreateContainerOptionsBuilder::new().build()), body)
         .await
@@ -324,8 +455,11 @@ pub async fn run_container(
             .await;
     }
     let removed = remove_container(docker, &id).await;
-    let outcome = result?;
+    let mut outcome = result?;
     removed?;
+    for (output, staged) in spec.outputs.iter().zip(&staging) {
+        outcome.outputs.push(staged.collect(&output.into)?);
+    }
     Ok(outcome)
 }
 
@@ -405,12 +539,13 @@ async fn run_in(
         }
         Ok::<_, RunError>(())
     };
-    let (sent, read) = tokio::join!(send_secrets, read_output);
+    // Asked for at the start, so the answer comes as the command ends
+    // rather than a round trip after its output.
+    let (sent, read, exit_code) = tokio::join!(send_secrets, read_output, wait_exit(docker, id));
     stdout.finish(&mut emit);
     stderr.finish(&mut emit);
     read?;
-
-    let exit_code = wait_exit(docker, id).await?;
+    let exit_code = exit_code?;
     let duration = started.elapsed();
     // A command that fails before reading its input closes it early; its
     // exit code and output say why, so the broken pipe only matters on success.
@@ -429,6 +564,7 @@ async fn run_in(
         exit_code,
         duration,
         collected,
+        outputs: Vec::new(),
     })
 }
 
@@ -491,6 +627,45 @@ mod tests {
             env: env.into_iter().map(str::to_owned).collect(),
             link: link.map(str::to_owned),
         }
+    }
+
+    #[test]
+    fn an_output_is_staged_privately_and_read_back_as_hostile() {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = |path: &Path| std::fs::metadata(path).unwrap().permissions().mode() & 0o7777;
+        let staging = Staging::new().unwrap();
+        let parent = staging.dir.parent().unwrap().to_path_buf();
+        assert_eq!(mode(&parent), 0o711);
+        assert_eq!(mode(&staging.dir), 0o1777);
+        std::fs::create_dir(staging.dir.join("logs")).unwrap();
+        std::fs::write(staging.dir.join("logs/run.log"), "ran\n").unwrap();
+        std::os::unix::fs::symlink("run.log", staging.dir.join("logs/latest")).unwrap();
+        let fifo = staging.dir.join("fifo");
+        assert!(
+            std::process::Command::new("mkfifo")
+                .arg(&fifo)
+                .status()
+                .unwrap()
+                .success()
+        );
+        let into = tempfile::tempdir().unwrap();
+        // One regular file; the link comes too, as a link.
+        assert_eq!(staging.collect(into.path()).unwrap(), 1);
+        assert_eq!(
+            std::fs::read_to_string(into.path().join("logs/latest")).unwrap(),
+            "ran\n"
+        );
+        assert!(!into.path().join("fifo").exists());
+
+        // A link out of the output is refused, and nothing is read through it.
+        std::os::unix::fs::symlink("/etc/hostname", staging.dir.join("escape")).unwrap();
+        let elsewhere = tempfile::tempdir().unwrap();
+        assert!(matches!(
+            staging.collect(elsewhere.path()),
+            Err(RunError::Extract(_))
+        ));
+        drop(staging);
+        assert!(!parent.exists());
     }
 
     #[test]

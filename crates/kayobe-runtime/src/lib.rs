@@ -6,7 +6,8 @@
 //! [`push`] pushes it to its registry with credentials; [`preflight`] checks
 //! image, registry, vault and secrets before a run. [`run`] runs an
 //! operation of `kayobe_config::operation`'s catalogue in the image: the checkout mounted, secrets as files on a
-//! tmpfs, output streamed with secrets masked, artefacts copied out.
+//! tmpfs, output streamed with secrets masked, artefacts collected
+//! from a host staging directory mounted in.
 
 pub mod fingerprint;
 pub mod image;

@@ -32,8 +32,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use container_engine::{
-    BindMount, Collect, ContainerSpec, Docker, FileEntry, SECRETS_DIR, Secret, SecretFile,
-    run_container,
+    BindMount, ContainerSpec, Docker, OutputDir, SECRETS_DIR, Secret, SecretFile, run_container,
 };
 
 use kayobe_config::operation::Invocation;
@@ -180,7 +179,7 @@ pub struct RunOutcome {
     pub exit_code: i64,
     /// From the container's start until it exited.
     pub duration: Duration,
-    /// How many artefact files were copied out.
+    /// How many artefact files were collected.
     pub artifact_files: usize,
 }
 
@@ -274,16 +273,11 @@ pub async fn run_operation(
         host_network: true,
         secrets: secrets.files(),
         masked: Vec::new(),
-        // Empty and world-writable, so the script's user can write there and
-        // there is always something to copy out.
-        files: vec![FileEntry::directory(
-            options.container_artifacts.clone(),
-            0o1777,
-        )],
-        collect: vec![Collect {
-            from: options.container_artifacts.clone(),
+        files: Vec::new(),
+        collect: Vec::new(),
+        outputs: vec![OutputDir {
+            at: options.container_artifacts.clone(),
             into: options.artifacts.clone(),
-            on_success_only: false,
         }],
         stop_grace: options.stop_grace,
     };
@@ -291,7 +285,7 @@ pub async fn run_operation(
         Ok(outcome) => Ok(RunOutcome {
             exit_code: outcome.exit_code,
             duration: outcome.duration,
-            artifact_files: outcome.collected.first().copied().flatten().unwrap_or(0),
+            artifact_files: outcome.outputs.first().copied().unwrap_or(0),
         }),
         Err(container_engine::RunError::Cancelled) => Err(RunError::Cancelled { operation }),
         Err(source) => Err(RunError::Container {
