@@ -129,10 +129,7 @@ fn run_bootstrap(global: &Global, args: BootstrapArgs) -> miette::Result<ExitCod
         options.jwt = Some(jwt);
     }
 
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .into_diagnostic()?;
+    let runtime = crate::async_runtime::runtime()?;
     if args.deploy {
         let port = loopback_port(&args.addr)?;
         let binary = match &args.bao_binary {

@@ -144,12 +144,8 @@ fn generated_diff(
         kolla_tags: args.kolla_tags.clone(),
         extra_args: args.extra_args.clone(),
     };
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .into_diagnostic()?;
-    runtime.block_on(async {
-        let cancel = on_interrupt().into_diagnostic()?;
+    crate::async_runtime::block_on(async {
+        let cancel = on_interrupt()?;
         let docker = connect_docker().await.into_diagnostic()?;
         let diff = diff_generated(
             &docker,
@@ -168,7 +164,7 @@ fn generated_diff(
             Err(DiffError::Cancelled) => Ok(None),
             Err(error) => Err(error).into_diagnostic(),
         }
-    })
+    })?
 }
 
 /// A private (0700) temporary directory for the revisions' checkouts,
@@ -188,10 +184,7 @@ impl Scratch {
             .tempdir()
             .into_diagnostic()?;
         let path = dir.path().to_path_buf();
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .into_diagnostic()?;
+        let runtime = crate::async_runtime::runtime()?;
         // Registered before the checkouts exist, so no signal slips between.
         let signals = runtime
             .block_on(async {

@@ -105,9 +105,9 @@ enum ImageCommandError {
     #[error(transparent)]
     Image(#[from] ImageError),
     /// The async runtime could not start.
-    #[error("cannot start the async runtime: {0}")]
-    #[diagnostic(help("the system is short of threads or file descriptors"))]
-    Runtime(#[source] std::io::Error),
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Runtime(#[from] crate::async_runtime::RuntimeError),
     /// Writing to standard output failed.
     #[error("cannot write to standard output: {0}")]
     #[diagnostic(help("check where standard output goes (a closed pipe or a full disk)"))]
@@ -125,10 +125,7 @@ pub fn run(global: &Global, command: Command) -> miette::Result<ExitCode> {
     let options = args
         .build_options(repo.root())
         .map_err(ImageCommandError::from)?;
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(ImageCommandError::Runtime)?;
+    let runtime = crate::async_runtime::runtime()?;
     let mut stdout = std::io::stdout().lock();
     let code = if building {
         let fingerprint = runtime

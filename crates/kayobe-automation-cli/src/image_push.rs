@@ -67,9 +67,9 @@ enum PushCommandError {
     #[error(transparent)]
     Engine(#[from] ImageError),
     /// The async runtime could not start.
-    #[error("cannot start the async runtime: {0}")]
-    #[diagnostic(help("the system is short of threads or file descriptors"))]
-    Runtime(#[source] std::io::Error),
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Runtime(#[from] crate::async_runtime::RuntimeError),
 }
 
 /// Pushes the image, progress to standard error, the digest to standard output.
@@ -78,11 +78,7 @@ pub fn run(args: &PushArgs) -> miette::Result<ExitCode> {
         .registry
         .credentials()
         .map_err(PushCommandError::from)?;
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(PushCommandError::Runtime)?;
-    let digest = runtime.block_on(async {
+    let digest = crate::async_runtime::block_on(async {
         let docker = connect_docker().await?;
         // Byte counts change many times a second: print a status when it
         // changes, not every count.
@@ -95,7 +91,7 @@ pub fn run(args: &PushArgs) -> miette::Result<ExitCode> {
         })
         .await?;
         Ok::<_, PushCommandError>(digest)
-    })?;
+    })??;
     let mut stdout = std::io::stdout().lock();
     let line = match digest {
         Some(digest) => format!("pushed {} ({digest})", args.tag),

@@ -2,6 +2,7 @@
 //! libraries. Each subcommand lives in its own module and only parses arguments,
 //! calls the facade and prints; the work happens in the libraries.
 
+mod async_runtime;
 mod bao;
 mod config_diff;
 mod global;

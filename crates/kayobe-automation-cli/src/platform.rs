@@ -55,10 +55,7 @@ pub fn run(command: Command) -> miette::Result<ExitCode> {
         SettingsCommand::Check(options) => (options, false),
         SettingsCommand::Apply(options) => (options, true),
     };
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .into_diagnostic()?;
+    let runtime = crate::async_runtime::runtime()?;
     let mut stdout = std::io::stdout().lock();
     runtime.block_on(async {
         let platform = connect(None, &options)?;

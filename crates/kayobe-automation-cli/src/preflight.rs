@@ -40,11 +40,7 @@ pub fn run(global: &Global, args: Args) -> miette::Result<ExitCode> {
         registry_password_variable: PASSWORD_VARIABLE,
         ssh_key: args.ssh_key_file,
     };
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .into_diagnostic()?;
-    let problems = runtime.block_on(preflight(&repo, vault.as_ref(), &options));
+    let problems = crate::async_runtime::block_on(preflight(&repo, vault.as_ref(), &options))?;
     let mut stdout = std::io::stdout().lock();
     let mut print = |line: String| writeln!(stdout, "{line}").into_diagnostic();
     for problem in &problems {

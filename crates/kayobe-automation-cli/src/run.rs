@@ -97,9 +97,9 @@ enum RunCommandError {
     #[diagnostic(help("the container's output above says what it did"))]
     Run(#[from] RunError),
     /// The async runtime or the Ctrl-C handler could not start.
-    #[error("cannot start the async runtime: {0}")]
-    #[diagnostic(help("the system is short of threads or file descriptors"))]
-    Runtime(#[source] std::io::Error),
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Runtime(#[from] crate::async_runtime::RuntimeError),
 }
 
 /// Runs `run`: exits with the operation's exit code, 130 after Ctrl-C.
@@ -137,14 +137,10 @@ pub fn run(global: &Global, args: Args) -> miette::Result<ExitCode> {
     options.ssh_private_key_name = std::env::var("KAYOBE_AUTOMATION_SSH_PRIVATE_KEY_NAME")
         .ok()
         .filter(|name| !name.is_empty());
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(RunCommandError::Runtime)?;
-    let result = runtime.block_on(async {
+    let result = crate::async_runtime::block_on(async {
         // Installed before the container exists, so a Ctrl-C at any point
         // is seen and the container cleaned up.
-        let cancel = on_interrupt().map_err(RunCommandError::Runtime)?;
+        let cancel = on_interrupt()?;
         let docker = connect_docker().await?;
         // The container's output goes to standard error, line by line, so
         // standard output holds only the result.
@@ -158,7 +154,7 @@ pub fn run(global: &Global, args: Args) -> miette::Result<ExitCode> {
             )
             .await,
         )
-    })?;
+    })??;
     match result {
         Ok(outcome) => {
             eprintln!(

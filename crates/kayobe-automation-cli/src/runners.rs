@@ -124,11 +124,7 @@ pub fn run(global: &Global, command: Command) -> miette::Result<ExitCode> {
     for warning in &fleet.warnings {
         eprintln!("warning: {warning}");
     }
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .into_diagnostic()?;
-    runtime.block_on(async {
+    crate::async_runtime::block_on(async {
         let platform = connect(Some(&fleet), &options.platform)?;
         let mut stdout = std::io::stdout().lock();
         if applying {
@@ -143,7 +139,7 @@ pub fn run(global: &Global, command: Command) -> miette::Result<ExitCode> {
             print_steps(&mut stdout, &plan.steps, "to do", "nothing to change")?;
         }
         Ok(ExitCode::SUCCESS)
-    })
+    })?
 }
 
 fn print_steps(

@@ -153,16 +153,12 @@ pub fn run(global: &Global, command: Command) -> miette::Result<ExitCode> {
         });
     }
     let scope = scope_environment.map_or(Scope::Repository, Scope::Environment);
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .into_diagnostic()?;
-    let done = runtime.block_on(async {
+    let done = crate::async_runtime::block_on(async {
         let platform = connect(None, &platform)?;
         kayobe_automation::platform::sync(platform.as_ref(), &scope, &items)
             .await
             .into_diagnostic()
-    })?;
+    })??;
     let mut stdout = std::io::stdout().lock();
     for name in &done {
         writeln!(stdout, "set {name}").into_diagnostic()?;

@@ -133,9 +133,9 @@ enum TempestCommandError {
     #[diagnostic(help("is the Docker engine running, and may this user use its socket?"))]
     Engine(kayobe_automation::engine::EngineError),
     /// The async runtime could not start.
-    #[error("cannot start the async runtime: {0}")]
-    #[diagnostic(help("the system is short of threads or file descriptors"))]
-    Runtime(#[source] std::io::Error),
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Runtime(#[from] crate::async_runtime::RuntimeError),
     /// Writing to standard output failed.
     #[error("cannot write to standard output: {0}")]
     #[diagnostic(help("check where standard output goes (a closed pipe or a full disk)"))]
@@ -196,12 +196,8 @@ fn run_container(
     openrc: &Openrc,
     options: &RunOptions,
 ) -> Result<ExitCode, TempestCommandError> {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(TempestCommandError::Runtime)?;
-    let outcome = runtime.block_on(async {
-        let cancel = on_interrupt().map_err(TempestCommandError::Runtime)?;
+    let outcome = crate::async_runtime::block_on(async {
+        let cancel = on_interrupt()?;
         let docker = run::connect_docker()
             .await
             .map_err(TempestCommandError::Engine)?;
@@ -218,7 +214,7 @@ fn run_container(
             )
             .await,
         )
-    })?;
+    })??;
     let outcome = match outcome {
         Err(RunError::Cancelled) => {
             eprintln!("tempest run cancelled; its container was stopped and removed");
