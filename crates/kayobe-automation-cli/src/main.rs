@@ -11,6 +11,7 @@ mod image_push;
 mod interrupt;
 mod inventory;
 mod platform;
+mod platform_client;
 mod preflight;
 mod progress;
 mod run;

@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use kayobe_automation::platform::ProjectSetting;
 use miette::IntoDiagnostic;
 
-use crate::runners::{PlatformOptions, RunnersError, connect};
+use crate::platform_client::{ConnectError, PlatformOptions, connect};
 
 /// Platform subcommands.
 #[derive(Debug, clap::Subcommand)]
@@ -58,12 +58,12 @@ pub fn run(command: Command) -> miette::Result<ExitCode> {
     let runtime = crate::async_runtime::runtime()?;
     let mut stdout = std::io::stdout().lock();
     runtime.block_on(async {
-        let platform = connect(None, &options)?;
+        let platform = connect(None, options.platform.kind(), &options.endpoint)?;
         if applying {
             let changed = platform
                 .apply_project_settings()
                 .await
-                .map_err(RunnersError::from)?;
+                .map_err(ConnectError::from)?;
             if changed.is_empty() {
                 writeln!(stdout, "nothing to change").into_diagnostic()?;
             }
@@ -82,7 +82,7 @@ pub fn run(command: Command) -> miette::Result<ExitCode> {
             let settings = platform
                 .project_settings()
                 .await
-                .map_err(RunnersError::from)?;
+                .map_err(ConnectError::from)?;
             for setting in &settings {
                 writeln!(stdout, "{}", check_line(setting)).into_diagnostic()?;
             }

@@ -11,7 +11,7 @@ use kayobe_automation::platform::{ItemKind, Scope, Secret, SyncItem};
 use miette::IntoDiagnostic;
 
 use crate::global::Global;
-use crate::runners::{PlatformOptions, connect};
+use crate::platform_client::{PlatformOptions, connect};
 
 /// Secrets subcommands.
 #[derive(Debug, clap::Subcommand)]
@@ -154,7 +154,7 @@ pub fn run(global: &Global, command: Command) -> miette::Result<ExitCode> {
     }
     let scope = scope_environment.map_or(Scope::Repository, Scope::Environment);
     let done = crate::async_runtime::block_on(async {
-        let platform = connect(None, &platform)?;
+        let platform = connect(None, platform.platform.kind(), &platform.endpoint)?;
         kayobe_automation::platform::sync(platform.as_ref(), &scope, &items)
             .await
             .into_diagnostic()

@@ -11,15 +11,7 @@ use kayobe_automation::workflows::{
 use miette::IntoDiagnostic;
 
 use crate::global::Global;
-
-/// The CI platform to render for.
-#[derive(Debug, Clone, Copy, clap::ValueEnum)]
-pub enum PlatformArg {
-    /// GitHub Actions workflows (default output `.github/workflows`).
-    Github,
-    /// A GitLab CI pipeline (default output `.gitlab-ci.yml`).
-    Gitlab,
-}
+use crate::platform_client::PlatformArg;
 
 /// The `workflows` subcommands.
 #[derive(Debug, clap::Subcommand)]
@@ -27,7 +19,8 @@ pub enum Command {
     /// Render the CI files from the writer config (`github-writer` /
     /// `gitlab-writer` group_vars) and write the ones that changed.
     Render {
-        /// The platform.
+        /// The platform: GitHub Actions workflows (default output
+        /// `.github/workflows`) or a GitLab CI pipeline (`.gitlab-ci.yml`).
         #[arg(long, value_enum)]
         platform: PlatformArg,
         /// Write into this directory instead of the writer config's output
