@@ -41,6 +41,7 @@ pub mod html;
 pub mod mask;
 pub mod redact;
 pub mod render;
+pub mod review;
 pub mod side;
 pub mod tree;
 
@@ -59,6 +60,7 @@ pub use diff::{Change, ConfigDiff, Entry, HostDiff, KeyPath};
 pub use generated::{GenerateOptions, diff_generated};
 pub use git::Unread;
 pub use mask::Masker;
+pub use review::Summary;
 pub use side::Side;
 pub use tree::{FileChange, FileDiff, Tree, TreeDiff, diff_dirs, diff_trees};
 

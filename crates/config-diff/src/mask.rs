@@ -14,6 +14,9 @@ use sha2::Sha256;
 
 /// What the mask key is derived from, besides the password.
 const MASK_KEY_CONTEXT: &[u8] = b"kayobe-automation config-diff secret mask v1";
+/// How every mask starts.
+pub(crate) const MASK_PREFIX: &str = "<secret sha256:";
+
 /// How many hex digits of the keyed hash a mask shows.
 const MASK_HEX_DIGITS: usize = 12;
 
@@ -49,7 +52,7 @@ impl Masker {
             .expect("HMAC accepts keys of any length");
         mac.update(plaintext);
         let digest = hex::encode(mac.finalize().into_bytes());
-        format!("<secret sha256:{}>", &digest[..MASK_HEX_DIGITS])
+        format!("{MASK_PREFIX}{}>", &digest[..MASK_HEX_DIGITS])
     }
 
     /// `value` with every scalar replaced by its mask; maps and lists keep

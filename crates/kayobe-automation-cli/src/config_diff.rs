@@ -70,6 +70,8 @@ pub struct Args {
     /// More arguments for `kayobe`, split on white space (`--generated`).
     #[arg(long, env = "KAYOBE_EXTRA_ARGS", allow_hyphen_values = true)]
     extra_args: Option<String>,
+    #[command(flatten)]
+    publish: crate::review::PublishArgs,
 }
 
 /// Runs `config-diff`: exit 0 when the revisions' configuration is the same,
@@ -120,6 +122,10 @@ pub fn run(global: &Global, args: Args) -> miette::Result<ExitCode> {
             .lock()
             .write_all(output.as_bytes())
             .into_diagnostic()?,
+    }
+    if let Some(done) = crate::review::publish(&args.publish, global.environment.as_deref(), &diff)?
+    {
+        eprintln!("{done}");
     }
     Ok(if diff.has_changes() {
         ExitCode::from(1)

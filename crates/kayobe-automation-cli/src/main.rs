@@ -14,6 +14,7 @@ mod platform;
 mod platform_client;
 mod preflight;
 mod progress;
+mod review;
 mod run;
 mod runners;
 mod secrets;
