@@ -94,3 +94,63 @@ fn image_push_without_a_password_says_where_to_put_it() {
         "{stderr}"
     );
 }
+
+/// A deploy checks that its commit is still the branch's head: a newer
+/// change on the branch is a `FAIL` line naming both commits; the head
+/// itself passes that check.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_commit_that_is_no_longer_the_branch_head_fails() {
+    use wiremock::matchers::{header, method, path};
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/repos/example-org/kayobe-config/branches/main"))
+        .and(header("authorization", "Bearer ghp_preflight"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(serde_json::json!({"name": "main", "commit": {"sha": "bbbb2222"}})),
+        )
+        .expect(2)
+        .mount(&server)
+        .await;
+    let dir = tempfile::tempdir().unwrap();
+    copy_dir(&example_repo(), dir.path());
+    let head_lines = |commit: &'static str| {
+        let repo = dir.path().to_path_buf();
+        let api = server.uri();
+        tokio::task::spawn_blocking(move || {
+            let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_kayobe-automation"));
+            let output = command
+                .current_dir(&repo)
+                .env_remove("KAYOBE_CONFIG_PATH")
+                .env_remove("KAYOBE_VAULT_PASSWORD")
+                .env_remove("CI_COMMIT_SHA")
+                .env("KAYOBE_ENVIRONMENT", "production")
+                .env("GITHUB_TOKEN", "ghp_preflight")
+                .args(["preflight", "--head-of", "main", "--commit", commit])
+                .args(["--platform", "github", "--api-url", &api])
+                .args(["--repo", "example-org/kayobe-config"])
+                .output()
+                .unwrap();
+            let stdout = String::from_utf8(output.stdout).unwrap();
+            assert_eq!(
+                output.status.code(),
+                Some(1),
+                "{stdout}{}",
+                String::from_utf8_lossy(&output.stderr)
+            );
+            stdout
+                .lines()
+                .filter(|line| line.contains("head of"))
+                .map(str::to_owned)
+                .collect::<Vec<_>>()
+        })
+    };
+    assert_eq!(
+        head_lines("aaaa1111").await.unwrap(),
+        [
+            "FAIL aaaa1111 is no longer the head of main (now bbbb2222): a newer change landed since this run started; deploy from the newer one's run"
+        ]
+    );
+    assert!(head_lines("bbbb2222").await.unwrap().is_empty());
+}
