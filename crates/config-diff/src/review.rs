@@ -10,6 +10,7 @@
 use std::fmt;
 
 use kayobe_config::value::Value;
+use kayobe_stdx::markdown::{code_block, code_span, is_plain_url};
 
 use crate::diff::ConfigDiff;
 use crate::render::{text, tree_text};
@@ -159,59 +160,10 @@ pub fn markdown(diff: &ConfigDiff, environment: &str, report_url: Option<&str>) 
     out
 }
 
-/// `<details>` with a summary line of ours and `body` fenced.
+/// `<details>` with a summary line of ours and `body` as a code block.
 fn push_folded(out: &mut String, title: &str, language: &str, body: &str) {
-    let fence = fence_for(body);
     out.push_str(&format!(
-        "<details><summary>{title}</summary>\n\n{fence}{language}\n{}\n{fence}\n\n</details>\n\n",
-        body.trim_end_matches('\n')
+        "<details><summary>{title}</summary>\n\n{}\n</details>\n\n",
+        code_block(language, body)
     ));
-}
-
-/// The longest run of backticks in `text`.
-fn longest_backtick_run(text: &str) -> usize {
-    text.split(|c| c != '`').map(str::len).max().unwrap_or(0)
-}
-
-/// A backtick fence longer than any run of backticks in `body` (at least
-/// three), so nothing in it ends the fence.
-fn fence_for(body: &str) -> String {
-    "`".repeat((longest_backtick_run(body) + 1).max(3))
-}
-
-/// `text` as an inline code span that nothing in it can end: delimited by
-/// one backtick more than its longest run.
-fn code_span(text: &str) -> String {
-    let ticks = "`".repeat(longest_backtick_run(text) + 1);
-    format!("{ticks} {} {ticks}", text.replace(['\n', '\r'], " "))
-}
-
-/// Whether `url` can go into a Markdown link as it is: http(s), and none of
-/// the characters that end a link or open markup.
-fn is_plain_url(url: &str) -> bool {
-    (url.starts_with("https://") || url.starts_with("http://"))
-        && !url
-            .chars()
-            .any(|c| c.is_whitespace() || c.is_control() || "()<>[]\"'`".contains(c))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn fences_outlast_the_backticks_inside() {
-        assert_eq!(fence_for("plain"), "```");
-        assert_eq!(fence_for("a ``` b"), "````");
-        assert_eq!(fence_for("`````"), "``````");
-        assert_eq!(code_span("prod"), "` prod `");
-        assert_eq!(code_span("a`b"), "`` a`b ``");
-    }
-
-    #[test]
-    fn only_plain_web_links_are_linked() {
-        assert!(is_plain_url("https://ci.example.com/job/1/artifacts"));
-        assert!(!is_plain_url("javascript:alert(1)"));
-        assert!(!is_plain_url("https://x.example/a) [y](z"));
-    }
 }

@@ -2,9 +2,11 @@
 //! rust-analyzer's `stdx`: the one output writer every command uses
 //! ([`OutputFile`], [`write_output`], [`write_set`]) and the escaping of
 //! untrusted text for terminals and HTML ([`escape_line`], [`escape_text`],
-//! [`push_html`]). It depends on none of the workspace's crates.
+//! [`push_html`]) and for rendered Markdown ([`markdown`]). It depends on
+//! none of the workspace's crates.
 
 mod escape;
+pub mod markdown;
 mod output;
 
 pub use escape::{escape_line, escape_text, push_html};
