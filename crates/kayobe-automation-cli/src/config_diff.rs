@@ -18,6 +18,7 @@ use miette::IntoDiagnostic;
 use crate::global::Global;
 use crate::interrupt::{INTERRUPTED, on_interrupt};
 use crate::progress::FileProgress;
+use crate::review::{PublishArgs, Review};
 
 /// How to print the diff.
 #[derive(Debug, Clone, Copy, Default, clap::ValueEnum)]
@@ -71,7 +72,7 @@ pub struct Args {
     #[arg(long, env = "KAYOBE_EXTRA_ARGS", allow_hyphen_values = true)]
     extra_args: Option<String>,
     #[command(flatten)]
-    publish: crate::review::PublishArgs,
+    publish: PublishArgs,
 }
 
 /// Runs `config-diff`: exit 0 when the revisions' configuration is the same,
@@ -123,8 +124,9 @@ pub fn run(global: &Global, args: Args) -> miette::Result<ExitCode> {
             .write_all(output.as_bytes())
             .into_diagnostic()?,
     }
-    if let Some(done) = crate::review::publish(&args.publish, global.environment.as_deref(), &diff)?
-    {
+    let environment = PublishArgs::environment(global.environment.as_deref());
+    let review = Review::config_diff(environment, &diff, args.publish.report_url.as_deref());
+    if let Some(done) = args.publish.publish(&review)? {
         eprintln!("{done}");
     }
     Ok(if diff.has_changes() {

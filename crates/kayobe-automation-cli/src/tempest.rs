@@ -1,22 +1,26 @@
 //! `kayobe-automation tempest …`: reports of Tempest's subunit v2 results,
 //! through `tempest_runner`.
 
+use std::collections::BTreeSet;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use kayobe_automation::platform::StatusState;
 use kayobe_automation::tempest::image::{ImageSettingsError, RallyImage};
+use kayobe_automation::tempest::report::Summary;
 use kayobe_automation::tempest::run::{self, Openrc, RunError, RunOptions};
 use kayobe_automation::tempest::subunit::SubunitError;
 use kayobe_automation::tempest::subunit::looks_like_v1;
 use kayobe_automation::tempest::{
     ReportError, ReportPaths, SettingsError, TempestPlan, report_stream_from,
 };
-use kayobe_stdx::escape_text;
+use kayobe_stdx::{OutputOptions, escape_text, write_output};
 use miette::IntoDiagnostic;
 
 use crate::global::Global;
 use crate::interrupt::{INTERRUPTED, on_interrupt};
+use crate::review::{PublishArgs, PublishError, Review};
 
 /// The `tempest` subcommands.
 #[derive(Debug, clap::Subcommand)]
@@ -34,6 +38,16 @@ pub enum Command {
         /// Write a self-contained HTML report here.
         #[arg(long)]
         html: Option<PathBuf>,
+        /// Write the summary as Markdown here (e.g. for a GitHub job
+        /// summary); `-`: print it instead of the text summary.
+        #[arg(long, value_name = "FILE")]
+        markdown: Option<PathBuf>,
+        /// The output directory of the run before: the failures its
+        /// `failed-tests` lists are told apart from new ones.
+        #[arg(long, value_name = "DIR")]
+        previous: Option<PathBuf>,
+        #[command(flatten)]
+        publish: PublishArgs,
     },
     /// Run Tempest in the rally container (pulled when missing, or always
     /// with `KAYOBE_AUTOMATION_RALLY_FORCE_PULL=true`) with the environment's settings from
@@ -61,6 +75,8 @@ pub enum Command {
         /// A CA bundle for the cloud's endpoints, trusted in the container.
         #[arg(long)]
         ca_certificate: Option<PathBuf>,
+        #[command(flatten)]
+        publish: PublishArgs,
         /// The command run in the container.
         #[arg(last = true, default_values_t = ["rally-verify-wrapper.sh".to_owned()])]
         command: Vec<String>,
@@ -140,6 +156,13 @@ enum TempestCommandError {
     #[error("cannot write to standard output: {0}")]
     #[diagnostic(help("check where standard output goes (a closed pipe or a full disk)"))]
     Stdout(#[source] std::io::Error),
+    /// The Markdown summary could not be written.
+    #[error(transparent)]
+    Markdown(kayobe_stdx::OutputError),
+    /// The summary could not be published.
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Publish(#[from] PublishError),
 }
 
 /// Runs a `tempest` subcommand.
@@ -149,7 +172,22 @@ pub fn run(global: &Global, command: Command) -> miette::Result<ExitCode> {
             stream,
             junit,
             html,
-        } => Ok(report(stream, ReportPaths { junit, html })?),
+            markdown,
+            previous,
+            publish,
+        } => {
+            let previous = previous
+                .map(|dir| run::failed_tests(&dir))
+                .transpose()
+                .map_err(TempestCommandError::from)?;
+            let feedback = Feedback {
+                markdown,
+                previous: previous.map(|ids| ids.into_iter().collect()),
+                environment: global.environment.clone(),
+                publish,
+            };
+            Ok(report(stream, ReportPaths { junit, html }, &feedback)?)
+        }
         Command::Run {
             openrc_file,
             image,
@@ -157,6 +195,7 @@ pub fn run(global: &Global, command: Command) -> miette::Result<ExitCode> {
             pattern,
             rerun_failed,
             ca_certificate,
+            publish,
             command,
         } => {
             let conf = global.repo()?.automation_conf().into_diagnostic()?;
@@ -184,9 +223,19 @@ pub fn run(global: &Global, command: Command) -> miette::Result<ExitCode> {
                 .map(|dir| run::failed_tests(&dir))
                 .transpose()
                 .map_err(TempestCommandError::from)?;
+            let feedback = Feedback {
+                markdown: Some(options.output_dir.join(SUMMARY_MARKDOWN)),
+                // A re-run's earlier failures are its whole load list.
+                previous: options
+                    .load_list
+                    .as_ref()
+                    .map(|ids| ids.iter().cloned().collect()),
+                environment: global.environment.clone(),
+                publish,
+            };
             options.ca_certificate = ca_certificate;
             options.environment = RunOptions::passed_environment(|name| std::env::var(name).ok());
-            Ok(run_container(&plan, &openrc, &options)?)
+            Ok(run_container(&plan, &openrc, &options, &feedback)?)
         }
     }
 }
@@ -195,6 +244,7 @@ fn run_container(
     plan: &TempestPlan,
     openrc: &Openrc,
     options: &RunOptions,
+    feedback: &Feedback,
 ) -> Result<ExitCode, TempestCommandError> {
     let outcome = crate::async_runtime::block_on(async {
         let cancel = on_interrupt()?;
@@ -222,22 +272,21 @@ fn run_container(
         }
         outcome => outcome?,
     };
+    let summary = &outcome.report.summary;
+    let complete = outcome.report.stream_error.is_none() && outcome.exit_code == 0;
+    feedback.give(summary, complete)?;
     let mut stdout = std::io::stdout().lock();
-    write!(
-        stdout,
-        "{}",
-        escape_text(&outcome.report.summary.to_string())
-    )
-    .and_then(|()| {
-        writeln!(
-            stdout,
-            "Artefacts: {} (container exit code {})",
-            options.output_dir.display(),
-            outcome.exit_code
-        )
-    })
-    .and_then(|()| stdout.flush())
-    .map_err(TempestCommandError::Stdout)?;
+    write!(stdout, "{}", escape_text(&summary.to_string()))
+        .and_then(|()| {
+            writeln!(
+                stdout,
+                "Artefacts: {} (container exit code {})",
+                options.output_dir.display(),
+                outcome.exit_code
+            )
+        })
+        .and_then(|()| stdout.flush())
+        .map_err(TempestCommandError::Stdout)?;
     if let Some(error) = outcome.report.stream_error {
         return Err(TempestCommandError::Stream {
             path: outcome.stream,
@@ -251,7 +300,11 @@ fn run_container(
     })
 }
 
-fn report(stream: PathBuf, paths: ReportPaths) -> Result<ExitCode, TempestCommandError> {
+fn report(
+    stream: PathBuf,
+    paths: ReportPaths,
+    feedback: &Feedback,
+) -> Result<ExitCode, TempestCommandError> {
     let source: Box<dyn Read> = if stream.as_os_str() == "-" {
         Box::new(std::io::stdin().lock())
     } else {
@@ -274,12 +327,15 @@ fn report(stream: PathBuf, paths: ReportPaths) -> Result<ExitCode, TempestComman
     }
     let input = (stream.as_os_str() != "-").then_some(stream.as_path());
     let outcome = report_stream_from(source, input, &paths)?;
-    let mut stdout = std::io::stdout().lock();
-    // Test ids and tracebacks come from the tests: no control character of
-    // theirs reaches the terminal.
-    write!(stdout, "{}", escape_text(&outcome.summary.to_string()))
-        .and_then(|()| stdout.flush())
-        .map_err(TempestCommandError::Stdout)?;
+    let printed_markdown = feedback.give(&outcome.summary, outcome.stream_error.is_none())?;
+    if !printed_markdown {
+        let mut stdout = std::io::stdout().lock();
+        // Test ids and tracebacks come from the tests: no control character
+        // of theirs reaches the terminal.
+        write!(stdout, "{}", escape_text(&outcome.summary.to_string()))
+            .and_then(|()| stdout.flush())
+            .map_err(TempestCommandError::Stdout)?;
+    }
     if outcome.text_bytes > 0 {
         // Tests' own prints land between packets; a stream with no packets
         // at all is not subunit v2.
@@ -302,4 +358,57 @@ fn report(stream: PathBuf, paths: ReportPaths) -> Result<ExitCode, TempestComman
     } else {
         ExitCode::from(1)
     })
+}
+
+/// The name of the Markdown summary `tempest run` writes beside its reports.
+const SUMMARY_MARKDOWN: &str = "summary.md";
+
+/// Where a summary goes besides the terminal: Markdown for a job summary,
+/// and the change under review.
+struct Feedback {
+    /// The Markdown file (`-`: standard output, instead of the text).
+    markdown: Option<PathBuf>,
+    /// The ids that failed in the run before, when known.
+    previous: Option<BTreeSet<String>>,
+    /// The Kayobe environment, naming the comment and the status.
+    environment: Option<String>,
+    publish: PublishArgs,
+}
+
+impl Feedback {
+    /// Writes the Markdown and publishes the review; whether the Markdown
+    /// went to standard output. `complete`: the whole stream was read (and
+    /// the run ended well), else the status says the run is in error.
+    fn give(&self, summary: &Summary, complete: bool) -> Result<bool, TempestCommandError> {
+        let markdown =
+            kayobe_automation::tempest::report::markdown(summary, self.previous.as_ref());
+        let mut printed = false;
+        match &self.markdown {
+            Some(path) if path.as_os_str() == "-" => {
+                let mut stdout = std::io::stdout().lock();
+                stdout
+                    .write_all(markdown.as_bytes())
+                    .and_then(|()| stdout.flush())
+                    .map_err(TempestCommandError::Stdout)?;
+                printed = true;
+            }
+            Some(path) => write_output(path, markdown.as_bytes(), &OutputOptions::public())
+                .map_err(TempestCommandError::Markdown)?,
+            None => {}
+        }
+        let environment = PublishArgs::environment(self.environment.as_deref());
+        let mut review = Review::tempest(
+            environment,
+            summary,
+            markdown,
+            self.publish.report_url.as_deref(),
+        );
+        if !complete {
+            review.status.state = StatusState::Error;
+        }
+        if let Some(done) = self.publish.publish(&review)? {
+            eprintln!("{done}");
+        }
+        Ok(printed)
+    }
 }

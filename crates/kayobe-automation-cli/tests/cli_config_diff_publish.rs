@@ -233,7 +233,7 @@ async fn gitlab_note_and_status_and_a_missing_permission_named() {
     assert_eq!(refused.status.code(), Some(2), "{}", stderr(&refused));
     let message = stderr(&refused);
     assert!(
-        message.contains("cannot publish the config diff"),
+        message.contains("cannot publish the result on the change"),
         "{message}"
     );
     assert!(message.to_lowercase().contains("developer"), "{message}");

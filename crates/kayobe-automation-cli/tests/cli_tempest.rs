@@ -150,3 +150,103 @@ fn a_missing_stream_is_an_error_naming_it() {
         "{stderr}"
     );
 }
+
+/// `--markdown -` prints the job summary instead of the text; with the
+/// previous run's directory its failures are told apart from new ones.
+#[test]
+fn markdown_summary_tells_new_failures_from_old_ones() {
+    let dir = tempfile::tempdir().unwrap();
+    let bytes = stream(&[
+        ("a", Status::Success, None),
+        ("b", Status::Fail, Some("Traceback: b")),
+        ("c", Status::Fail, Some("Traceback: c")),
+    ]);
+    std::fs::write(dir.path().join("run.subunit"), &bytes).unwrap();
+    std::fs::create_dir(dir.path().join("previous")).unwrap();
+    std::fs::write(dir.path().join("previous/failed-tests"), "pkg.T.test_c\n").unwrap();
+    let output = report(
+        dir.path(),
+        &["run.subunit", "--markdown", "-", "--previous", "previous"],
+        None,
+    );
+    assert_eq!(output.status.code(), Some(1), "{}", text(&output.stderr));
+    let markdown = text(&output.stdout);
+    assert!(
+        markdown.starts_with("### Tempest failed\n\n**3 tests: 1 passed, 2 failed, 0 skipped**"),
+        "{markdown}"
+    );
+    assert!(
+        markdown.contains("**New failures (1)**\n\n- fail ` pkg.T.test_b `\n"),
+        "{markdown}"
+    );
+    assert!(
+        markdown.contains("Failed in the previous run too (1)\n\n- fail ` pkg.T.test_c `\n"),
+        "{markdown}"
+    );
+}
+
+/// `--publish` keeps one Tempest comment per environment and sets a failing
+/// status when tests failed.
+#[tokio::test(flavor = "multi_thread")]
+async fn publish_comments_and_sets_a_failing_status() {
+    use wiremock::matchers::{method, path};
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+    let server = MockServer::start().await;
+    let repo = "/repos/example-org/kayobe-config";
+    Mock::given(method("GET"))
+        .and(path(format!("{repo}/issues/3/comments")))
+        .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!([])))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let comment = Mock::given(method("POST"))
+        .and(path(format!("{repo}/issues/3/comments")))
+        .respond_with(ResponseTemplate::new(201).set_body_json(serde_json::json!({"id": 8})))
+        .expect(1)
+        .mount_as_scoped(&server)
+        .await;
+    let status = Mock::given(method("POST"))
+        .and(path(format!("{repo}/statuses/c0ffee")))
+        .respond_with(ResponseTemplate::new(201).set_body_json(serde_json::json!({"id": 1})))
+        .expect(1)
+        .mount_as_scoped(&server)
+        .await;
+    let dir = tempfile::tempdir().unwrap();
+    let bytes = stream(&[
+        ("a", Status::Success, None),
+        ("b", Status::Fail, Some("boom")),
+    ]);
+    std::fs::write(dir.path().join("run.subunit"), &bytes).unwrap();
+    let (root, api) = (dir.path().to_path_buf(), server.uri());
+    let output = tokio::task::spawn_blocking(move || {
+        Command::new(env!("CARGO_BIN_EXE_kayobe-automation"))
+            .current_dir(&root)
+            .env("KAYOBE_ENVIRONMENT", "production")
+            .env("GITHUB_TOKEN", "ghp_tempest")
+            .env_remove("CI_MERGE_REQUEST_IID")
+            .env_remove("CI_COMMIT_SHA")
+            .args(["tempest", "report", "run.subunit", "--publish", "github"])
+            .args(["--change", "3", "--commit", "c0ffee", "--api-url", &api])
+            .args(["--repo", "example-org/kayobe-config"])
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    assert_eq!(output.status.code(), Some(1), "{}", text(&output.stderr));
+    let body: serde_json::Value =
+        serde_json::from_slice(&comment.received_requests().await[0].body).unwrap();
+    let body = body["body"].as_str().unwrap();
+    assert!(
+        body.starts_with("<!-- kayobe-automation:tempest/production -->\n### Tempest failed"),
+        "{body}"
+    );
+    let sent: serde_json::Value =
+        serde_json::from_slice(&status.received_requests().await[0].body).unwrap();
+    assert_eq!(sent["context"], "kayobe-automation/tempest/production");
+    assert_eq!(sent["state"], "failure");
+    assert_eq!(
+        sent["description"],
+        "2 tests: 1 passed, 1 failed, 0 skipped"
+    );
+}

@@ -17,7 +17,10 @@ pub fn fence_for(body: &str) -> String {
 /// `body` fenced as a code block in `language`, ending with a newline.
 pub fn code_block(language: &str, body: &str) -> String {
     let fence = fence_for(body);
-    format!("{fence}{language}\n{}\n{fence}\n", body.trim_end_matches('\n'))
+    format!(
+        "{fence}{language}\n{}\n{fence}\n",
+        body.trim_end_matches('\n')
+    )
 }
 
 /// `text` as an inline code span that nothing in it can end: delimited by

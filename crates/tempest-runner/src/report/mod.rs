@@ -9,6 +9,7 @@
 
 mod html;
 mod junit;
+mod markdown;
 mod summary;
 mod text;
 
@@ -17,6 +18,7 @@ use std::path::{Path, PathBuf};
 
 use kayobe_stdx::{OutputFile, OutputOptions};
 
+pub use markdown::markdown;
 pub use summary::{Counts, FailureDetail, MAX_LISTED_FAILURES, SLOWEST, Summary};
 
 use crate::results::ResultReader;

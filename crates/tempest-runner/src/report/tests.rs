@@ -206,3 +206,59 @@ fn a_truncated_stream_reports_what_was_read_and_where_it_stopped() {
     let junit = std::fs::read_to_string(paths.junit.unwrap()).unwrap();
     assert!(junit.contains("<error type=\"incomplete\">"), "{junit}");
 }
+
+#[test]
+fn markdown_puts_the_verdict_first_and_new_failures_apart() {
+    use Status::*;
+    let events = [
+        ("pkg.Case.test_ok", None, InProgress, 100, None),
+        ("pkg.Case.test_ok", None, Success, 103, None),
+        ("pkg.Case.test_new", None, InProgress, 100, None),
+        (
+            "pkg.Case.test_new",
+            None,
+            Fail,
+            101,
+            Some(("traceback", "boom ``` </details>")),
+        ),
+        ("pkg.Case.test_`old`", None, InProgress, 100, None),
+        (
+            "pkg.Case.test_`old`",
+            None,
+            Fail,
+            102,
+            Some(("traceback", "again")),
+        ),
+    ];
+    let summary = report_stream(stream(&events).as_slice(), &ReportPaths::default())
+        .unwrap()
+        .summary;
+    let previous = std::collections::BTreeSet::from(["pkg.Case.test_`old`".to_owned()]);
+    let text = markdown(&summary, Some(&previous));
+    assert_eq!(
+        text.lines().take(3).collect::<Vec<_>>(),
+        [
+            "### Tempest failed",
+            "",
+            "**3 tests: 1 passed, 2 failed, 0 skipped** in 6.0 s"
+        ]
+    );
+    assert!(
+        text.contains("**New failures (1)**\n\n- fail ` pkg.Case.test_new `\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("Failed in the previous run too (1)\n\n- fail `` pkg.Case.test_`old` ``\n"),
+        "{text}"
+    );
+    // The traceback cannot close its fence or the folded block.
+    assert!(
+        text.contains("````text\nboom ``` </details>\n````"),
+        "{text}"
+    );
+    assert_eq!(text.matches("</details>").count(), 3, "{text}");
+    assert!(text.contains("- 3.0 s ` pkg.Case.test_ok `"), "{text}");
+
+    // Without the previous run, all are failures.
+    assert!(markdown(&summary, None).contains("**Failures (2)**"));
+}
