@@ -6,6 +6,11 @@
 //! feature of the same name (all on by default). `default-features = false,
 //! features = ["config"]` reads configuration without pulling in Docker, git or
 //! HTTP clients.
+//!
+//! The types most embedders start from are re-exported here: [`ConfigRepo`]
+//! (a configuration checkout, one environment's view of it), [`VaultSecret`]
+//! and [`Value`]. `examples/` shows three uses: read an inventory, render
+//! workflows, diff two revisions.
 
 #[cfg(feature = "bao")]
 pub use bao_bootstrap as bao;
@@ -25,3 +30,6 @@ pub use runner_provision as runners;
 pub use tempest_runner as tempest;
 #[cfg(feature = "workflows")]
 pub use workflow_render as workflows;
+
+#[cfg(feature = "config")]
+pub use kayobe_config::{Map, Value, repo::ConfigRepo, vault::VaultSecret};
