@@ -33,6 +33,7 @@ pub struct OutputOptions {
     keep_mode: bool,
     inputs: Vec<PathBuf>,
     create_parents: bool,
+    durable: bool,
 }
 
 impl OutputOptions {
@@ -68,6 +69,7 @@ impl OutputOptions {
             keep_mode: true,
             inputs: Vec::new(),
             create_parents: false,
+            durable: true,
         }
     }
 
@@ -81,6 +83,15 @@ impl OutputOptions {
     /// Creates missing parent directories of a regular file.
     pub fn creating_parents(mut self) -> Self {
         self.create_parents = true;
+        self
+    }
+
+    /// For a file made again from its input at will (a report): still
+    /// renamed into place whole, but not synced to disk, which for a large
+    /// report costs more than writing it. A crash may then lose the new
+    /// file, never leave half of it.
+    pub fn regenerable(mut self) -> Self {
+        self.durable = false;
         self
     }
 }
@@ -265,6 +276,7 @@ struct Staged {
     owner: Option<(u32, u32)>,
     existed: bool,
     renamed: bool,
+    durable: bool,
 }
 
 impl Staged {
@@ -303,6 +315,7 @@ impl Staged {
             owner: previous.map(|m| (m.uid(), m.gid())),
             existed: previous.is_some(),
             renamed: false,
+            durable: options.durable,
         })
     }
 
@@ -327,7 +340,10 @@ impl Staged {
                 }
             }
         }
-        self.file.sync_all().map_err(io_error(&path, "sync"))
+        if self.durable {
+            self.file.sync_all().map_err(io_error(&path, "sync"))?;
+        }
+        Ok(())
     }
 
     fn rename(&mut self) -> Result<(), OutputError> {
@@ -337,6 +353,9 @@ impl Staged {
     }
 
     fn sync_dir(&self) {
+        if !self.durable {
+            return;
+        }
         if let Some(dir) = self.path.parent().filter(|d| !d.as_os_str().is_empty()) {
             // Makes the rename durable; not every file system supports it.
             if let Ok(dir) = File::open(dir) {
@@ -431,6 +450,19 @@ impl OutputFile {
             .seek(io::SeekFrom::Start(0))
             .map_err(io_error(&path, "set space aside for"))?;
         Ok(())
+    }
+
+    /// The staged file, for a writer that goes back to fill in a header
+    /// once the rest is written; `None` when the output is written through
+    /// (standard output, a FIFO, a device), where there is no going back.
+    /// The output ends where the file's position is at the commit (the
+    /// space [`OutputFile::reserve`] set aside is cut off there), so a
+    /// writer that went back returns to the end first.
+    pub fn seekable(&mut self) -> Option<&mut File> {
+        match &mut self.sink {
+            Sink::Staged(staged) => Some(&mut staged.file),
+            Sink::Stdout(_) | Sink::Through(_) => None,
+        }
     }
 
     /// Finishes the output: a regular file is synced and renamed over its

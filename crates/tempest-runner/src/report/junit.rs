@@ -16,17 +16,42 @@ use super::summary::Summary;
 use super::text::{push_xml, split_id};
 use crate::results::{Outcome, TestResult};
 
+/// Where the test cases go as they come.
+enum Cases {
+    /// Straight into the output, after a header of [`HEADER_BYTES`] spaces
+    /// that `finish` overwrites with the counts: one write of the report.
+    Direct(BufWriter<OutputFile>),
+    /// Into a spool joined after the header at the end, for an output with
+    /// no going back (standard output, a FIFO).
+    Spooled {
+        out: OutputFile,
+        spool: BufWriter<std::fs::File>,
+    },
+}
+
+/// The room the header takes in a direct report: its two start tags with
+/// every count at `u64::MAX` fit, and the rest is spaces inside the tags.
+const HEADER_BYTES: usize = 512;
+
 pub(crate) struct JunitWriter {
-    out: OutputFile,
-    cases: BufWriter<std::fs::File>,
+    cases: Cases,
     line: String,
 }
 
 impl JunitWriter {
-    pub(crate) fn new(out: OutputFile) -> std::io::Result<Self> {
+    pub(crate) fn new(mut out: OutputFile) -> std::io::Result<Self> {
+        let cases = if out.seekable().is_some() {
+            let mut direct = BufWriter::with_capacity(256 * 1024, out);
+            direct.write_all(&[b' '; HEADER_BYTES])?;
+            Cases::Direct(direct)
+        } else {
+            Cases::Spooled {
+                out,
+                spool: BufWriter::with_capacity(256 * 1024, tempfile::tempfile()?),
+            }
+        };
         Ok(JunitWriter {
-            out,
-            cases: BufWriter::with_capacity(256 * 1024, tempfile::tempfile()?),
+            cases,
             line: String::new(),
         })
     }
@@ -61,7 +86,10 @@ impl JunitWriter {
                 let _ = write!(out, "</{tag}>\n</testcase>\n");
             }
         }
-        self.cases.write_all(out.as_bytes())
+        match &mut self.cases {
+            Cases::Direct(writer) => writer.write_all(out.as_bytes()),
+            Cases::Spooled { spool, .. } => spool.write_all(out.as_bytes()),
+        }
     }
 
     pub(crate) fn finish(self, summary: &Summary) -> std::io::Result<()> {
@@ -74,15 +102,47 @@ impl JunitWriter {
             skipped = counts.skip,
             time = summary.total_time.as_secs_f64(),
         );
-        let cases = self
-            .cases
-            .into_inner()
-            .map_err(|error| error.into_error())?;
-        super::join_spools(
-            self.out,
-            header.as_bytes(),
-            vec![cases],
-            b"</testsuite>\n</testsuites>\n",
-        )
+        const FOOTER: &[u8] = b"</testsuite>\n</testsuites>\n";
+        match self.cases {
+            Cases::Direct(mut writer) => {
+                use std::io::{Seek, SeekFrom};
+                writer.write_all(FOOTER)?;
+                let mut out = writer.into_inner().map_err(|error| error.into_error())?;
+                let file = out.seekable().ok_or_else(|| {
+                    std::io::Error::other("the report's file cannot be written again")
+                })?;
+                let end = file.stream_position()?;
+                file.seek(SeekFrom::Start(0))?;
+                file.write_all(&padded_header(&header))?;
+                file.seek(SeekFrom::Start(end))?;
+                out.commit().map_err(std::io::Error::other)
+            }
+            Cases::Spooled { out, spool } => {
+                let spool = spool.into_inner().map_err(|error| error.into_error())?;
+                super::join_spools(out, header.as_bytes(), vec![spool], FOOTER)
+            }
+        }
     }
+}
+
+/// `header` grown to [`HEADER_BYTES`] with spaces before the `>` of its two
+/// start tags, where XML allows white space.
+fn padded_header(header: &str) -> Vec<u8> {
+    let room = HEADER_BYTES - header.len();
+    let mut padded = String::with_capacity(HEADER_BYTES);
+    let mut tags = header.splitn(3, ">\n");
+    let (Some(declaration), Some(testsuites), Some(testsuite)) =
+        (tags.next(), tags.next(), tags.next())
+    else {
+        unreachable!("the header is a declaration and two start tags")
+    };
+    padded.push_str(declaration);
+    padded.push_str(">\n");
+    padded.push_str(testsuites);
+    padded.push_str(&" ".repeat(room / 2));
+    padded.push_str(">\n");
+    padded.push_str(testsuite.trim_end_matches(">\n"));
+    padded.push_str(&" ".repeat(room - room / 2));
+    padded.push_str(">\n");
+    padded.into_bytes()
 }

@@ -5,7 +5,9 @@
 //! headers and failures first, so the spools are joined at the end), and the
 //! summary keeps only counts, the 20 slowest tests and the first
 //! [`summary::MAX_LISTED_FAILURES`] failures. Output files are written
-//! atomically (a temporary file beside them, then a rename).
+//! atomically (a temporary file beside them, then a rename), not synced:
+//! they can be made again from the stream. A JUnit report into a regular
+//! file is written once, its header filled in at the end.
 
 mod html;
 mod junit;
@@ -76,8 +78,10 @@ pub fn report_stream_from(
     paths: &ReportPaths,
 ) -> Result<ReportOutcome, ReportError> {
     let open = |path: &Path, action| {
+        // Made again from the stream at will: not worth a sync to disk.
         let options = OutputOptions::public()
             .creating_parents()
+            .regenerable()
             .refusing_inputs(input);
         OutputFile::create(path, &options).map_err(|error| ReportError {
             path: path.to_path_buf(),
