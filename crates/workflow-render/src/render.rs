@@ -361,9 +361,11 @@ fn argument_default(arguments: Arguments) -> Option<&'static str> {
 
 /// The command line of an operation's run step: its script, with its
 /// argument from the environment (word-split for a kolla-ansible command,
-/// never globbed), so no expression is ever expanded inside a script.
+/// never globbed), so no expression is ever expanded inside a script. The
+/// script runs through bash, not its executable bit: kayobe-automation ships
+/// `overcloud-database-recover.sh` without one.
 fn run_line(operation: Operation, script_dir: &str) -> String {
-    let script = format!("{script_dir}/{}.sh", operation.name());
+    let script = format!("bash {script_dir}/{}.sh", operation.name());
     match operation.script().map(|s| s.arguments()) {
         Some(Arguments::Revision) => format!("{script} \"$KAYOBE_AUTOMATION_REVISION\""),
         Some(Arguments::KollaCommand) => {

@@ -9,6 +9,9 @@ export TEMPEST_CONCURRENCY=4
 # `default` has no file: it runs every test.
 export KAYOBE_AUTOMATION_TEMPEST_LOADLIST="${KAYOBE_AUTOMATION_TEMPEST_LOADLIST:-default}"
 
+# tempest.sh reads it under `set -u` in every environment: none by default.
+export KAYOBE_AUTOMATION_TEMPEST_CONF_OVERRIDES="${KAYOBE_AUTOMATION_TEMPEST_CONF_OVERRIDES:-}"
+
 # The image Tempest runs in.
 export KAYOBE_AUTOMATION_RALLY_IMAGE="${KAYOBE_AUTOMATION_RALLY_IMAGE:-ghcr.io/stackhpc/docker-rally}"
 export KAYOBE_AUTOMATION_RALLY_TAG="${KAYOBE_AUTOMATION_RALLY_TAG:-latest}"
