@@ -98,6 +98,8 @@ pub fn run(root: &Path) -> Result<PathBuf> {
     for (package, installs) in [
         ("chromium", "/usr/bin/chromium"),
         ("openssh-client", "/usr/bin/ssh-agent"),
+        // The rendered GitLab jobs' OpenBao step calls curl.
+        ("curl", "/usr/bin/curl"),
         ("docker-registry", "/usr/bin/docker-registry"),
         ("apache2-utils", "/usr/bin/htpasswd"),
     ] {

@@ -45,7 +45,9 @@ pub fn run(global: &Global, command: Command) -> miette::Result<ExitCode> {
             let list = inventory.to_ansible_list_with(&settings.list_settings().into_diagnostic()?);
             let mut stdout = std::io::BufWriter::with_capacity(64 * 1024, std::io::stdout().lock());
             serde_json::to_writer_pretty(&mut stdout, &list).into_diagnostic()?;
-            writeln!(stdout).and_then(|()| stdout.flush()).into_diagnostic()?;
+            writeln!(stdout)
+                .and_then(|()| stdout.flush())
+                .into_diagnostic()?;
             // The process ends next: freeing a large inventory node by node
             // was a fifth of the command's time.
             std::mem::forget((inventory, list));

@@ -448,3 +448,185 @@ async fn a_full_disk_fails_before_the_keys_exist() {
         0o600
     );
 }
+
+/// GitLab and OpenBao end to end: `bao bootstrap` on a real OpenBao, then
+/// the rendered pipeline's `.openbao` before_script, run by bash with an ID
+/// token signed as GitLab signs them (its keys served as GitLab's JWKS),
+/// ends with exactly the variables kayobe-automation reads, holding the
+/// bootstrapped values, and prints none of them; a token of another project
+/// gets nothing.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_rendered_secret_step_reads_what_bootstrap_wrote() {
+    use jsonwebtoken::{Algorithm, EncodingKey, Header};
+    use kayobe_automation::config::yaml;
+
+    let Some(server) = BaoServer::start() else {
+        return;
+    };
+    let gitlab = gitlab().await;
+    let repo = example_with_automation_secrets();
+    let (addr, gitlab_url) = (server.addr(), gitlab.uri());
+    let bootstrap = ours(
+        repo.path(),
+        &[
+            "--environment",
+            "production",
+            "bao",
+            "bootstrap",
+            "--addr",
+            &addr,
+            "--keys-file",
+            "etc/kayobe/environments/production/vault/kayobe-automation-keys.json",
+            "--encrypt-keys-file",
+            "--gitlab-url",
+            &gitlab_url,
+            "--gitlab-project-id",
+            "42",
+        ],
+    )
+    .await;
+    assert!(bootstrap.status.success(), "{}", text(&bootstrap));
+
+    let rendered = tempfile::tempdir().unwrap();
+    let out = rendered.path().display().to_string();
+    let render = ours(
+        repo.path(),
+        &["workflows", "render", "--platform", "gitlab", "--out", &out],
+    )
+    .await;
+    assert!(render.status.success(), "{}", text(&render));
+    let pipeline_text = std::fs::read_to_string(rendered.path().join(".gitlab-ci.yml"))
+        .or_else(|_| std::fs::read_to_string(rendered.path().join("gitlab-ci.yml")))
+        .unwrap_or_else(|_| {
+            let entries: Vec<_> = std::fs::read_dir(rendered.path()).unwrap().collect();
+            panic!("no pipeline in {entries:?}")
+        });
+    let pipeline = yaml::parse(&pipeline_text, Path::new(".gitlab-ci.yml")).unwrap();
+    let pipeline = pipeline.as_map().unwrap();
+    let kayobe_automation::config::Value::List(before_script) =
+        &pipeline[".openbao"].as_map().unwrap()["before_script"]
+    else {
+        panic!("`.openbao` has no before_script list")
+    };
+    let step = before_script[0].as_str().unwrap().to_owned();
+    // The production job that reads the most: Tempest's.
+    let variables = pipeline
+        .values()
+        .filter_map(|job| job.as_map()?.get("variables")?.as_map())
+        .filter(|vars| {
+            vars.get("KAYOBE_ENVIRONMENT").and_then(|v| v.as_str()) == Some("production")
+        })
+        .filter_map(|vars| {
+            Some((
+                vars.get("BAO_SECRET_PATH")?.as_str()?.to_owned(),
+                vars.get("BAO_SECRET_KEYS")?.as_str()?.to_owned(),
+            ))
+        })
+        .max_by_key(|(_, keys)| keys.split_whitespace().count())
+        .expect("a production job reads OpenBao");
+    let (secret_path, secret_keys) = variables;
+    assert_eq!(
+        secret_keys,
+        "KAYOBE_VAULT_PASSWORD=kayobe_vault_password \
+         KAYOBE_AUTOMATION_SSH_PRIVATE_KEY=kayobe_automation_ssh_private_key \
+         TEMPEST_OPENRC=kayobe_tempest_openrc"
+    );
+
+    let key = EncodingKey::from_rsa_pem(include_bytes!(
+        "../../bao-bootstrap/tests/fixtures/jwt-signing-key.pem"
+    ))
+    .unwrap();
+    let mut header = Header::new(Algorithm::RS256);
+    header.kid = Some("kayobe-automation-test".to_owned());
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let token_for = |project_id: &str| {
+        let claims = serde_json::json!({
+            "iss": gitlab_url,
+            "aud": addr,
+            "sub": "project_path:ops/kayobe-config:ref_type:branch:ref:main",
+            "project_id": project_id,
+            "project_path": "ops/kayobe-config",
+            "user_email": "ci@example.test",
+            "ref": "main",
+            "ref_type": "branch",
+            "ref_protected": "true",
+            "environment": "production",
+            "iat": now,
+            "nbf": now - 5,
+            "exp": now + 300,
+        });
+        jsonwebtoken::encode(&header, &claims, &key).unwrap()
+    };
+    // The step as GitLab runs it, then what the job's script would see,
+    // written to a file so that nothing of it reaches the output.
+    let seen = repo.path().join("seen");
+    let run_step = |token: String| {
+        let script = format!(
+            "set -e\n{step}\nfor name in KAYOBE_VAULT_PASSWORD KAYOBE_AUTOMATION_SSH_PRIVATE_KEY TEMPEST_OPENRC BAO_TOKEN BAO_SECRETS; do\n  if [ -n \"${{!name+x}}\" ]; then printf '%s=%s\\0' \"$name\" \"${{!name}}\"; fi\ndone > {seen}\n",
+            seen = seen.display()
+        );
+        let mut command = std::process::Command::new("bash");
+        command
+            .arg("-c")
+            .arg(script)
+            .env_clear()
+            .env("PATH", "/usr/bin:/bin")
+            .env("OPENBAO_ADDR", &addr)
+            .env("VAULT_AUTH_TOKEN", token)
+            .env("BAO_SECRET_PATH", &secret_path)
+            .env("BAO_SECRET_KEYS", &secret_keys);
+        let _ = std::fs::remove_file(&seen);
+        command.output().unwrap()
+    };
+
+    let output = run_step(token_for("42"));
+    assert!(output.status.success(), "{}", text(&output));
+    let recorded = std::fs::read(&seen).unwrap();
+    let variables: std::collections::BTreeMap<String, String> = recorded
+        .split(|&b| b == 0)
+        .filter(|entry| !entry.is_empty())
+        .map(|entry| {
+            let entry = String::from_utf8(entry.to_vec()).unwrap();
+            let (name, value) = entry.split_once('=').unwrap();
+            (name.to_owned(), value.to_owned())
+        })
+        .collect();
+    let password = std::fs::read_to_string(repo.path().join(".vault-password")).unwrap();
+    assert_eq!(
+        variables.keys().collect::<Vec<_>>(),
+        [
+            "KAYOBE_AUTOMATION_SSH_PRIVATE_KEY",
+            "KAYOBE_VAULT_PASSWORD",
+            "TEMPEST_OPENRC"
+        ],
+        "exactly what kayobe-automation reads, the token and the raw secret unset"
+    );
+    assert_eq!(variables["KAYOBE_VAULT_PASSWORD"], password.trim());
+    // Without its last newline, as `$(…)` leaves it: `functions` writes
+    // the key with `echo`, which puts it back.
+    assert_eq!(
+        variables["KAYOBE_AUTOMATION_SSH_PRIVATE_KEY"],
+        "-----BEGIN OPENSSH PRIVATE KEY-----\nproduction-key"
+    );
+    assert!(
+        variables["TEMPEST_OPENRC"].starts_with("export OS_PASSWORD=")
+            && !variables["TEMPEST_OPENRC"].contains("{{"),
+        "{}",
+        variables["TEMPEST_OPENRC"]
+    );
+    let printed = text(&output);
+    for value in variables.values() {
+        for line in value.lines().filter(|line| line.len() > 8) {
+            assert!(!printed.contains(line), "printed: {printed}");
+        }
+    }
+
+    // Another project's token is refused at login: the step fails and
+    // nothing is exported.
+    let refused = run_step(token_for("43"));
+    assert!(!refused.status.success(), "{}", text(&refused));
+    assert!(!seen.exists());
+}
