@@ -10,7 +10,6 @@
 
 use std::fmt::Write as _;
 
-use kayobe_config::value::Value;
 use kayobe_stdx::push_html;
 
 use crate::diff::ConfigDiff;
@@ -258,6 +257,7 @@ mod tests {
     use crate::files::Warning;
     use crate::group::Membership;
     use crate::tree::TreeDiff;
+    use kayobe_config::value::Value;
 
     /// A diff with every kind of entry, and text that would be markup.
     fn sample() -> ConfigDiff {
