@@ -11,6 +11,7 @@ use kayobe_config::value::{Map, Value};
 use rayon::prelude::*;
 
 use crate::files::Warning;
+use crate::group::Membership;
 use crate::side::Side;
 use crate::tree::TreeDiff;
 
@@ -68,6 +69,9 @@ pub struct ConfigDiff {
     pub files: TreeDiff,
     /// What an operator should know about the revisions, sorted, each once.
     pub warnings: Vec<Warning>,
+    /// Every host of either revision and its inventory groups, to name the
+    /// hosts a change applies to ([`crate::group`]).
+    pub membership: Membership,
 }
 
 impl ConfigDiff {
@@ -99,6 +103,7 @@ impl ConfigDiff {
             .collect();
         Self {
             hosts,
+            membership: membership(base, target),
             ..Self::default()
         }
     }
@@ -107,6 +112,32 @@ impl ConfigDiff {
     pub fn has_changes(&self) -> bool {
         !self.hosts.is_empty() || self.files.has_changes()
     }
+}
+
+/// Each host's groups from its `group_names` ([`Side`] sets it): the
+/// target's when the target has the host, else the base's.
+fn membership(base: &Side, target: &Side) -> Membership {
+    let mut membership = Membership::default();
+    let hosts = base
+        .hosts
+        .iter()
+        .filter(|(host, _)| !target.hosts.contains_key(*host))
+        .chain(&target.hosts);
+    for (host, vars) in hosts {
+        membership.hosts.insert(host.clone());
+        if let Some(Value::List(groups)) = vars.get("group_names") {
+            for group in groups {
+                if let Value::String(group) = group {
+                    membership
+                        .groups
+                        .entry(group.clone())
+                        .or_default()
+                        .insert(host.clone());
+                }
+            }
+        }
+    }
+    membership
 }
 
 fn compare_maps(path: &mut KeyPath, base: &Map, target: &Map, diff: &mut HostDiff) {

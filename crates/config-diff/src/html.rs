@@ -1,16 +1,19 @@
 //! The diff as one self-contained HTML page, for a merge request's artefact:
 //! inline style and script, no network assets. A summary comes first (hosts
-//! changed, keys added/removed/changed, files changed), then one collapsible
-//! section per host (a table of its changed keys) and per file (its unified
-//! diff, coloured); warnings about the configuration come after the summary.
+//! changed, distinct changes added/removed/changed, groups touched, files
+//! changed), then one collapsible section per group of changes applying to
+//! the same hosts ([`GroupedDiff`]: a change on 10 000 hosts is one section
+//! naming them, never 10 000) and per file (its unified diff, coloured);
+//! warnings about the configuration come after the summary. A search box
+//! (script inline, no network) shows only the sections holding its text.
 //! Every piece of text from the configuration is escaped.
 
 use std::fmt::Write as _;
 
-use kayobe_config::value::Value;
 use kayobe_stdx::push_html;
 
-use crate::diff::{ConfigDiff, HostDiff, KeyPath};
+use crate::diff::ConfigDiff;
+use crate::group::{ChangeGroup, GroupedDiff};
 use crate::render::{key_path, summarised_line};
 use crate::tree::{FileChange, FileDiff};
 
@@ -39,6 +42,8 @@ pre.diff span{display:inline-block;min-width:100%}
 .kind{font-weight:bold;white-space:nowrap}
 .kind.added{color:#116329}.kind.removed{color:#82071e}.kind.changed{color:#9a6700}
 .controls button{margin-right:.5em}
+.controls input{margin-left:1em;min-width:20em}
+.hosts{font-family:monospace;word-break:break-all;color:#555}
 .warnings li{color:#9a6700}
 "#;
 
@@ -47,6 +52,13 @@ const SCRIPT: &str = r#"
   function all(open){document.querySelectorAll('details').forEach(function(d){d.open=open;});}
   document.getElementById('expand').addEventListener('click',function(){all(true);});
   document.getElementById('collapse').addEventListener('click',function(){all(false);});
+  document.getElementById('search').addEventListener('input',function(e){
+    var q=e.target.value.toLowerCase();
+    document.querySelectorAll('details').forEach(function(d){
+      var hit=!q||d.textContent.toLowerCase().indexOf(q)>=0;
+      d.hidden=!hit;if(q&&hit){d.open=true;}
+    });
+  });
 })();
 "#;
 
@@ -64,7 +76,8 @@ pub fn page(diff: &ConfigDiff) -> String {
         "no changes"
     });
     out.push_str("</h1>\n");
-    summary(&mut out, diff);
+    let grouped = GroupedDiff::of(diff);
+    summary(&mut out, diff, &grouped);
     if !diff.warnings.is_empty() {
         out.push_str("<h2>Warnings</h2>\n<ul class=\"warnings\">\n");
         for warning in &diff.warnings {
@@ -75,18 +88,18 @@ pub fn page(diff: &ConfigDiff) -> String {
         out.push_str("</ul>\n");
     }
     let files = &diff.files.files;
-    let open = if diff.hosts.len() + files.len() <= OPEN_SECTIONS_UP_TO {
+    let open = if grouped.groups.len() + files.len() <= OPEN_SECTIONS_UP_TO {
         " open"
     } else {
         ""
     };
     if diff.has_changes() {
-        out.push_str("<p class=\"controls\"><button id=\"expand\" type=\"button\">Expand all</button><button id=\"collapse\" type=\"button\">Collapse all</button></p>\n");
+        out.push_str("<p class=\"controls\"><button id=\"expand\" type=\"button\">Expand all</button><button id=\"collapse\" type=\"button\">Collapse all</button><input id=\"search\" type=\"search\" placeholder=\"Search keys, values, hosts\" aria-label=\"Search\"></p>\n");
     }
-    if !diff.hosts.is_empty() {
-        out.push_str("<h2>Hosts</h2>\n");
-        for host in &diff.hosts {
-            host_section(&mut out, host, open);
+    if !grouped.is_empty() {
+        out.push_str("<h2>Variables</h2>\n");
+        for group in &grouped.groups {
+            group_section(&mut out, group, open);
         }
     }
     if !files.is_empty() {
@@ -105,8 +118,7 @@ pub fn page(diff: &ConfigDiff) -> String {
     out
 }
 
-fn summary(out: &mut String, diff: &ConfigDiff) {
-    let count = |of: fn(&HostDiff) -> usize| diff.hosts.iter().map(of).sum::<usize>();
+fn summary(out: &mut String, diff: &ConfigDiff, grouped: &GroupedDiff) {
     let files = |kind: &str| {
         diff.files
             .files
@@ -115,10 +127,10 @@ fn summary(out: &mut String, diff: &ConfigDiff) {
             .count()
     };
     let rows = [
-        ("Hosts changed", diff.hosts.len()),
-        ("Keys added", count(|h| h.added.len())),
-        ("Keys removed", count(|h| h.removed.len())),
-        ("Keys changed", count(|h| h.changed.len())),
+        ("Hosts changed", grouped.hosts),
+        ("Distinct changes: added", grouped.added),
+        ("Distinct changes: removed", grouped.removed),
+        ("Distinct changes: changed", grouped.changed),
         ("Files added", files("added")),
         ("Files removed", files("removed")),
         ("Files changed", files("changed")),
@@ -130,43 +142,34 @@ fn summary(out: &mut String, diff: &ConfigDiff) {
             "<tr><th>{label}</th><td class=\"n\">{number}</td></tr>"
         );
     }
+    if !grouped.groups_touched.is_empty() {
+        out.push_str("<tr><th>Groups</th><td>");
+        push_html(out, &grouped.groups_touched.join(", "));
+        out.push_str("</td></tr>\n");
+    }
     out.push_str("</tbody></table>\n");
 }
 
-fn host_section(out: &mut String, host: &HostDiff, open: &str) {
-    let _ = write!(out, "<details class=\"host\"{open}><summary>");
-    push_html(out, &host.host);
+fn group_section(out: &mut String, group: &ChangeGroup, open: &str) {
+    let _ = write!(out, "<details class=\"group\"{open}><summary>");
+    push_html(out, &group.hosts.to_string());
     let _ = writeln!(
         out,
-        "<span class=\"counts\">{} added, {} removed, {} changed</span></summary>",
-        host.added.len(),
-        host.removed.len(),
-        host.changed.len()
+        "<span class=\"counts\">{} {}</span></summary>",
+        group.changes.len(),
+        if group.changes.len() == 1 {
+            "change"
+        } else {
+            "changes"
+        }
     );
     out.push_str("<table class=\"keys\"><thead><tr><th>Key</th><th>Change</th><th>Base</th><th>Target</th></tr></thead><tbody>\n");
-    // Rows in key order, whatever their kind, as in the text output.
-    let mut rows: Vec<(&KeyPath, &str, Option<&Value>, Option<&Value>)> = Vec::new();
-    rows.extend(
-        host.added
-            .iter()
-            .map(|e| (&e.path, "added", None, Some(&e.value))),
-    );
-    rows.extend(
-        host.removed
-            .iter()
-            .map(|e| (&e.path, "removed", Some(&e.value), None)),
-    );
-    rows.extend(
-        host.changed
-            .iter()
-            .map(|c| (&c.path, "changed", Some(&c.base), Some(&c.target))),
-    );
-    rows.sort_by(|a, b| a.0.cmp(b.0));
-    for (path, kind, base, target) in rows {
+    for change in &group.changes {
+        let kind = change.kind().as_str();
         out.push_str("<tr><td class=\"k\">");
-        push_html(out, &key_path(path));
+        push_html(out, &key_path(&change.path));
         let _ = write!(out, "</td><td class=\"kind {kind}\">{kind}</td>");
-        for value in [base, target] {
+        for value in [&change.base, &change.target] {
             out.push_str("<td class=\"v\">");
             if let Some(value) = value {
                 push_html(out, &value.to_json().to_string());
@@ -250,9 +253,11 @@ fn diff_line(out: &mut String, class: &str, line: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::diff::{Change, Entry};
+    use crate::diff::{Change, Entry, HostDiff, KeyPath};
     use crate::files::Warning;
+    use crate::group::Membership;
     use crate::tree::TreeDiff;
+    use kayobe_config::value::Value;
 
     /// A diff with every kind of entry, and text that would be markup.
     fn sample() -> ConfigDiff {
@@ -311,6 +316,10 @@ mod tests {
             warnings: vec![Warning::UnlistedVaultedFile {
                 path: "etc/kayobe/kolla/config/<odd>.pem".into(),
             }],
+            membership: Membership {
+                hosts: ["ctl01".to_owned(), "<seed>".to_owned()].into(),
+                groups: [("controllers".to_owned(), ["ctl01".to_owned()].into())].into(),
+            },
         }
     }
 

@@ -6,6 +6,7 @@ use std::path::Path;
 use kayobe_config::value::Value;
 
 use crate::diff::{ConfigDiff, KeyPath};
+use crate::group::{GroupedDiff, HostSet, Kind};
 use kayobe_stdx::{escape_line, escape_text};
 
 use crate::tree::{FileChange, MAX_DIFF_LINES_VAR, TreeDiff, max_diff_lines};
@@ -34,32 +35,26 @@ fn json_text(value: &Value) -> String {
     value.to_json().to_string()
 }
 
-/// The diff as unified text: per host a `---`/`+++` header, then one line per
-/// key in path order, `-` for the base's value and `+` for the target's
-/// (a changed key has both); then the files, as [`tree_text`] writes them.
-/// Empty when nothing changed.
+/// The diff as text, grouped ([`GroupedDiff`]): a `#` summary line, then
+/// each group of changes under `@@ HOSTS @@` (the hosts named as
+/// [`HostSet`](crate::group::HostSet) shows them), one line per key in path
+/// order, `-` for the base's value and `+` for the target's (a changed key
+/// has both); then the files, as [`tree_text`] writes them. Empty when
+/// nothing changed.
 pub fn text(diff: &ConfigDiff) -> String {
+    let grouped = GroupedDiff::of(diff);
     let mut out = String::new();
-    for host in &diff.hosts {
-        // Lines in path order: (path, base line, target line).
-        let mut lines: Vec<(&KeyPath, Option<&Value>, Option<&Value>)> = Vec::new();
-        lines.extend(host.removed.iter().map(|e| (&e.path, Some(&e.value), None)));
-        lines.extend(host.added.iter().map(|e| (&e.path, None, Some(&e.value))));
-        lines.extend(
-            host.changed
-                .iter()
-                .map(|c| (&c.path, Some(&c.base), Some(&c.target))),
-        );
-        lines.sort_by(|a, b| a.0.cmp(b.0));
-        let name = escape_line(&host.host);
-        let _ = writeln!(out, "--- base/{name}");
-        let _ = writeln!(out, "+++ target/{name}");
-        for (path, base, target) in lines {
-            let path = key_path(path);
-            if let Some(value) = base {
+    if !grouped.is_empty() {
+        let _ = writeln!(out, "# {}", escape_line(&grouped.summary()));
+    }
+    for group in &grouped.groups {
+        let _ = writeln!(out, "@@ {} @@", escape_line(&group.hosts.to_string()));
+        for change in &group.changes {
+            let path = key_path(&change.path);
+            if let Some(value) = &change.base {
                 let _ = writeln!(out, "-{path}: {}", json_text(value));
             }
-            if let Some(value) = target {
+            if let Some(value) = &change.target {
                 let _ = writeln!(out, "+{path}: {}", json_text(value));
             }
         }
@@ -137,10 +132,23 @@ fn whole_file(path: &Path, old: &str, new: &str) -> String {
         .to_string()
 }
 
-/// The diff as JSON: `{"hosts": {HOST: {"added": {PATH: VALUE},
-/// "removed": {PATH: VALUE}, "changed": {PATH: {"base": VALUE, "target":
-/// VALUE}}}}, "files": FILES}`, paths written as [`key_path`] does, hosts
-/// and paths sorted; `FILES` as [`tree_json`] writes it.
+/// The diff as JSON: `{"summary": SUMMARY, "changes": [GROUP], "hosts":
+/// HOSTS, "files": FILES}`.
+///
+/// - `SUMMARY`: `{"distinct": {"added": N, "removed": N, "changed": N},
+///   "hosts": N, "groups": [GROUP_NAME]}`, counts of distinct changes.
+/// - `GROUP` ([`GroupedDiff`]): `{"hosts": {"text": "compute (1 000 hosts)",
+///   "count": N, "group": NAME|null, "except": [HOST], "list": [HOST]},
+///   "added": {PATH: VALUE}, "removed": {PATH: VALUE}, "changed": {PATH:
+///   {"base": VALUE, "target": VALUE}}}`; hosts folded into ranges
+///   (`compute[00005:10004]`); `group` is `all` for all hosts, null for a
+///   plain list.
+/// - `HOSTS`, the per-host view for tools: `{HOST: {"added": {PATH: VALUE},
+///   "removed": {PATH: VALUE}, "changed": {PATH: {"base": VALUE, "target":
+///   VALUE}}}}`, every changed host with all its changes.
+///
+/// Paths written as [`key_path`] does, hosts and paths sorted; `FILES` as
+/// [`tree_json`] writes it.
 pub fn json(diff: &ConfigDiff) -> serde_json::Value {
     let mut hosts = serde_json::Map::new();
     for host in &diff.hosts {
@@ -171,7 +179,69 @@ pub fn json(diff: &ConfigDiff) -> serde_json::Value {
             }),
         );
     }
-    serde_json::json!({ "hosts": hosts, "files": tree_json(&diff.files) })
+    let grouped = GroupedDiff::of(diff);
+    let changes: Vec<serde_json::Value> = grouped
+        .groups
+        .iter()
+        .map(|group| {
+            let of = |kind: Kind| {
+                group
+                    .changes
+                    .iter()
+                    .filter(move |change| change.kind() == kind)
+            };
+            let value = |value: &Option<Value>| {
+                value
+                    .as_ref()
+                    .map_or(serde_json::Value::Null, Value::to_json)
+            };
+            let added: serde_json::Map<_, _> = of(Kind::Added)
+                .map(|c| (key_path(&c.path), value(&c.target)))
+                .collect();
+            let removed: serde_json::Map<_, _> = of(Kind::Removed)
+                .map(|c| (key_path(&c.path), value(&c.base)))
+                .collect();
+            let changed: serde_json::Map<_, _> = of(Kind::Changed)
+                .map(|c| {
+                    let both =
+                        serde_json::json!({"base": value(&c.base), "target": value(&c.target)});
+                    (key_path(&c.path), both)
+                })
+                .collect();
+            serde_json::json!({
+                "hosts": host_set_json(&group.hosts),
+                "added": added,
+                "removed": removed,
+                "changed": changed,
+            })
+        })
+        .collect();
+    let summary = serde_json::json!({
+        "distinct": {"added": grouped.added, "removed": grouped.removed, "changed": grouped.changed},
+        "hosts": grouped.hosts,
+        "groups": grouped.groups_touched,
+    });
+    serde_json::json!({
+        "summary": summary,
+        "changes": changes,
+        "hosts": hosts,
+        "files": tree_json(&diff.files),
+    })
+}
+
+fn host_set_json(hosts: &HostSet) -> serde_json::Value {
+    let (except, list): (&[String], &[String]) = match hosts {
+        HostSet::Except { except, .. } => (except, &[]),
+        HostSet::Hosts { folded, .. } => (&[], folded),
+        _ => (&[], &[]),
+    };
+    serde_json::json!({
+        "text": hosts.to_string(),
+        "count": hosts.count(),
+        "group": hosts.group(),
+        "except": except,
+        "list": list,
+    })
 }
 
 /// A tree diff as JSON, by file path in order: `{"added": TEXT}`,
@@ -209,6 +279,7 @@ pub fn tree_json(diff: &TreeDiff) -> serde_json::Value {
 mod tests {
     use super::*;
     use crate::diff::{Change, Entry, HostDiff};
+    use crate::group::Membership;
     use crate::tree::FileDiff;
     use pretty_assertions::assert_eq;
 
@@ -261,6 +332,10 @@ mod tests {
                 ],
             },
             warnings: Vec::new(),
+            membership: Membership {
+                hosts: ["ctl01".to_owned(), "ctl02".to_owned()].into(),
+                groups: [("controllers".to_owned(), ["ctl01".to_owned()].into())].into(),
+            },
         }
     }
 
@@ -268,7 +343,8 @@ mod tests {
     fn text_is_unified_in_path_order() {
         assert_eq!(
             text(&sample()),
-            "--- base/ctl01\n+++ target/ctl01\n-a: true\n+a: false\n+b.\"x.y\": 1\n-c: \"gone\"\n\
+            "# 3 distinct changes (1 added, 1 removed, 1 changed) on 1 host; groups: controllers\n\
+             @@ controllers (1 host) @@\n-a: true\n+a: false\n+b.\"x.y\": 1\n-c: \"gone\"\n\
              --- a/kolla/config/nova.conf\n+++ b/kolla/config/nova.conf\n@@ -1 +1 @@\n-a\n+b\n\
              --- /dev/null\n+++ b/kolla/config/new.conf\n@@ -0,0 +1,2 @@\n+x\n+y\n\
              --- a/old.conf\n+++ /dev/null\n@@ -1 +0,0 @@\n-z\n\\ No newline at end of file\n\
@@ -281,7 +357,15 @@ mod tests {
     fn json_groups_by_host_and_kind() {
         assert_eq!(
             json(&sample()),
-            serde_json::json!({"hosts": {"ctl01": {
+            serde_json::json!({
+            "summary": {"distinct": {"added": 1, "removed": 1, "changed": 1}, "hosts": 1, "groups": ["controllers"]},
+            "changes": [{
+                "hosts": {"text": "controllers (1 host)", "count": 1, "group": "controllers", "except": [], "list": []},
+                "added": {"b.\"x.y\"": 1},
+                "removed": {"c": "gone"},
+                "changed": {"a": {"base": true, "target": false}},
+            }],
+            "hosts": {"ctl01": {
                 "added": {"b.\"x.y\"": 1},
                 "removed": {"c": "gone"},
                 "changed": {"a": {"base": true, "target": false}},

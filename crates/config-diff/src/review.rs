@@ -140,6 +140,7 @@ pub fn markdown(diff: &ConfigDiff, environment: &str, report_url: Option<&str>) 
     if summary.hosts > 0 {
         let hosts = ConfigDiff {
             hosts: diff.hosts.clone(),
+            membership: diff.membership.clone(),
             ..ConfigDiff::default()
         };
         push_folded(

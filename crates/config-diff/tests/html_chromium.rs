@@ -65,11 +65,11 @@ fn the_page_reads_well_in_a_browser() {
     let cmp01_added = diff.hosts[0].added.len();
     assert!(cmp01_added > 2, "cmp01 is new: every variable added");
     let summary = format!(
-        "Configuration diff: changes Hosts changed 2 Keys added {cmp01_added} Keys removed 0 Keys changed 2 Files added 0 Files removed 0 Files changed 1 Expand all Collapse all Hosts cmp01"
+        "Configuration diff: changes Hosts changed 2 Distinct changes: added {cmp01_added} Distinct changes: removed 0 Distinct changes: changed 2 Files added 0 Files removed 0 Files changed 1 Groups compute, controllers Expand all Collapse all Variables compute (1 host)"
     );
     assert!(text.starts_with(&summary), "{text}");
     assert!(
-        text.contains("ctl01 0 added, 0 removed, 2 changed Key Change Base Target registry_password changed \"<secret sha256:"),
+        text.contains("controllers (1 host) 2 changes Key Change Base Target registry_password changed \"<secret sha256:"),
         "{text}"
     );
     assert!(

@@ -6,7 +6,9 @@
 use std::path::PathBuf;
 
 use config_diff::review::markdown;
-use config_diff::{Change, ConfigDiff, Entry, FileChange, FileDiff, HostDiff, Summary, TreeDiff};
+use config_diff::{
+    Change, ConfigDiff, Entry, FileChange, FileDiff, HostDiff, Membership, Summary, TreeDiff,
+};
 use kayobe_automation_tests::{chromium, chromium_dom, chromium_screenshot};
 use kayobe_config::value::Value;
 
@@ -46,6 +48,14 @@ fn diff() -> ConfigDiff {
             }],
         },
         warnings: Vec::new(),
+        membership: Membership {
+            hosts: ["compute0", "compute1", "ctl0"].map(str::to_owned).into(),
+            groups: [(
+                "compute".to_owned(),
+                ["compute0", "compute1"].map(str::to_owned).into(),
+            )]
+            .into(),
+        },
     }
 }
 

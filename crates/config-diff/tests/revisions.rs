@@ -77,15 +77,27 @@ fn production_hosts(repo: &Path) -> Vec<String> {
     hosts
 }
 
+/// The diff, its inventory membership checked against the production
+/// inventory and then left out, so that tests compare the changes.
 fn diff(repo: &Path, base: &str, target: &str) -> ConfigDiff {
-    diff_revisions(
+    let mut diff = diff_revisions(
         &repo.join("etc/kayobe"),
         Some("production"),
         base,
         target,
         Some(&secret()),
     )
-    .unwrap()
+    .unwrap();
+    let membership = std::mem::take(&mut diff.membership);
+    assert_eq!(
+        membership.hosts.into_iter().collect::<Vec<_>>(),
+        production_hosts(repo)
+    );
+    assert_eq!(
+        membership.groups["seed"].iter().collect::<Vec<_>>(),
+        ["seed01"]
+    );
+    diff
 }
 
 fn changed_everywhere(hosts: &[String], change: &Change) -> ConfigDiff {
@@ -125,6 +137,24 @@ fn diffs_between_revisions_are_exact_and_never_show_secrets() {
                 base: Value::from("Europe/London"),
                 target: Value::from("Europe/Paris"),
             }
+        )
+    );
+
+    // Grouped, the change shows once for every host.
+    let timezone = diff_revisions(
+        &repo.join("etc/kayobe"),
+        Some("production"),
+        "base",
+        "timezone",
+        Some(&secret()),
+    )
+    .unwrap();
+    assert_eq!(
+        render::text(&timezone),
+        format!(
+            "# 1 distinct change (0 added, 0 removed, 1 changed) on {n} hosts; groups: all\n\
+             @@ all hosts ({n} hosts) @@\n-timezone: \"Europe/London\"\n+timezone: \"Europe/Paris\"\n",
+            n = hosts.len()
         )
     );
 
@@ -449,6 +479,7 @@ fn vaulted_files_show_as_masks_and_unlisted_ones_warn() {
             warnings: vec![Warning::UnlistedVaultedFile {
                 path: "etc/kayobe/kolla/config/nova/secret.key".into(),
             }],
+            ..ConfigDiff::default()
         }
     );
     let text = render::text(&diff);
@@ -509,6 +540,7 @@ fn an_environment_gaining_a_dependency_changes_its_hosts_and_its_file() {
                 }],
             },
             warnings: Vec::new(),
+            ..ConfigDiff::default()
         }
     );
 }

@@ -23,13 +23,16 @@ use crate::review::{PublishArgs, Review};
 /// How to print the diff.
 #[derive(Debug, Clone, Copy, Default, clap::ValueEnum)]
 pub enum Format {
-    /// Unified text: per host, `-` lines for the base and `+` for the target.
+    /// Text: a summary line, then each distinct change once under the hosts
+    /// it applies to (`@@ compute (1 000 hosts) @@`), `-` lines for the base
+    /// and `+` for the target.
     #[default]
     Text,
-    /// JSON: per host, the added, removed and changed keys.
+    /// JSON: a summary, the changes grouped by the hosts they apply to, and
+    /// per host the added, removed and changed keys.
     Json,
     /// One self-contained HTML page: a summary, then collapsible sections
-    /// per host and per file.
+    /// per group of changes and per file, with a search box.
     Html,
 }
 

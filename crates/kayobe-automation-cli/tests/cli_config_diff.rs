@@ -85,19 +85,20 @@ fn exit_status_and_outputs() {
     assert!(lines[0].starts_with("config-diff: comparing "), "{stderr}");
     assert_eq!(lines[1], lines[0].replace("comparing", "compared"));
     let text = stdout(&text);
-    let ctl01 = text
-        .split("--- base/")
-        .find(|block| block.starts_with("ctl01\n"))
-        .expect("ctl01 changed");
-    let lines: Vec<&str> = ctl01.lines().collect();
-    assert_eq!(lines.len(), 6, "{ctl01}");
-    assert_eq!(lines[0], "ctl01");
-    assert_eq!(lines[1], "+++ target/ctl01");
-    assert!(lines[2].starts_with("-secrets_registry_password: \"<secret sha256:"));
-    assert!(lines[3].starts_with("+secrets_registry_password: \"<secret sha256:"));
-    assert_ne!(lines[2][1..], lines[3][1..]);
+    // Grouped: both changes apply to every host, shown once for all.
+    assert_eq!(text.matches("@@ ").count(), 1, "{text}");
+    let all = text
+        .split_once(" hosts) @@\n")
+        .expect("a change on every host")
+        .1;
+    assert!(text.contains("\n@@ all hosts ("), "{text}");
+    let lines: Vec<&str> = all.lines().collect();
+    assert_eq!(lines.len(), 4, "{all}");
+    assert!(lines[0].starts_with("-secrets_registry_password: \"<secret sha256:"));
+    assert!(lines[1].starts_with("+secrets_registry_password: \"<secret sha256:"));
+    assert_ne!(lines[0][1..], lines[1][1..]);
     assert_eq!(
-        lines[4..],
+        lines[2..],
         [
             "-timezone: \"Europe/London\"",
             "+timezone: \"Europe/Paris\""
