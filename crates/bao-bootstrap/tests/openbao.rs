@@ -11,7 +11,7 @@ use bao_bootstrap::{
     Mode, UnsealKeys, bootstrap,
 };
 use kayobe_config::vault::VaultSecret;
-use support::BaoServer;
+use support::{BaoServer, gitlab_id_token};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
@@ -343,8 +343,6 @@ async fn kv_version_2_and_adding_secrets_only() {
 
 #[tokio::test]
 async fn pipelines_log_in_with_a_gitlab_jwt_and_read_their_secret() {
-    use jsonwebtoken::{Algorithm, EncodingKey, Header};
-
     let Some(server) = BaoServer::start() else {
         return;
     };
@@ -352,27 +350,7 @@ async fn pipelines_log_in_with_a_gitlab_jwt_and_read_their_secret() {
     let options = options(&server, &gitlab);
     bootstrap(&options, &[secrets("production")]).await.unwrap();
 
-    let key = EncodingKey::from_rsa_pem(include_bytes!("fixtures/jwt-signing-key.pem")).unwrap();
-    let mut header = Header::new(Algorithm::RS256);
-    header.kid = Some("kayobe-automation-test".to_owned());
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs();
-    let token_for = |project_id: &str| {
-        let claims = serde_json::json!({
-            "iss": gitlab.uri(),
-            "aud": server.addr(),
-            "sub": format!("project_path:ops/kayobe-config:ref_type:branch:ref:main"),
-            "project_id": project_id,
-            "project_path": "ops/kayobe-config",
-            "user_email": "ci@example.test",
-            "iat": now,
-            "nbf": now - 5,
-            "exp": now + 300,
-        });
-        jsonwebtoken::encode(&header, &claims, &key).unwrap()
-    };
+    let token_for = |project_id: &str| gitlab_id_token(&gitlab.uri(), &server.addr(), project_id);
     let login = |jwt: String| {
         let addr = server.addr();
         async move {

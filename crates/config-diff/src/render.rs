@@ -42,7 +42,14 @@ fn json_text(value: &Value) -> String {
 /// has both); then the files, as [`tree_text`] writes them. Empty when
 /// nothing changed.
 pub fn text(diff: &ConfigDiff) -> String {
-    let grouped = GroupedDiff::of(diff);
+    let mut out = variables_text(&GroupedDiff::of(diff));
+    out.push_str(&tree_text(&diff.files));
+    out
+}
+
+/// The variables part of [`text`]: the summary line, then each group of
+/// hosts and its changes.
+pub fn variables_text(grouped: &GroupedDiff) -> String {
     let mut out = String::new();
     if !grouped.is_empty() {
         let _ = writeln!(out, "# {}", escape_line(&grouped.summary()));
@@ -59,9 +66,8 @@ pub fn text(diff: &ConfigDiff) -> String {
             }
         }
     }
-    out.push_str(&tree_text(&diff.files));
-    // Values and file contents come from the revisions: no control
-    // character of theirs reaches the terminal.
+    // Values come from the revisions: no control character of theirs
+    // reaches the terminal.
     escape_text(&out).into_owned()
 }
 

@@ -13,7 +13,8 @@ use kayobe_config::value::Value;
 use kayobe_stdx::markdown::{code_block, code_span, is_plain_url};
 
 use crate::diff::ConfigDiff;
-use crate::render::{text, tree_text};
+use crate::group::GroupedDiff;
+use crate::render::{tree_text, variables_text};
 
 /// How big a diff is, counted for a summary line or a commit status.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -138,16 +139,11 @@ pub fn markdown(diff: &ConfigDiff, environment: &str, report_url: Option<&str>) 
         );
     }
     if summary.hosts > 0 {
-        let hosts = ConfigDiff {
-            hosts: diff.hosts.clone(),
-            membership: diff.membership.clone(),
-            ..ConfigDiff::default()
-        };
         push_folded(
             &mut out,
             &format!("Variables of {} host(s)", summary.hosts),
             "diff",
-            &text(&hosts),
+            &variables_text(&GroupedDiff::of(diff)),
         );
     }
     if summary.files > 0 {

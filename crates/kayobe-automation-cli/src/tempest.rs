@@ -185,6 +185,7 @@ pub fn run(global: &Global, command: Command) -> miette::Result<ExitCode> {
                 previous: previous.map(|ids| ids.into_iter().collect()),
                 environment: global.environment.clone(),
                 publish,
+                openrc: None,
             };
             Ok(report(stream, ReportPaths { junit, html }, &feedback)?)
         }
@@ -232,6 +233,7 @@ pub fn run(global: &Global, command: Command) -> miette::Result<ExitCode> {
                     .map(|ids| ids.iter().cloned().collect()),
                 environment: global.environment.clone(),
                 publish,
+                openrc: Some(openrc.clone()),
             };
             options.ca_certificate = ca_certificate;
             options.environment = RunOptions::passed_environment(|name| std::env::var(name).ok());
@@ -276,17 +278,21 @@ fn run_container(
     let complete = outcome.report.stream_error.is_none() && outcome.exit_code == 0;
     feedback.give(summary, complete)?;
     let mut stdout = std::io::stdout().lock();
-    write!(stdout, "{}", escape_text(&summary.to_string()))
-        .and_then(|()| {
-            writeln!(
-                stdout,
-                "Artefacts: {} (container exit code {})",
-                options.output_dir.display(),
-                outcome.exit_code
-            )
-        })
-        .and_then(|()| stdout.flush())
-        .map_err(TempestCommandError::Stdout)?;
+    write!(
+        stdout,
+        "{}",
+        escape_text(&openrc.masked(&summary.to_string()))
+    )
+    .and_then(|()| {
+        writeln!(
+            stdout,
+            "Artefacts: {} (container exit code {})",
+            options.output_dir.display(),
+            outcome.exit_code
+        )
+    })
+    .and_then(|()| stdout.flush())
+    .map_err(TempestCommandError::Stdout)?;
     if let Some(error) = outcome.report.stream_error {
         return Err(TempestCommandError::Stream {
             path: outcome.stream,
@@ -373,6 +379,8 @@ struct Feedback {
     /// The Kayobe environment, naming the comment and the status.
     environment: Option<String>,
     publish: PublishArgs,
+    /// The run's openrc, whose secrets are masked in what leaves the run.
+    openrc: Option<Openrc>,
 }
 
 impl Feedback {
@@ -382,6 +390,11 @@ impl Feedback {
     fn give(&self, summary: &Summary, complete: bool) -> Result<bool, TempestCommandError> {
         let markdown =
             kayobe_automation::tempest::report::markdown(summary, self.previous.as_ref());
+        // A traceback may quote a credential of the run's openrc.
+        let markdown = match &self.openrc {
+            Some(openrc) => openrc.masked(&markdown),
+            None => markdown,
+        };
         let mut printed = false;
         match &self.markdown {
             Some(path) if path.as_os_str() == "-" => {

@@ -9,7 +9,7 @@ use std::path::Path;
 use std::process::Output;
 
 use kayobe_automation::config::vault::{self, VaultSecret};
-use support::BaoServer;
+use support::{BaoServer, gitlab_id_token};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
@@ -457,7 +457,6 @@ async fn a_full_disk_fails_before_the_keys_exist() {
 /// gets nothing.
 #[tokio::test(flavor = "multi_thread")]
 async fn the_rendered_secret_step_reads_what_bootstrap_wrote() {
-    use jsonwebtoken::{Algorithm, EncodingKey, Header};
     use kayobe_automation::config::yaml;
 
     let Some(server) = BaoServer::start() else {
@@ -532,34 +531,7 @@ async fn the_rendered_secret_step_reads_what_bootstrap_wrote() {
          TEMPEST_OPENRC=kayobe_tempest_openrc"
     );
 
-    let key = EncodingKey::from_rsa_pem(include_bytes!(
-        "../../bao-bootstrap/tests/fixtures/jwt-signing-key.pem"
-    ))
-    .unwrap();
-    let mut header = Header::new(Algorithm::RS256);
-    header.kid = Some("kayobe-automation-test".to_owned());
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs();
-    let token_for = |project_id: &str| {
-        let claims = serde_json::json!({
-            "iss": gitlab_url,
-            "aud": addr,
-            "sub": "project_path:ops/kayobe-config:ref_type:branch:ref:main",
-            "project_id": project_id,
-            "project_path": "ops/kayobe-config",
-            "user_email": "ci@example.test",
-            "ref": "main",
-            "ref_type": "branch",
-            "ref_protected": "true",
-            "environment": "production",
-            "iat": now,
-            "nbf": now - 5,
-            "exp": now + 300,
-        });
-        jsonwebtoken::encode(&header, &claims, &key).unwrap()
-    };
+    let token_for = |project_id: &str| gitlab_id_token(&gitlab_url, &addr, project_id);
     // The step as GitLab runs it, then what the job's script would see,
     // written to a file so that nothing of it reaches the output.
     let seen = repo.path().join("seen");

@@ -55,6 +55,24 @@ impl Openrc {
         Openrc(text.into())
     }
 
+    /// `text` with the openrc's secret values masked as in the container's
+    /// logs: for what leaves the run in other ways (a summary published on
+    /// a change), since a test's traceback may quote a credential.
+    pub fn masked(&self, text: &str) -> String {
+        let mut masker =
+            container_engine::Masker::new(self.secret_values().into_iter().map(String::into_bytes));
+        let mut out = String::with_capacity(text.len());
+        let mut emit = |piece: &str, line_ended: bool| {
+            out.push_str(piece);
+            if line_ended {
+                out.push('\n');
+            }
+        };
+        masker.push(text.as_bytes(), &mut emit);
+        masker.finish(&mut emit);
+        out
+    }
+
     /// The values of its variables whose names say they are secret
     /// (`PASSWORD`, `SECRET`, `TOKEN`, `KEY`): masked in the container's logs.
     fn secret_values(&self) -> Vec<String> {
@@ -434,6 +452,10 @@ mod tests {
             "export OS_AUTH_URL=http://keystone:5000\nexport OS_PASSWORD='s3cr3t pass'\nOS_APPLICATION_CREDENTIAL_SECRET=\"abc\"\nexport OS_USERNAME=admin\n",
         );
         assert_eq!(openrc.secret_values(), ["s3cr3t pass", "abc"]);
+        assert_eq!(
+            openrc.masked("login as admin with s3cr3t pass\nno newline abc"),
+            "login as admin with ********\nno newline ********"
+        );
         assert_eq!(format!("{openrc:?}"), "Openrc(<redacted>)");
     }
 

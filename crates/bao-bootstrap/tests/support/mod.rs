@@ -142,3 +142,35 @@ fn free_port() -> u16 {
         .unwrap()
         .port()
 }
+
+/// An ID token as GitLab signs one for a job of project `project_id` on
+/// `main`, issued by `issuer` for `audience`, valid for five minutes; signed
+/// with `fixtures/jwt-signing-key.pem`, whose public half `fixtures/jwks.json`
+/// serves.
+pub fn gitlab_id_token(issuer: &str, audience: &str, project_id: &str) -> String {
+    use jsonwebtoken::{Algorithm, EncodingKey, Header};
+    let key = EncodingKey::from_rsa_pem(include_bytes!("../fixtures/jwt-signing-key.pem"))
+        .expect("the fixture key is an RSA key");
+    let mut header = Header::new(Algorithm::RS256);
+    header.kid = Some("kayobe-automation-test".to_owned());
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("the clock is past 1970")
+        .as_secs();
+    let claims = serde_json::json!({
+        "iss": issuer,
+        "aud": audience,
+        "sub": "project_path:ops/kayobe-config:ref_type:branch:ref:main",
+        "project_id": project_id,
+        "project_path": "ops/kayobe-config",
+        "user_email": "ci@example.test",
+        "ref": "main",
+        "ref_type": "branch",
+        "ref_protected": "true",
+        "environment": "production",
+        "iat": now,
+        "nbf": now - 5,
+        "exp": now + 300,
+    });
+    jsonwebtoken::encode(&header, &claims, &key).expect("the claims serialise")
+}
