@@ -128,6 +128,8 @@ impl ReservedKeysFile {
 pub struct KeysFile {
     path: PathBuf,
     encryption: Option<VaultSecret>,
+    /// Opens a vaulted file that is not written encrypted.
+    password: Option<VaultSecret>,
 }
 
 impl KeysFile {
@@ -137,7 +139,16 @@ impl KeysFile {
         Self {
             path: path.into(),
             encryption,
+            password: None,
         }
+    }
+
+    /// Also reads a file vaulted with `password` (an operator who encrypted
+    /// the keys file earlier need not say so again to use it).
+    #[must_use]
+    pub fn with_password(mut self, password: VaultSecret) -> Self {
+        self.password = Some(password);
+        self
     }
 
     /// The file's path.
@@ -161,6 +172,7 @@ impl KeysFile {
             let secret = self
                 .encryption
                 .as_ref()
+                .or(self.password.as_ref())
                 .ok_or_else(|| KeysFileError::NeedsPassword {
                     path: self.path.clone(),
                 })?;
@@ -351,7 +363,15 @@ mod tests {
         let data = std::fs::read(&path).unwrap();
         assert!(vault::is_vaulted(&data));
         assert_eq!(
-            KeysFile::new(&path, Some(secret)).read().unwrap(),
+            KeysFile::new(&path, Some(secret.clone())).read().unwrap(),
+            Some(sample())
+        );
+        // Written plain from now on, it still opens with the password.
+        assert_eq!(
+            KeysFile::new(&path, None)
+                .with_password(secret)
+                .read()
+                .unwrap(),
             Some(sample())
         );
         let error = KeysFile::new(&path, None).read().unwrap_err();

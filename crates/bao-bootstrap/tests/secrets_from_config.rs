@@ -11,26 +11,27 @@ fn password(root: &Path) -> VaultSecret {
     VaultSecret::from_file(&root.join(".vault-password")).unwrap()
 }
 
-/// The example plus the two variables it lacks: the SSH key as an inline
-/// `!vault` value, the openrc as a template over a vaulted secret.
-fn example_with_automation_secrets() -> tempfile::TempDir {
+fn example_copy() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     copy_dir(&kayobe_automation_tests::example_repo(), dir.path());
-    let secret = password(dir.path());
+    dir
+}
+
+/// The example with production's SSH key overridden by an inline `!vault`
+/// value in a later extra-vars file.
+fn example_with_inline_vaulted_key() -> tempfile::TempDir {
+    let dir = example_copy();
     let key = vault::encrypt(
         b"-----BEGIN OPENSSH PRIVATE KEY-----\nexample\n-----END OPENSSH PRIVATE KEY-----\n",
-        &secret,
+        &password(dir.path()),
         None,
     )
     .unwrap();
     let indented: String = key.lines().map(|line| format!("  {line}\n")).collect();
     std::fs::write(
         dir.path()
-            .join("etc/kayobe/environments/production/automation.yml"),
-        format!(
-            "kayobe_automation_ssh_private_key: !vault |\n{indented}\
-             kayobe_tempest_openrc: |\n  export OS_USERNAME=admin\n  export OS_PASSWORD={{{{ secrets_os_admin_password }}}}\n"
-        ),
+            .join("etc/kayobe/environments/production/ssh-key.yml"),
+        format!("kayobe_automation_ssh_private_key: !vault |\n{indented}"),
     )
     .unwrap();
     dir
@@ -38,7 +39,7 @@ fn example_with_automation_secrets() -> tempfile::TempDir {
 
 #[test]
 fn secret_values_come_from_the_vaulted_configuration() {
-    let dir = example_with_automation_secrets();
+    let dir = example_with_inline_vaulted_key();
     let repo = ConfigRepo::open(&dir.path().join("etc/kayobe"), Some("production")).unwrap();
     let secret = password(dir.path());
     let secrets = EnvironmentSecrets::from_repo(&repo, &secret).unwrap();
@@ -60,9 +61,13 @@ fn secret_values_come_from_the_vaulted_configuration() {
     let vault_password = std::fs::read_to_string(dir.path().join(".vault-password")).unwrap();
     assert_eq!(values["kayobe_vault_password"], vault_password.trim());
     assert!(values["kayobe_automation_ssh_private_key"].contains("\nexample\n"));
-    let openrc = "export OS_USERNAME=admin\nexport OS_PASSWORD=BNHZDBrVO-zc8X6wXFEoJuh8JK4x_zh0\n";
-    assert_eq!(values["kayobe_tempest_openrc"], openrc);
-    assert_eq!(values["kayobe_public_openrc"], openrc);
+    let openrc = &values["kayobe_tempest_openrc"];
+    assert!(
+        openrc.starts_with("export OS_AUTH_URL=https://production.cloud.example.com:5000\n")
+            && openrc.contains("\nexport OS_PASSWORD=BNHZDBrVO-zc8X6wXFEoJuh8JK4x_zh0\n"),
+        "{openrc}"
+    );
+    assert_eq!(&values["kayobe_public_openrc"], openrc);
     // Production's own registry password wins over the shared one.
     assert_eq!(
         values["registry_password"],
@@ -79,9 +84,14 @@ fn secret_values_come_from_the_vaulted_configuration() {
 
 #[test]
 fn missing_variables_are_named_together() {
-    let example = kayobe_automation_tests::example_repo();
-    let repo = ConfigRepo::open(&example.join("etc/kayobe"), Some("staging")).unwrap();
-    let error = EnvironmentSecrets::from_repo(&repo, &password(&example)).unwrap_err();
+    let dir = example_copy();
+    std::fs::remove_file(
+        dir.path()
+            .join("etc/kayobe/environments/staging/secrets.yml"),
+    )
+    .unwrap();
+    let repo = ConfigRepo::open(&dir.path().join("etc/kayobe"), Some("staging")).unwrap();
+    let error = EnvironmentSecrets::from_repo(&repo, &password(dir.path())).unwrap_err();
     assert!(matches!(error, SecretsError::Missing { .. }), "{error}");
     assert_eq!(
         error.to_string(),
@@ -94,7 +104,7 @@ fn missing_variables_are_named_together() {
 #[test]
 fn no_environment_is_an_error() {
     // The example has no `.environment` file, so none is selected.
-    let dir = example_with_automation_secrets();
+    let dir = example_copy();
     let repo = ConfigRepo::open(&dir.path().join("etc/kayobe"), None).unwrap();
     assert_eq!(repo.environment(), None);
     let error = EnvironmentSecrets::from_repo(&repo, &password(dir.path())).unwrap_err();

@@ -108,7 +108,8 @@ fn run_bootstrap(global: &Global, args: BootstrapArgs) -> miette::Result<ExitCod
     let keys_file = KeysFile::new(
         &args.keys_file,
         args.encrypt_keys_file.then(|| secret.clone()),
-    );
+    )
+    .with_password(secret.clone());
     let mut options = BootstrapOptions::new(&args.addr, keys_file);
     options.kv_version = if args.kv_version == 2 {
         KvVersion::V2

@@ -8,35 +8,15 @@ use kayobe_automation_tests::copy_dir;
 use std::path::Path;
 use std::process::Output;
 
-use kayobe_automation::config::vault::{self, VaultSecret};
 use support::{BaoServer, gitlab_id_token};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-/// The example plus, per environment, the SSH key (inline `!vault`) and the
-/// openrc (a template over the vaulted admin password) it lacks.
-fn example_with_automation_secrets() -> tempfile::TempDir {
+/// A copy of the example, which defines each environment's SSH key and
+/// openrc (a template over the vaulted admin password) in its `secrets.yml`.
+fn example_copy() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     copy_dir(&kayobe_automation_tests::example_repo(), dir.path());
-    let secret = VaultSecret::from_file(&dir.path().join(".vault-password")).unwrap();
-    for environment in ["production", "staging"] {
-        let key = vault::encrypt(
-            format!("-----BEGIN OPENSSH PRIVATE KEY-----\n{environment}-key\n").as_bytes(),
-            &secret,
-            None,
-        )
-        .unwrap();
-        let indented: String = key.lines().map(|line| format!("  {line}\n")).collect();
-        std::fs::write(
-            dir.path()
-                .join(format!("etc/kayobe/environments/{environment}/automation.yml")),
-            format!(
-                "kayobe_automation_ssh_private_key: !vault |\n{indented}\
-                 kayobe_tempest_openrc: \"export OS_PASSWORD={{{{ secrets_os_admin_password }}}}\"\n"
-            ),
-        )
-        .unwrap();
-    }
     dir
 }
 
@@ -81,7 +61,7 @@ async fn bootstrap_then_rerun_then_add_an_environment() {
         return;
     };
     let gitlab = gitlab().await;
-    let repo = example_with_automation_secrets();
+    let repo = example_copy();
     let keys_file = "etc/kayobe/environments/production/vault/kayobe-automation-keys.json";
     let addr = server.addr();
     let gitlab_url = gitlab.uri();
@@ -157,9 +137,11 @@ async fn bootstrap_then_rerun_then_add_an_environment() {
         .unwrap();
     assert!(read.status.success(), "{}", text(&read));
     let secret: serde_json::Value = serde_json::from_slice(&read.stdout).unwrap();
-    assert_eq!(
-        secret["data"]["kayobe_tempest_openrc"],
-        "export OS_PASSWORD=iDnUggAMacjQx2V4KQ4xFWr90XsupAL_"
+    let openrc = secret["data"]["kayobe_tempest_openrc"].as_str().unwrap();
+    assert!(
+        openrc.starts_with("export OS_AUTH_URL=https://staging.cloud.example.com:5000\n")
+            && openrc.contains("\nexport OS_PASSWORD=iDnUggAMacjQx2V4KQ4xFWr90XsupAL_\n"),
+        "{openrc}"
     );
     // Staging's kolla.yml sets its registry and password (an inline `!vault`
     // value), overriding the base's template over `secrets_registry_password`.
@@ -168,9 +150,13 @@ async fn bootstrap_then_rerun_then_add_an_environment() {
         "MFEKtzxWUOA8WbPeU35GC0UpIN1Ax0or"
     );
     assert_eq!(secret["data"]["registry_url"], "192.168.34.5:4000");
-    assert_eq!(
-        secret["data"]["kayobe_automation_ssh_private_key"],
-        "-----BEGIN OPENSSH PRIVATE KEY-----\nstaging-key\n"
+    let key = secret["data"]["kayobe_automation_ssh_private_key"]
+        .as_str()
+        .unwrap();
+    assert!(
+        key.starts_with("-----BEGIN OPENSSH PRIVATE KEY-----\n")
+            && key.ends_with("\n-----END OPENSSH PRIVATE KEY-----\n"),
+        "{key}"
     );
 
     // Nothing the command printed holds a secret.
@@ -189,7 +175,7 @@ async fn initialised_server_without_keys_file_is_a_clear_error() {
         return;
     };
     server.cli(&["operator", "init", "-format=json"]);
-    let repo = example_with_automation_secrets();
+    let repo = example_copy();
     let addr = server.addr();
     let output = ours(
         repo.path(),
@@ -219,7 +205,7 @@ async fn initialised_server_without_keys_file_is_a_clear_error() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn jwt_options_are_required_for_a_full_bootstrap() {
-    let repo = example_with_automation_secrets();
+    let repo = example_copy();
     let output = ours(
         repo.path(),
         &[
@@ -283,7 +269,7 @@ async fn deploy_in_docker_then_bootstrap() {
     let _cleanup = RemoveOnDrop(options);
 
     let gitlab = gitlab().await;
-    let repo = example_with_automation_secrets();
+    let repo = example_copy();
     let addr = format!("http://127.0.0.1:{port}");
     let volume = format!("{name}-data");
     let gitlab_url = gitlab.uri();
@@ -384,7 +370,7 @@ async fn a_full_disk_fails_before_the_keys_exist() {
         return;
     };
     let gitlab = gitlab().await;
-    let repo = example_with_automation_secrets();
+    let repo = example_copy();
     let disk = repo.path().join("vault");
     std::fs::create_dir(&disk).unwrap();
     let mounted = std::process::Command::new("mount")
@@ -463,7 +449,7 @@ async fn the_rendered_secret_step_reads_what_bootstrap_wrote() {
         return;
     };
     let gitlab = gitlab().await;
-    let repo = example_with_automation_secrets();
+    let repo = example_copy();
     let (addr, gitlab_url) = (server.addr(), gitlab.uri());
     let bootstrap = ours(
         repo.path(),
@@ -579,12 +565,14 @@ async fn the_rendered_secret_step_reads_what_bootstrap_wrote() {
     assert_eq!(variables["KAYOBE_VAULT_PASSWORD"], password.trim());
     // Without its last newline, as `$(…)` leaves it: `functions` writes
     // the key with `echo`, which puts it back.
-    assert_eq!(
-        variables["KAYOBE_AUTOMATION_SSH_PRIVATE_KEY"],
-        "-----BEGIN OPENSSH PRIVATE KEY-----\nproduction-key"
+    let key = &variables["KAYOBE_AUTOMATION_SSH_PRIVATE_KEY"];
+    assert!(
+        key.starts_with("-----BEGIN OPENSSH PRIVATE KEY-----\n")
+            && key.ends_with("\n-----END OPENSSH PRIVATE KEY-----"),
+        "{key}"
     );
     assert!(
-        variables["TEMPEST_OPENRC"].starts_with("export OS_PASSWORD=")
+        variables["TEMPEST_OPENRC"].contains("\nexport OS_PASSWORD=")
             && !variables["TEMPEST_OPENRC"].contains("{{"),
         "{}",
         variables["TEMPEST_OPENRC"]
