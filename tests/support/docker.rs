@@ -19,6 +19,7 @@ const STANDIN_STEPS: &str = "ARG KAYOBE_USER_UID
 ARG KAYOBE_USER_GID
 COPY .automation/docker/kayobe/busybox /bin/busybox
 RUN [\"/bin/busybox\", \"--install\", \"-s\", \"/bin\"]
+COPY .automation/docker/kayobe/bash /bin/bash
 USER ${KAYOBE_USER_UID}:${KAYOBE_USER_GID}
 ";
 
@@ -139,15 +140,16 @@ impl Drop for RemoveImages {
     }
 }
 
-/// Writes the stand-in Kayobe image's Dockerfile and busybox into the
-/// checkout at `root`, where `image build` looks. The Dockerfile starts with
+/// Writes the stand-in Kayobe image's Dockerfile, busybox and a static bash
+/// (operations run through bash) into the checkout at `root`, where `image
+/// build` looks. The Dockerfile starts with
 /// a label of its own, so no two builds share cached layers: one test's
 /// cleanup could otherwise remove a layer another test's build is about to
 /// use as its parent ("unknown parent image ID").
 ///
 /// # Panics
 /// When a file cannot be written.
-pub fn write_standin_image(root: &Path, busybox: &Path) {
+pub fn write_standin_image(root: &Path, busybox: &Path, bash: &Path) {
     let docker_dir = root.join(".automation/docker/kayobe");
     std::fs::create_dir_all(&docker_dir).expect("create the Dockerfile's directory");
     let dockerfile = format!(
@@ -156,6 +158,7 @@ pub fn write_standin_image(root: &Path, busybox: &Path) {
     );
     std::fs::write(docker_dir.join("Dockerfile"), dockerfile).expect("write the Dockerfile");
     std::fs::copy(busybox, docker_dir.join("busybox")).expect("copy busybox");
+    std::fs::copy(bash, docker_dir.join("bash")).expect("copy bash");
 }
 
 /// Adds the executable `content` to the stand-in Kayobe image written by
@@ -176,8 +179,9 @@ pub fn add_to_standin_image(root: &Path, name: &str, content: &[u8], target: &st
     std::fs::write(&dockerfile, steps).expect("write the Dockerfile");
 }
 
-/// Writes the executable pipeline script `.automation/pipeline/<name>.sh`
-/// (a `#!/bin/sh` script) into the checkout at `root`.
+/// Writes the pipeline script `.automation/pipeline/<name>.sh` (a bash
+/// script) into the checkout at `root`, not executable, as some of
+/// kayobe-automation's are: `run` must start it through bash.
 ///
 /// # Panics
 /// When the file cannot be written.
@@ -185,7 +189,7 @@ pub fn write_pipeline_script(root: &Path, name: &str, body: &str) {
     let dir = root.join(".automation/pipeline");
     std::fs::create_dir_all(&dir).expect("create the pipeline directory");
     let path = dir.join(format!("{name}.sh"));
-    std::fs::write(&path, format!("#!/bin/sh\n{body}")).expect("write the pipeline script");
-    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755))
-        .expect("make the pipeline script executable");
+    std::fs::write(&path, format!("#!/bin/bash\n{body}")).expect("write the pipeline script");
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644))
+        .expect("make the pipeline script read-only");
 }

@@ -38,10 +38,10 @@ struct Checkout {
 }
 
 impl Checkout {
-    fn new(busybox: &Path, operation: &str, script: &str) -> Self {
+    fn new(busybox: &Path, bash: &Path, operation: &str, script: &str) -> Self {
         let dir = tempfile::tempdir().unwrap();
         copy_dir(&example_repo(), dir.path());
-        write_standin_image(dir.path(), busybox);
+        write_standin_image(dir.path(), busybox, bash);
         write_pipeline_script(dir.path(), operation, script);
         let image = unique_tag("cli-run");
         let cleanup = RemoveImages(vec![image.clone()]);
@@ -82,7 +82,7 @@ async fn containers(docker: &Docker, run_id: &str, running_only: bool) -> Vec<St
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn runs_an_operation_with_limits_and_secret_files_and_exits_with_its_code() {
-    let Some(busybox) = tool("busybox") else {
+    let (Some(busybox), Some(bash)) = (tool("busybox"), tool("bash-static")) else {
         return;
     };
     if engine().await.is_none() {
@@ -94,7 +94,7 @@ printf '%s\n' "$KAYOBE_AUTOMATION_SSH_PRIVATE_KEY" > "$out/key"
 echo "vault: $KAYOBE_VAULT_PASSWORD"
 exit 5
 "#;
-    let checkout = Checkout::new(&busybox, "overcloud-service-deploy", script);
+    let checkout = Checkout::new(&busybox, &bash, "overcloud-service-deploy", script);
     let password = format!("cli-vault-{}", unique_suffix());
     let key = format!(
         "-----BEGIN OPENSSH PRIVATE KEY-----\nkey{}\n-----END OPENSSH PRIVATE KEY-----\n",
@@ -208,11 +208,11 @@ fn wait_with_timeout(child: &mut Child) -> std::process::ExitStatus {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ctrl_c_stops_and_removes_the_container_and_exits_130() {
-    let Some(busybox) = tool("busybox") else {
+    let (Some(busybox), Some(bash)) = (tool("busybox"), tool("bash-static")) else {
         return;
     };
     let Some(docker) = engine().await else { return };
-    let checkout = Checkout::new(&busybox, "tempest", "echo started\nsleep 600\n");
+    let checkout = Checkout::new(&busybox, &bash, "tempest", "echo started\nsleep 600\n");
     let run_id = unique_suffix();
     let label = format!("{LABEL}={run_id}");
     let mut child = checkout

@@ -616,11 +616,17 @@ impl Invocation {
         self.known.is_none_or(|operation| operation.kolla_inputs)
     }
 
-    /// The command run in the container: its script and arguments.
+    /// The command run in the container: bash, its script and arguments.
+    /// Through bash, as the rendered jobs run them, because kayobe-automation
+    /// does not mark every script executable.
     pub fn command(&self) -> Vec<String> {
-        std::iter::once(format!("{CONTAINER_PIPELINE_DIR}/{}.sh", self.name))
-            .chain(self.args.iter().cloned())
-            .collect()
+        [
+            "bash".to_owned(),
+            format!("{CONTAINER_PIPELINE_DIR}/{}.sh", self.name),
+        ]
+        .into_iter()
+        .chain(self.args.iter().cloned())
+        .collect()
     }
 }
 
@@ -691,7 +697,11 @@ mod tests {
         let diff = Invocation::new(dir.path(), "config-diff", vec!["origin/main".into()]).unwrap();
         assert_eq!(
             diff.command(),
-            ["/src/.automation/pipeline/config-diff.sh", "origin/main"]
+            [
+                "bash",
+                "/src/.automation/pipeline/config-diff.sh",
+                "origin/main"
+            ]
         );
         assert!(!diff.runs_kolla_ansible());
         let unknown = Invocation::new(dir.path(), "new-op", vec!["x".into()]).unwrap();

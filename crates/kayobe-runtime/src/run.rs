@@ -5,7 +5,7 @@
 //! | What | In the container | Variable |
 //! |---|---|---|
 //! | the checkout | bind mount at `/src` (also the working directory) | |
-//! | the operation | `/src/.automation/pipeline/<operation>.sh [args]` | |
+//! | the operation | `bash /src/.automation/pipeline/<operation>.sh [args]` (not every script is executable) | |
 //! | the environment | | `KAYOBE_ENVIRONMENT` |
 //! | limits and tags | | `KAYOBE_LIMIT`, `KAYOBE_TAGS`, `KOLLA_LIMIT`, `KOLLA_TAGS` (set when given) |
 //! | vault password | file [`VAULT_PASSWORD_FILE`] (0600), and its content in the script's process | `KAYOBE_VAULT_PASSWORD` (Kayobe reads it), `KAYOBE_AUTOMATION_VAULT_PASSWORD` (`utils/kayobe-automation-vault-helper` echoes it for `ansible-vault`) |

@@ -50,9 +50,9 @@ struct Fixture {
 
 impl Fixture {
     /// A checkout with the given pipeline scripts and its image built.
-    async fn new(docker: &Docker, busybox: &Path, scripts: &[(&str, &str)]) -> Self {
+    async fn new(docker: &Docker, busybox: &Path, bash: &Path, scripts: &[(&str, &str)]) -> Self {
         let dir = tempfile::tempdir().unwrap();
-        write_standin_image(dir.path(), busybox);
+        write_standin_image(dir.path(), busybox, bash);
         for (name, body) in scripts {
             write_pipeline_script(dir.path(), name, body);
         }
@@ -103,11 +103,17 @@ async fn running_container(docker: &Docker, run_id: &str) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn runs_with_env_secret_files_masked_logs_and_artefacts() {
-    let Some(busybox) = tool("busybox") else {
+    let (Some(busybox), Some(bash)) = (tool("busybox"), tool("bash-static")) else {
         return;
     };
     let Some(docker) = engine().await else { return };
-    let fixture = Fixture::new(&docker, &busybox, &[("playbook-run", RECORDING_SCRIPT)]).await;
+    let fixture = Fixture::new(
+        &docker,
+        &busybox,
+        &bash,
+        &[("playbook-run", RECORDING_SCRIPT)],
+    )
+    .await;
     let suffix = unique_suffix();
     let password = format!("vault-pa55-{suffix}");
     let key_lines = [
@@ -269,7 +275,7 @@ async fn runs_with_env_secret_files_masked_logs_and_artefacts() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_failing_script_gives_its_exit_code_and_still_its_artefacts() {
-    let Some(busybox) = tool("busybox") else {
+    let (Some(busybox), Some(bash)) = (tool("busybox"), tool("bash-static")) else {
         return;
     };
     let Some(docker) = engine().await else { return };
@@ -277,6 +283,7 @@ async fn a_failing_script_gives_its_exit_code_and_still_its_artefacts() {
     let fixture = Fixture::new(
         &docker,
         &busybox,
+        &bash,
         &[
             ("seed-service-deploy", script),
             ("seed-host-package-update", ""),
@@ -325,13 +332,14 @@ async fn a_failing_script_gives_its_exit_code_and_still_its_artefacts() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_cancelled_run_leaves_no_container() {
-    let Some(busybox) = tool("busybox") else {
+    let (Some(busybox), Some(bash)) = (tool("busybox"), tool("bash-static")) else {
         return;
     };
     let Some(docker) = engine().await else { return };
     let fixture = Fixture::new(
         &docker,
         &busybox,
+        &bash,
         &[("tempest", "echo started\nsleep 600\n")],
     )
     .await;
@@ -406,13 +414,7 @@ async fn the_real_functions_install_the_key_and_read_the_vault_password() {
     let helper = functions.with_file_name("utils/kayobe-automation-vault-helper");
     let Some(docker) = engine().await else { return };
     let dir = tempfile::tempdir().unwrap();
-    write_standin_image(dir.path(), &busybox);
-    add_to_standin_image(
-        dir.path(),
-        "bash",
-        &std::fs::read(&bash).unwrap(),
-        "/bin/bash",
-    );
+    write_standin_image(dir.path(), &busybox, &bash);
     for (name, script, target) in SSH_STANDINS {
         add_to_standin_image(dir.path(), name, script.as_bytes(), target);
     }
