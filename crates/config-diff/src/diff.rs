@@ -5,7 +5,8 @@
 //! included) is compared whole, because a list's items have no names and an
 //! index-by-index diff of a reordered list says less than the two lists.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
+use std::sync::Arc;
 
 use kayobe_config::value::{Map, Value};
 use rayon::prelude::*;
@@ -78,28 +79,41 @@ impl ConfigDiff {
     /// Compares the variables of `base` with those of `target`, host by host
     /// in parallel (`files` and `warnings` stay empty).
     pub fn between(base: &Side, target: &Side) -> Self {
+        // Hosts whose two sides share maps ([`Side`]) differ alike: each
+        // pair of maps is compared once, then the result is named per host.
+        let empty = Arc::new(Map::new());
+        let mut pairs: HashMap<(usize, usize), (&Arc<Map>, &Arc<Map>)> = HashMap::new();
+        let mut hosts: Vec<(&String, (usize, usize))> = Vec::new();
         let names: BTreeSet<&String> = base.hosts.keys().chain(target.hosts.keys()).collect();
-        let names: Vec<&String> = names.into_iter().collect();
-        let empty = Map::new();
-        let hosts: Vec<HostDiff> = names
+        for host in names {
+            let old = base.hosts.get(host).unwrap_or(&empty);
+            let new = target.hosts.get(host).unwrap_or(&empty);
+            // Pointers as numbers, to key the pairs across threads.
+            let key = (Arc::as_ptr(old) as usize, Arc::as_ptr(new) as usize);
+            pairs.entry(key).or_insert((old, new));
+            hosts.push((host, key));
+        }
+        let pairs: Vec<_> = pairs.into_iter().collect();
+        let diffs: HashMap<(usize, usize), HostDiff> = pairs
             .into_par_iter()
-            .map(|host| {
-                let mut diff = HostDiff {
-                    host: host.clone(),
-                    ..HostDiff::default()
-                };
-                compare_maps(
-                    &mut Vec::new(),
-                    base.hosts.get(host).unwrap_or(&empty),
-                    target.hosts.get(host).unwrap_or(&empty),
-                    &mut diff,
-                );
+            .map(|(key, (old, new))| {
+                let mut diff = HostDiff::default();
+                compare_maps(&mut Vec::new(), old, new, &mut diff);
                 diff.added.sort_by(|a, b| a.path.cmp(&b.path));
                 diff.removed.sort_by(|a, b| a.path.cmp(&b.path));
                 diff.changed.sort_by(|a, b| a.path.cmp(&b.path));
-                diff
+                (key, diff)
             })
-            .filter(|diff| !diff.is_empty())
+            .collect();
+        let hosts = hosts
+            .into_iter()
+            .filter_map(|(host, key)| {
+                let diff = &diffs[&key];
+                (!diff.is_empty()).then(|| HostDiff {
+                    host: host.clone(),
+                    ..diff.clone()
+                })
+            })
             .collect();
         Self {
             hosts,
@@ -186,7 +200,7 @@ mod tests {
 
     fn side(host: &str, vars: Map) -> Side {
         Side {
-            hosts: [(host.to_owned(), vars)].into_iter().collect(),
+            hosts: [(host.to_owned(), Arc::new(vars))].into_iter().collect(),
         }
     }
 
@@ -266,5 +280,42 @@ mod tests {
         assert_eq!(diff.hosts.len(), 1);
         assert_eq!(diff.hosts[0].added.len(), 1);
         assert!(diff.hosts[0].removed.is_empty() && diff.hosts[0].changed.is_empty());
+    }
+
+    #[test]
+    fn hosts_sharing_maps_are_compared_once_and_named_each() {
+        let old = Arc::new(map(&[("a", Value::Int(1))]));
+        let new = Arc::new(map(&[("a", Value::Int(2))]));
+        let base = Side {
+            hosts: [("h1", &old), ("h2", &old), ("h3", &old)]
+                .into_iter()
+                .map(|(host, vars)| (host.to_owned(), Arc::clone(vars)))
+                .collect(),
+        };
+        let target = Side {
+            hosts: [("h1", &new), ("h2", &new), ("h3", &old), ("h4", &new)]
+                .into_iter()
+                .map(|(host, vars)| (host.to_owned(), Arc::clone(vars)))
+                .collect(),
+        };
+        let diff = ConfigDiff::between(&base, &target);
+        let changed = |host: &str| HostDiff {
+            host: host.to_owned(),
+            changed: vec![Change {
+                path: vec!["a".to_owned()],
+                base: Value::Int(1),
+                target: Value::Int(2),
+            }],
+            ..HostDiff::default()
+        };
+        let added = HostDiff {
+            host: "h4".to_owned(),
+            added: vec![Entry {
+                path: vec!["a".to_owned()],
+                value: Value::Int(2),
+            }],
+            ..HostDiff::default()
+        };
+        assert_eq!(diff.hosts, [changed("h1"), changed("h2"), added]);
     }
 }

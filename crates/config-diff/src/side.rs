@@ -23,6 +23,7 @@
 
 use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use kayobe_config::location::Location;
 use kayobe_config::repo::ConfigRepo;
@@ -40,8 +41,10 @@ const VARS_DIRS: &[&str] = &["group_vars", "host_vars"];
 /// The variables of every host of one revision, secrets masked.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Side {
-    /// Host name → its variables, before templating.
-    pub hosts: BTreeMap<String, Map>,
+    /// Host name → its variables, before templating. Hosts that see the
+    /// same variables share one map, so memory follows distinct values, not
+    /// hosts.
+    pub hosts: BTreeMap<String, Arc<Map>>,
 }
 
 impl Side {
@@ -61,12 +64,14 @@ impl Side {
             .to_string_lossy()
             .into_owned();
         let extra_vars = repo.extra_vars(secret)?;
-        let names: Vec<&str> = inventory.hosts().collect();
-        // Each host's variables are merged, templated paths set and secrets
-        // masked independently: one host per task.
-        let hosts = names
-            .into_par_iter()
-            .map(|host| {
+        // Hosts of the same groups without variables of their own see the
+        // same variables: each such class is merged and masked once (one
+        // class per task), named after its first host in errors.
+        let classes = inventory.hosts_sharing_variables();
+        let maps = classes
+            .par_iter()
+            .map(|class| {
+                let host = class[0];
                 let mut vars = repo.host_variables_with(&inventory, host, &extra_vars)?;
                 vars.insert(
                     "kayobe_config_path".into(),
@@ -86,9 +91,18 @@ impl Side {
                     };
                     masked.insert(name, value);
                 }
-                Ok((host.to_owned(), masked))
+                Ok(Arc::new(masked))
             })
-            .collect::<Result<BTreeMap<String, Map>, DiffError>>()?;
+            .collect::<Result<Vec<Arc<Map>>, DiffError>>()?;
+        let hosts = classes
+            .iter()
+            .zip(maps)
+            .flat_map(|(class, vars)| {
+                class
+                    .iter()
+                    .map(move |host| ((*host).to_owned(), Arc::clone(&vars)))
+            })
+            .collect();
         Ok(Self { hosts })
     }
 }

@@ -55,3 +55,29 @@ fn example_accessors() {
         "/usr/bin/python3".into()
     );
 }
+
+/// Hosts of the same groups without variables of their own share a class;
+/// an inline variable, a `host_vars` file or another group sets a host apart.
+#[test]
+fn hosts_sharing_variables_are_classed_together() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("hosts"),
+        "[compute]\nc[1:4]\nc5 ansible_host=10.0.0.5\n\
+         [gpu]\nc3\n[edge]\ne1\n[edge:children]\ncompute\n",
+    )
+    .unwrap();
+    std::fs::create_dir(dir.path().join("host_vars")).unwrap();
+    std::fs::write(dir.path().join("host_vars/c2"), "rack: 7\n").unwrap();
+    let inventory = Inventory::load(&[dir.path().to_path_buf()], None).unwrap();
+    assert_eq!(
+        inventory.hosts_sharing_variables(),
+        [
+            vec!["c1", "c4"],
+            vec!["c2"],
+            vec!["c3"],
+            vec!["c5"],
+            vec!["e1"],
+        ]
+    );
+}

@@ -146,6 +146,35 @@ impl Inventory {
         )
     }
 
+    /// The hosts in classes that see the same inventory variables and groups:
+    /// hosts of the same groups without variables of their own (inline or
+    /// `host_vars`) share a class; every other host is a class of its own.
+    /// Classes and their hosts follow [`hosts`](Self::hosts) order. At cloud
+    /// scale most hosts share a few classes, so per-class work is done once.
+    pub fn hosts_sharing_variables(&self) -> Vec<Vec<&str>> {
+        let mut classes: Vec<Vec<&str>> = Vec::new();
+        let mut by_groups: std::collections::HashMap<Vec<usize>, usize> =
+            std::collections::HashMap::new();
+        for (index, host) in self.data.hosts.iter().enumerate() {
+            let mut own = false;
+            self.for_each_host_layer(index, |layer| {
+                own |= layer.keys().any(|key| !list::is_internal(key));
+            });
+            if own {
+                classes.push(vec![host.name.as_str()]);
+                continue;
+            }
+            let mut groups = self.host_group_indices(index);
+            groups.sort_unstable();
+            let class = *by_groups.entry(groups).or_insert_with(|| {
+                classes.push(Vec::new());
+                classes.len() - 1
+            });
+            classes[class].push(host.name.as_str());
+        }
+        classes
+    }
+
     /// The direct child groups of group `name`, or `None` when there is no such group.
     pub fn group_children(&self, name: &str) -> Option<Vec<&str>> {
         let group = self.data.group(name)?;
