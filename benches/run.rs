@@ -13,7 +13,7 @@ use kayobe_automation_tests::docker::{RemoveImages, unique_tag};
 use kayobe_automation_tests::tool;
 
 fn run(c: &mut Criterion) {
-    let Some(busybox) = tool("busybox") else {
+    let (Some(busybox), Some(bash)) = (tool("busybox"), tool("bash-static")) else {
         return;
     };
     let runtime = tokio::runtime::Runtime::new().expect("a tokio runtime");
@@ -25,7 +25,7 @@ fn run(c: &mut Criterion) {
         }
     };
     let dir = tempfile::tempdir().expect("temporary directory");
-    write_trivial_checkout(dir.path(), &busybox).expect("write the checkout");
+    write_trivial_checkout(dir.path(), &busybox, &bash).expect("write the checkout");
     let image = unique_tag("bench-run");
     let _cleanup = RemoveImages(vec![image.clone()]);
     let build = BuildOptions::new(dir.path(), &image).expect("build options");

@@ -357,6 +357,8 @@ fn run_comparison(root: &Path, ours: &Path, checkout: &Path) -> Result<(Command,
         .args(["run", "--rm", "--init", "--network", "host", "-v"])
         .arg(format!("{}:/src", checkout.display()))
         .arg(RUN_IMAGE)
+        // As `run` starts it.
+        .arg("bash")
         .arg(format!("/src/.automation/pipeline/{RUN_OPERATION}.sh"));
     Ok((run_ours, run_reference))
 }

@@ -19,6 +19,9 @@ use crate::tree::TreeDiff;
 /// A variable, or a key nested in one: the top-level name first.
 pub type KeyPath = Vec<String>;
 
+/// A host's base and target maps by address: hosts sharing both compare alike.
+type MapPair = (usize, usize);
+
 /// A key only one side has.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Entry {
@@ -82,8 +85,8 @@ impl ConfigDiff {
         // Hosts whose two sides share maps ([`Side`]) differ alike: each
         // pair of maps is compared once, then the result is named per host.
         let empty = Arc::new(Map::new());
-        let mut pairs: HashMap<(usize, usize), (&Arc<Map>, &Arc<Map>)> = HashMap::new();
-        let mut hosts: Vec<(&String, (usize, usize))> = Vec::new();
+        let mut pairs: HashMap<MapPair, (&Arc<Map>, &Arc<Map>)> = HashMap::new();
+        let mut hosts: Vec<(&String, MapPair)> = Vec::new();
         let names: BTreeSet<&String> = base.hosts.keys().chain(target.hosts.keys()).collect();
         for host in names {
             let old = base.hosts.get(host).unwrap_or(&empty);
@@ -94,7 +97,7 @@ impl ConfigDiff {
             hosts.push((host, key));
         }
         let pairs: Vec<_> = pairs.into_iter().collect();
-        let diffs: HashMap<(usize, usize), HostDiff> = pairs
+        let diffs: HashMap<MapPair, HostDiff> = pairs
             .into_par_iter()
             .map(|(key, (old, new))| {
                 let mut diff = HostDiff::default();
