@@ -113,6 +113,15 @@ impl fmt::Display for HostSet {
 
 /// `1 host`, `10 000 hosts`: the count with its thousands apart.
 pub fn hosts(count: usize) -> String {
+    format!(
+        "{} {}",
+        thousands(count),
+        if count == 1 { "host" } else { "hosts" }
+    )
+}
+
+/// `10 000`: a count with its thousands apart, as every report writes counts.
+pub fn thousands(count: usize) -> String {
     let digits = count.to_string();
     let mut out = String::new();
     for (i, digit) in digits.chars().enumerate() {
@@ -121,7 +130,7 @@ pub fn hosts(count: usize) -> String {
         }
         out.push(digit);
     }
-    format!("{out} {}", if count == 1 { "host" } else { "hosts" })
+    out
 }
 
 /// Host names with runs of consecutively numbered names (same prefix, same

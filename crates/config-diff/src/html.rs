@@ -13,7 +13,7 @@ use std::fmt::Write as _;
 use kayobe_stdx::push_html;
 
 use crate::diff::ConfigDiff;
-use crate::group::{ChangeGroup, GroupedDiff};
+use crate::group::{ChangeGroup, GroupedDiff, thousands};
 use crate::render::{key_path, summarised_line};
 use crate::tree::{FileChange, FileDiff};
 
@@ -139,7 +139,8 @@ fn summary(out: &mut String, diff: &ConfigDiff, grouped: &GroupedDiff) {
     for (label, number) in rows {
         let _ = writeln!(
             out,
-            "<tr><th>{label}</th><td class=\"n\">{number}</td></tr>"
+            "<tr><th>{label}</th><td class=\"n\">{}</td></tr>",
+            thousands(number)
         );
     }
     if !grouped.groups_touched.is_empty() {

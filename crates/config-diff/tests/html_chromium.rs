@@ -86,3 +86,83 @@ fn the_page_reads_well_in_a_browser() {
 
     chromium_screenshot(&chromium, &profile, &url, "config-diff.png");
 }
+
+/// The page of a change to 10 000 hosts: a variable for every production
+/// host, another for `compute` but three hosts of their own. Each distinct
+/// change shows once, the summary first; Chromium renders it about as fast
+/// as an empty page (times printed) and the screenshot is kept in
+/// `target/test-artifacts/config-diff-10000-hosts.png`.
+#[test]
+fn ten_thousand_hosts_read_as_a_few_changes() {
+    let Some(chromium) = chromium() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let repo = dir.path();
+    kayobe_automation_tests::copy_dir(&kayobe_automation_tests::example_repo(), repo);
+    let production = repo.join("etc/kayobe/environments/production");
+    let hosts = production.join("inventory/hosts");
+    let text = std::fs::read_to_string(&hosts).unwrap();
+    std::fs::write(
+        &hosts,
+        text.replace("compute[05:08]", "compute[00005:10000]"),
+    )
+    .unwrap();
+    kayobe_automation_tests::git_init(repo);
+    kayobe_automation_tests::commit(repo, "base");
+    let globals = production.join("globals.yml");
+    let text = std::fs::read_to_string(&globals).unwrap();
+    std::fs::write(&globals, format!("{text}nova_cpu_allocation_ratio: 4.0\n")).unwrap();
+    let nova = production.join("inventory/group_vars/compute/nova");
+    let text = std::fs::read_to_string(&nova).unwrap();
+    std::fs::write(&nova, text.replace("16384", "32768")).unwrap();
+    let host_vars = production.join("inventory/host_vars");
+    std::fs::create_dir_all(&host_vars).unwrap();
+    for host in ["compute00042", "compute05000", "compute09999"] {
+        std::fs::write(host_vars.join(host), "nova_reserved_host_memory_mb: 8192\n").unwrap();
+    }
+    kayobe_automation_tests::commit(repo, "changed");
+
+    let secret = VaultSecret::from_file(&repo.join(".vault-password")).unwrap();
+    let diff = diff_revisions(
+        &repo.join("etc/kayobe"),
+        Some("production"),
+        "base",
+        "changed",
+        Some(&secret),
+    )
+    .unwrap();
+    assert_eq!(diff.hosts.len(), 10_008);
+    let page = html::page(&diff);
+    assert!(page.len() < 100_000, "{} bytes", page.len());
+    let file = repo.join("config-diff.html");
+    std::fs::write(&file, &page).unwrap();
+    let empty = repo.join("empty.html");
+    std::fs::write(&empty, "<!doctype html><title>empty</title>").unwrap();
+    let profile = repo.join("profile");
+
+    let start = std::time::Instant::now();
+    chromium_dom(&chromium, &profile, &format!("file://{}", empty.display()));
+    let baseline = start.elapsed();
+    let url = format!("file://{}", file.display());
+    let start = std::time::Instant::now();
+    let dom = chromium_dom(&chromium, &profile, &url);
+    let rendered = start.elapsed();
+    eprintln!("Chromium: an empty page {baseline:?}, the 10 000-host page {rendered:?}");
+    assert!(
+        rendered < baseline + std::time::Duration::from_secs(5),
+        "the page took {rendered:?} against {baseline:?} for an empty one"
+    );
+    assert_eq!(
+        visible_text(&dom),
+        "Configuration diff: changes Hosts changed 10 008 \
+         Distinct changes: added 1 Distinct changes: removed 0 Distinct changes: changed 2 \
+         Files added 0 Files removed 0 Files changed 0 Groups all, compute \
+         Expand all Collapse all Variables \
+         all hosts (10 008 hosts) 1 change Key Change Base Target \
+         nova_cpu_allocation_ratio added 4.0 \
+         compute except compute00042, compute05000, compute09999 (9 997 hosts) 1 change \
+         Key Change Base Target nova_reserved_host_memory_mb changed 16384 32768 \
+         compute00042, compute05000, compute09999 1 change Key Change Base Target \
+         nova_reserved_host_memory_mb changed 16384 8192"
+    );
+    chromium_screenshot(&chromium, &profile, &url, "config-diff-10000-hosts.png");
+}
