@@ -3,6 +3,7 @@
 use std::collections::HashMap;
 
 use rayon::prelude::*;
+use serde::ser::{Serialize, SerializeMap, Serializer};
 
 use serde_json::{Map as JsonMap, Value as Json, json};
 
@@ -76,57 +77,71 @@ impl Inventory {
     }
 
     /// [`Inventory::to_ansible_list`] with explicit Ansible settings.
+    pub fn to_ansible_list_with(&self, settings: &ListSettings) -> Json {
+        serde_json::to_value(self.ansible_list_with(settings))
+            .expect("an inventory list is plain JSON")
+    }
+
+    /// [`Inventory::to_ansible_list_with`] as a value to serialize, e.g.
+    /// straight to a writer: hosts of the same groups share one copy of their
+    /// group variables instead of each holding its own, so memory follows
+    /// the groups, not the hosts.
     ///
     /// Groups list their direct `hosts` and `children` (empty keys and empty
     /// groups left out; `all` never lists hosts); `_meta.hostvars` holds each
     /// host's [`Inventory::host_vars`] when not empty.
-    pub fn to_ansible_list_with(&self, settings: &ListSettings) -> Json {
+    pub fn ansible_list_with(&self, settings: &ListSettings) -> AnsibleList<'_> {
         let data = &self.data;
-        let mut out = JsonMap::new();
+        let mut groups = JsonMap::new();
         let mut seen = vec![false; data.groups.len()];
-        self.format_group(ALL, &mut seen, &mut out);
+        self.format_group(ALL, &mut seen, &mut groups);
         // Hosts in the same groups share everything up to their own vars:
         // render that part once per set of groups.
         let host_groups: Vec<Vec<usize>> = (0..data.hosts.len())
             .map(|host| self.sorted_host_groups(host))
             .collect();
-        let mut group_layers: HashMap<&[usize], JsonMap<String, Json>> = HashMap::new();
+        let mut layer_of: HashMap<&[usize], usize> = HashMap::new();
+        let mut group_layers: Vec<JsonMap<String, Json>> = Vec::new();
         for groups in &host_groups {
-            group_layers.entry(groups).or_insert_with(|| {
-                self.group_layer(groups)
-                    .iter()
-                    .map(|(k, v)| (k.clone(), v.to_json()))
-                    .collect()
+            layer_of.entry(groups).or_insert_with(|| {
+                group_layers.push(
+                    self.group_layer(groups)
+                        .iter()
+                        .map(|(k, v)| (k.clone(), v.to_json()))
+                        .collect(),
+                );
+                group_layers.len() - 1
             });
         }
-        let rendered: Vec<JsonMap<String, Json>> = (0..data.hosts.len())
+        let hosts = (0..data.hosts.len())
             .into_par_iter()
             .map(|host| {
-                let mut vars = group_layers[host_groups[host].as_slice()].clone();
+                let mut own = JsonMap::new();
                 self.for_each_host_layer(host, |layer| {
                     for (key, value) in layer {
                         if !is_internal(key) {
-                            vars.insert(key.clone(), value.to_json());
+                            own.insert(key.clone(), value.to_json());
                         }
                     }
                 });
                 if !settings.inject_facts_as_vars {
-                    vars.insert("ansible_local".to_owned(), json!({}));
+                    own.insert("ansible_local".to_owned(), json!({}));
                 }
-                vars
+                HostEntry {
+                    name: data.hosts[host].name.as_str(),
+                    layer: layer_of[host_groups[host].as_slice()],
+                    own,
+                }
             })
+            .collect::<Vec<_>>()
+            .into_iter()
+            .filter(|entry| !(entry.own.is_empty() && group_layers[entry.layer].is_empty()))
             .collect();
-        let mut hostvars = JsonMap::new();
-        for (host, vars) in data.hosts.iter().zip(rendered) {
-            if !vars.is_empty() {
-                hostvars.insert(host.name.clone(), Json::Object(vars));
-            }
+        AnsibleList {
+            groups,
+            group_layers,
+            hosts,
         }
-        out.insert(
-            "_meta".to_owned(),
-            json!({ "hostvars": hostvars, "profile": "inventory_legacy" }),
-        );
-        Json::Object(out)
     }
 
     fn format_group(&self, group: usize, seen: &mut [bool], out: &mut JsonMap<String, Json>) {
@@ -154,5 +169,86 @@ impl Inventory {
         if !entry.is_empty() {
             out.insert(data.groups[group].name.clone(), Json::Object(entry));
         }
+    }
+}
+
+/// The JSON of `ansible-inventory --list`, ready to serialize
+/// ([`Inventory::ansible_list_with`]).
+#[derive(Debug)]
+pub struct AnsibleList<'a> {
+    /// Every group's entry, in Ansible's order.
+    groups: JsonMap<String, Json>,
+    /// The distinct group variables of hosts.
+    group_layers: Vec<JsonMap<String, Json>>,
+    /// Every host with variables, in inventory order.
+    hosts: Vec<HostEntry<'a>>,
+}
+
+/// A host's variables: its group layer, then its own over it.
+#[derive(Debug)]
+struct HostEntry<'a> {
+    name: &'a str,
+    layer: usize,
+    own: JsonMap<String, Json>,
+}
+
+impl Serialize for AnsibleList<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(self.groups.len() + 1))?;
+        for (name, entry) in &self.groups {
+            map.serialize_entry(name, entry)?;
+        }
+        map.serialize_entry("_meta", &Meta(self))?;
+        map.end()
+    }
+}
+
+/// `_meta`: the host variables and the output's profile.
+struct Meta<'a, 'b>(&'b AnsibleList<'a>);
+
+impl Serialize for Meta<'_, '_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(2))?;
+        map.serialize_entry("hostvars", &HostVars(self.0))?;
+        map.serialize_entry("profile", "inventory_legacy")?;
+        map.end()
+    }
+}
+
+struct HostVars<'a, 'b>(&'b AnsibleList<'a>);
+
+impl Serialize for HostVars<'_, '_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(self.0.hosts.len()))?;
+        for host in &self.0.hosts {
+            let vars = Merged {
+                layer: &self.0.group_layers[host.layer],
+                own: &host.own,
+            };
+            map.serialize_entry(host.name, &vars)?;
+        }
+        map.end()
+    }
+}
+
+/// `own` over `layer`, in the order inserting one into a copy of the other
+/// gives: the layer's keys first, then the host's new ones.
+struct Merged<'a> {
+    layer: &'a JsonMap<String, Json>,
+    own: &'a JsonMap<String, Json>,
+}
+
+impl Serialize for Merged<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        for (key, value) in self.layer {
+            map.serialize_entry(key, self.own.get(key).unwrap_or(value))?;
+        }
+        for (key, value) in self.own {
+            if !self.layer.contains_key(key) {
+                map.serialize_entry(key, value)?;
+            }
+        }
+        map.end()
     }
 }

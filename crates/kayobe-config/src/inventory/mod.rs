@@ -43,7 +43,7 @@ mod vars;
 use std::path::{Path, PathBuf};
 
 pub use ini::{IniEntry, QuotingProblem, SectionKind, parse_ini};
-pub use list::ListSettings;
+pub use list::{AnsibleList, ListSettings};
 pub use range::{
     DEFAULT_MAX_HOSTS_PER_FILE, DEFAULT_MAX_HOSTS_PER_INVENTORY, HostBudget,
     MAX_HOSTS_PER_FILE_VAR, MAX_HOSTS_PER_INVENTORY_VAR, RangeError, expand_hostname_range,
