@@ -88,8 +88,9 @@ impl OutputOptions {
 
     /// For a file made again from its input at will (a report): still
     /// renamed into place whole, but not synced to disk, which for a large
-    /// report costs more than writing it. A crash may then lose the new
-    /// file, never leave half of it.
+    /// report costs more than writing it, and the old version removed just
+    /// before (see `Staged::rename`). A crash may then lose the file, never
+    /// leave half of it.
     pub fn regenerable(mut self) -> Self {
         self.durable = false;
         self
@@ -347,6 +348,17 @@ impl Staged {
     }
 
     fn rename(&mut self) -> Result<(), OutputError> {
+        if !self.durable {
+            // ext4 writes out a file renamed over another before the rename
+            // returns (`auto_da_alloc`), which costs more than a report: a
+            // regenerable file's old version is removed first instead.
+            match std::fs::remove_file(&self.path) {
+                Err(error) if error.kind() != io::ErrorKind::NotFound => {
+                    return Err(io_error(&self.path, "replace")(error));
+                }
+                _ => {}
+            }
+        }
         std::fs::rename(&self.temp, &self.path).map_err(io_error(&self.path, "replace"))?;
         self.renamed = true;
         Ok(())
