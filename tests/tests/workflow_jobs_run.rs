@@ -32,7 +32,9 @@ const TARGET_BRANCH: &str = "main";
 /// for `kayobe`/`kolla-ansible` the variables and key file they would read.
 const RECORDER: &str = r#"#!/bin/sh
 name="${0##*/}"
-{ printf 'CALL %s' "$name"; for a in "$@"; do printf ' [%s]' "$a"; done; printf '\n'; } >> "$STANDIN_LOG"
+# One write per line: config-diff.sh runs two gits at once.
+line="CALL $name"; for a in "$@"; do line="$line [$a]"; done
+printf '%s\n' "$line" >> "$STANDIN_LOG"
 case "$name" in
 kayobe|kolla-ansible)
     printf 'ENV KAYOBE_ENVIRONMENT=[%s] KAYOBE_CONFIG_PATH=[%s] PWD=[%s]\n' "${KAYOBE_ENVIRONMENT-}" "${KAYOBE_CONFIG_PATH-}" "$PWD" >> "$STANDIN_LOG"
@@ -306,7 +308,12 @@ fn gitlab_jobs(contents: &str) -> Vec<Job> {
     .collect();
     let mut global = Vec::new();
     for (key, value) in pipeline["variables"].as_map().unwrap() {
-        let value = resolve_gitlab(&scalar(value), &known);
+        // The batch an operator names when starting the hypervisor upgrade.
+        let value = if key == "KAYOBE_AUTOMATION_UPGRADE_HOSTS" {
+            UPGRADE_BATCH.to_owned()
+        } else {
+            resolve_gitlab(&scalar(value), &known)
+        };
         known.insert(key.clone(), value.clone());
         global.push((key.clone(), value));
     }
@@ -441,6 +448,9 @@ const UPSTREAM_FAILURES: [(&str, &str); 1] = [(
     "KAYOBE_AUTOMATION_ENV_KAYOBE_CONFIG_PATH: unbound variable",
 )];
 
+/// The hypervisors the upgrade runbook's jobs are started on.
+const UPGRADE_BATCH: &str = "compute01,compute02";
+
 /// The Kayobe (or kolla-ansible) command line an operation reaches, as the
 /// stand-in logs it, with the inputs the test gives.
 fn expected_command(operation: &str) -> Option<String> {
@@ -551,6 +561,15 @@ async fn every_rendered_job_runs_the_real_scripts() {
                 if !log.contains(arrived) {
                     problems.push(format!("not `{arrived}`"));
                 }
+            }
+        }
+        if job.name.contains("in-place-hypervisor-host-upgrade") {
+            let limit = format!("[--limit] [{UPGRADE_BATCH}]");
+            if !log
+                .lines()
+                .any(|line| line.starts_with("CALL kayobe") && line.contains(&limit))
+            {
+                problems.push(format!("no `{limit}`"));
             }
         }
         if operation == "config-diff" {

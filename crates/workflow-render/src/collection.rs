@@ -128,21 +128,27 @@ const GITLAB_UNHONOURED: &[(&str, &str)] = &[
     ),
     (
         "extra_upstream_stages",
-        "upstream pipelines are not rendered",
+        "upstream pipelines are not rendered; the in-place hypervisor upgrade runbook comes with `gitlab_runbooks`",
     ),
     (
         "extra_downstream_stages",
-        "downstream pipelines are not rendered",
+        "downstream pipelines are not rendered; the in-place hypervisor upgrade runbook comes with `gitlab_runbooks`",
     ),
-    ("upstream_stages", "upstream pipelines are not rendered"),
-    ("downstream_stages", "downstream pipelines are not rendered"),
+    (
+        "upstream_stages",
+        "upstream pipelines are not rendered; the in-place hypervisor upgrade runbook comes with `gitlab_runbooks`",
+    ),
+    (
+        "downstream_stages",
+        "downstream pipelines are not rendered; the in-place hypervisor upgrade runbook comes with `gitlab_runbooks`",
+    ),
     (
         "default_upstream_stages",
-        "upstream pipelines are not rendered",
+        "upstream pipelines are not rendered; the in-place hypervisor upgrade runbook comes with `gitlab_runbooks`",
     ),
     (
         "default_downstream_stages",
-        "downstream pipelines are not rendered",
+        "downstream pipelines are not rendered; the in-place hypervisor upgrade runbook comes with `gitlab_runbooks`",
     ),
     (
         "docker_image_version",

@@ -342,7 +342,7 @@ pub enum GitlabSecrets {
 /// | `<p>_operations` | per operation: `enabled`, `inputs`, `hooks` (`pre_checkout`, `pre_run`, `post`) | all enabled |
 /// | `github_environment_selector` | how a run picks its environment; only `input` | `input` |
 /// | `gitlab_openstack_release` | `OPENSTACK_RELEASE` of GitLab jobs (image tags may use `$OPENSTACK_RELEASE`) | unset |
-/// | `gitlab_runbooks` | add the runbooks `overcloud-deploy` and `overcloud-upgrade`: ordered jobs, started by hand once | `false` |
+/// | `gitlab_runbooks` | add the collection's runbooks (overcloud service upgrade, in-place hypervisor upgrade): ordered jobs, started by hand | `true` |
 /// | `gitlab_openbao_address` | OpenBao address (also the JWT audience) | `http://127.0.0.1:8200` |
 /// | `gitlab_secrets_provider` | `id_tokens` (every tier) or `vault` (GitLab's Premium `secrets:`) | `id_tokens` |
 ///
@@ -387,8 +387,8 @@ pub struct WriterConfig {
     pub openbao_address: String,
     /// How GitLab jobs get secrets.
     pub gitlab_secrets: GitlabSecrets,
-    /// Whether GitLab gets the runbooks (ordered jobs for an overcloud
-    /// deploy and an overcloud upgrade).
+    /// Whether GitLab gets the collection's runbooks (ordered jobs for an
+    /// overcloud service upgrade and an in-place hypervisor upgrade).
     pub runbooks: bool,
     /// The OpenStack release, given to GitLab jobs as `OPENSTACK_RELEASE`
     /// (image tags may use it).
@@ -1014,8 +1014,9 @@ impl Reader {
     }
 
     /// `gitlab_runbooks`: the collection's mapping of runbook stages (its
-    /// `runbook-overcloud-service-upgrade` is rendered; others cannot be),
-    /// or our `true`/`false`. On by default on GitLab, as in the collection.
+    /// `runbook-overcloud-service-upgrade` turns the runbooks on, the
+    /// in-place hypervisor upgrade with it; others cannot be rendered), or
+    /// our `true`/`false`. On by default on GitLab, as in the collection.
     fn runbooks(&self, platform: Platform) -> Result<bool, ConfigError> {
         let path = self.var("runbooks");
         if platform == Platform::Github {

@@ -832,6 +832,7 @@ const STAGES: &[&str] = &[
     "runbook",
     "tempest",
     SERVICE_UPGRADE,
+    HYPERVISOR_UPGRADE,
 ];
 
 /// The collection's runbook: an overcloud service upgrade with Tempest
@@ -864,6 +865,44 @@ pub(crate) const SERVICE_UPGRADE_STEPS: &[(&str, &str, &[&str])] = &[
             "'docker image prune -a -f'",
             "--show-output",
         ],
+    ),
+];
+
+/// The collection's in-place hypervisor upgrade runbook, on one batch of
+/// hypervisors per pipeline: those `KAYOBE_AUTOMATION_UPGRADE_HOSTS` names
+/// (an Ansible host pattern) when the pipeline is started.
+const HYPERVISOR_UPGRADE: &str = "runbook-in-place-hypervisor-host-upgrade";
+
+/// The pipeline variable naming the runbook's batch.
+const UPGRADE_HOSTS: &str = "KAYOBE_AUTOMATION_UPGRADE_HOSTS";
+
+/// Its steps, each limited to the batch: the operator's playbooks (as the
+/// collection's runbook runs them) around a package update.
+pub(crate) const HYPERVISOR_UPGRADE_STEPS: &[(&str, &str, &[&str])] = &[
+    (
+        "a-disable-compute-services",
+        "playbook-run",
+        &["etc/kayobe/ansible/nova-compute-disable.yml"],
+    ),
+    (
+        "b-drain-hypervisor",
+        "playbook-run",
+        &["etc/kayobe/ansible/nova-compute-drain.yml"],
+    ),
+    (
+        "c-update-hypervisor-packages",
+        "overcloud-host-package-update",
+        &[],
+    ),
+    (
+        "d-reboot-hypervisor",
+        "playbook-run",
+        &["etc/kayobe/ansible/reboot.yml"],
+    ),
+    (
+        "e-enable-hypervisor",
+        "playbook-run",
+        &["etc/kayobe/ansible/nova-compute-enable.yml"],
     ),
 ];
 
@@ -1062,17 +1101,23 @@ fn gitlab_job(
     }
 }
 
-/// The collection's overcloud service upgrade runbook, per environment:
-/// the first job waits for a person, each next one needs the one before.
-fn service_upgrade_runbook(
+/// A runbook per environment: `steps` (job name, operation, arguments) as
+/// jobs of stage `name`, the first waiting for a person, each next one
+/// needing the one before; with `limit`, every job runs on the hosts that
+/// pipeline variable names (as `KAYOBE_LIMIT`) and refuses to start
+/// without it.
+fn runbook(
     config: &WriterConfig,
     references: &mut Vec<Reference>,
+    name: &str,
+    steps: &[(&str, &str, &[&str])],
+    limit: Option<&str>,
 ) -> Vec<GitlabJob> {
     let mut jobs = Vec::new();
     for environment in job_environments(config) {
         let mut previous: Option<String> = None;
-        for (step, name, args) in SERVICE_UPGRADE_STEPS {
-            let operation = Operation::from_name(name).expect("a catalogued operation");
+        for (step, operation, args) in steps {
+            let operation = Operation::from_name(operation).expect("a catalogued operation");
             let settings = OperationSettings {
                 operation,
                 enabled: true,
@@ -1082,16 +1127,40 @@ fn service_upgrade_runbook(
             };
             let mut job = gitlab_job(config, &settings, environment, references);
             if !args.is_empty() {
-                if let Some(line) = job.script.last_mut() {
-                    line.push(' ');
-                    line.push_str(&args.join(" "));
+                // An operation whose argument comes from a variable (the
+                // playbook of `playbook-run`) gets it there; others after
+                // their script.
+                match operation
+                    .script()
+                    .and_then(|script| argument_input(script.arguments()))
+                {
+                    Some((variable, _, _)) => {
+                        job.variables.push((variable.to_owned(), args.join(" ")));
+                    }
+                    None => {
+                        if let Some(line) = job.script.last_mut() {
+                            line.push(' ');
+                            line.push_str(&args.join(" "));
+                        }
+                    }
                 }
             }
+            if let Some(variable) = limit {
+                // Exported by the script, not set as a job variable: a
+                // `KAYOBE_LIMIT` given when the pipeline starts, even empty,
+                // would win over a job variable and upgrade every host.
+                job.script.insert(
+                    0,
+                    format!(
+                        "test -n \"${variable}\" || {{ echo \"set {variable} to the hosts of this batch\" >&2; exit 1; }}; export KAYOBE_LIMIT=\"${variable}\""
+                    ),
+                );
+            }
             job.id = match environment {
-                Some(env) => format!("{SERVICE_UPGRADE}:{step}:{env}"),
-                None => format!("{SERVICE_UPGRADE}:{step}"),
+                Some(env) => format!("{name}:{step}:{env}"),
+                None => format!("{name}:{step}"),
             };
-            job.stage = SERVICE_UPGRADE.to_owned();
+            job.stage = name.to_owned();
             job.rules = vec![(
                 "$CI_PIPELINE_SOURCE == \"web\"".to_owned(),
                 if previous.is_none() {
@@ -1206,7 +1275,25 @@ fn render_gitlab(config: &WriterConfig, templates: &Templates) -> Result<Rendere
         }
     }
     if config.runbooks && !jobs.is_empty() {
-        jobs.extend(service_upgrade_runbook(config, &mut references));
+        jobs.extend(runbook(
+            config,
+            &mut references,
+            SERVICE_UPGRADE,
+            SERVICE_UPGRADE_STEPS,
+            None,
+        ));
+        jobs.extend(runbook(
+            config,
+            &mut references,
+            HYPERVISOR_UPGRADE,
+            HYPERVISOR_UPGRADE_STEPS,
+            Some(UPGRADE_HOSTS),
+        ));
+        global_variables.push(global(
+            UPGRADE_HOSTS,
+            "",
+            "The hypervisors of one batch of the in-place hypervisor upgrade runbook (an Ansible host pattern)",
+        ));
     }
     if let Some(release) = &config.openstack_release {
         global_variables.push(global(

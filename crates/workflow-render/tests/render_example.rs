@@ -193,13 +193,72 @@ fn gitlab_runbooks_chain_their_jobs() {
         last.get("resource_group"),
         Some(&Value::from("overcloud-production"))
     );
+    // The in-place hypervisor upgrade: one batch per pipeline, each step on
+    // exactly the hosts named when it starts, never without them.
+    let steps = [
+        "a-disable-compute-services",
+        "b-drain-hypervisor",
+        "c-update-hypervisor-packages",
+        "d-reboot-hypervisor",
+        "e-enable-hypervisor",
+    ];
+    for (index, step) in steps.iter().enumerate() {
+        let step = job(&format!(
+            "runbook-in-place-hypervisor-host-upgrade:{step}:production"
+        ));
+        let needs = index.checked_sub(1).map(|previous| {
+            Value::List(vec![Value::from(format!(
+                "runbook-in-place-hypervisor-host-upgrade:{}:production",
+                steps[previous]
+            ))])
+        });
+        assert_eq!(step.get("needs"), needs.as_ref());
+        let Some(Value::List(script)) = step.get("script") else {
+            panic!("a script")
+        };
+        let guard = script[0].as_str().unwrap();
+        for (hosts, code, printed) in [
+            (
+                "",
+                1,
+                "set KAYOBE_AUTOMATION_UPGRADE_HOSTS to the hosts of this batch\n",
+            ),
+            ("compute01,compute02", 0, "compute01,compute02\n"),
+        ] {
+            let output = std::process::Command::new("bash")
+                .arg("-c")
+                .arg(format!("{guard}\necho \"$KAYOBE_LIMIT\""))
+                .env("KAYOBE_AUTOMATION_UPGRADE_HOSTS", hosts)
+                .env("KAYOBE_LIMIT", "")
+                .output()
+                .unwrap();
+            assert_eq!(output.status.code(), Some(code));
+            let text = String::from_utf8_lossy(if code == 0 {
+                &output.stdout
+            } else {
+                &output.stderr
+            })
+            .into_owned();
+            assert_eq!(text, printed);
+        }
+    }
+    let playbook = job("runbook-in-place-hypervisor-host-upgrade:b-drain-hypervisor:staging");
+    assert_eq!(
+        playbook
+            .get("variables")
+            .and_then(Value::as_map)
+            .and_then(|variables| variables.get("KAYOBE_AUTOMATION_PLAYBOOK")),
+        Some(&Value::from("etc/kayobe/ansible/nova-compute-drain.yml"))
+    );
     // Off when the writer config says so.
     let mut off = config.clone();
     off.runbooks = false;
     let plain = render(&off, &Templates::embedded()).unwrap();
-    assert!(
-        !plain.files[0]
-            .contents
-            .contains("runbook-overcloud-service-upgrade")
-    );
+    for runbook in [
+        "runbook-overcloud-service-upgrade",
+        "runbook-in-place-hypervisor-host-upgrade",
+        "KAYOBE_AUTOMATION_UPGRADE_HOSTS",
+    ] {
+        assert!(!plain.files[0].contents.contains(runbook), "{runbook}");
+    }
 }
