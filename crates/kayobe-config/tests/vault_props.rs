@@ -159,7 +159,11 @@ proptest! {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("password"), &password).unwrap();
         let secret = VaultSecret::new(password.as_bytes());
-        let id_arg = format!("{}@password", vault_id.as_deref().unwrap_or("default"));
+        // One argument: argparse takes an id starting with `-` for an option.
+        let id_arg = format!(
+            "--vault-id={}@password",
+            vault_id.as_deref().unwrap_or("default")
+        );
 
         // Ours -> ansible-vault decrypt, one call for all files.
         let mut names = Vec::new();
@@ -169,7 +173,7 @@ proptest! {
             std::fs::write(dir.path().join(&name), text).unwrap();
             names.push(name);
         }
-        let mut args = vec!["decrypt", "--vault-id", id_arg.as_str()];
+        let mut args = vec!["decrypt", id_arg.as_str()];
         args.extend(names.iter().map(String::as_str));
         ansible_vault(dir.path(), &args);
         for (name, plaintext) in names.iter().zip(&plaintexts) {
@@ -183,7 +187,7 @@ proptest! {
             std::fs::write(dir.path().join(&name), plaintext).unwrap();
             names.push(name);
         }
-        let mut args = vec!["encrypt", "--vault-id", id_arg.as_str()];
+        let mut args = vec!["encrypt", id_arg.as_str()];
         args.extend(names.iter().map(String::as_str));
         ansible_vault(dir.path(), &args);
         for (name, plaintext) in names.iter().zip(&plaintexts) {
