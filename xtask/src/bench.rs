@@ -244,8 +244,6 @@ const CONFIG_DIFF_MEMORY_TARGET_MIB: f64 = 100.0;
 /// beside the time of `git diff` of the same revisions (what the line is to
 /// git) for scale.
 fn compare_config_diff_at_scale(ours: &Path, fixtures: &Path) -> Result<()> {
-    let gnu_time = Path::new("/usr/bin/time");
-    let gnu_time = gnu_time.is_file().then_some(gnu_time);
     println!();
     println!(
         "{:<40} {:>12} {:>12} {:>12} {:>12}",
@@ -273,30 +271,21 @@ fn compare_config_diff_at_scale(ours: &Path, fixtures: &Path) -> Result<()> {
                 command
             };
             let name = format!("{hosts} hosts, {format}");
-            let mut times = Vec::with_capacity(RUNS);
-            let mut rss = None;
-            for _ in 0..RUNS {
-                let (elapsed, kib) = time_run(command(), None, gnu_time, &name)?;
-                times.push(elapsed);
-                rss = rss.max(kib);
-            }
-            times.sort();
-            let time = times[RUNS / 2];
+            let (time, rss) = median_run(command, &name)?;
             let size = std::fs::metadata(&output)
                 .map_err(|source| Error::Io {
                     action: format!("reading {}", output.display()),
                     source,
                 })?
                 .len();
-            let mib = rss.map(|kib| kib as f64 / 1024.0);
             let at_target = hosts < 10_000
                 || (time < CONFIG_DIFF_TIME_TARGET
-                    && mib.is_none_or(|mib| mib < CONFIG_DIFF_MEMORY_TARGET_MIB));
+                    && rss.is_none_or(|kib| kib_to_mib(kib) < CONFIG_DIFF_MEMORY_TARGET_MIB));
             println!(
                 "{:<40} {:>10.1}ms {:>12} {:>10} B {:>10.1}ms{}",
                 name,
                 time.as_secs_f64() * 1e3,
-                mib.map_or_else(|| "n/a".to_owned(), |mib| format!("{mib:.1}MiB")),
+                mib(rss),
                 size,
                 git_time.as_secs_f64() * 1e3,
                 if at_target {
@@ -582,8 +571,6 @@ const TEMPEST_MEMORY_TARGET_MIB: f64 = 64.0;
 /// run of the reference (tens of seconds on the large stream), and the peak
 /// memory (max RSS) of each, through GNU time when it is installed.
 fn compare_tempest_reports(ours: &Path, tools_bin: &Path, streams: &Path) -> Result<()> {
-    let gnu_time = Path::new("/usr/bin/time");
-    let gnu_time = gnu_time.is_file().then_some(gnu_time);
     println!();
     println!(
         "{:<40} {:>12} {:>12} {:>9} {:>8} {:>12} {:>12}",
@@ -617,24 +604,10 @@ fn compare_tempest_reports(ours: &Path, tools_bin: &Path, streams: &Path) -> Res
             command
         };
         let name = format!("{tests} tests");
-        let mut ours_times = Vec::with_capacity(RUNS);
-        let mut ours_rss = None;
-        for _ in 0..RUNS {
-            let (elapsed, rss) = time_run(ours_command(), None, gnu_time, &name)?;
-            ours_times.push(elapsed);
-            ours_rss = ours_rss.max(rss);
-        }
-        ours_times.sort();
-        let ours_time = ours_times[RUNS / 2];
-        let (reference_time, reference_rss) =
-            time_run(reference_command(), Some(&stream), gnu_time, &name)?;
+        let (ours_time, ours_rss) = median_run(ours_command, &name)?;
+        let (reference_time, reference_rss) = time_run(reference_command(), Some(&stream), &name)?;
         let ratio = reference_time.as_secs_f64() / ours_time.as_secs_f64();
-        let mib = |rss: Option<u64>| match rss {
-            Some(kib) => format!("{:.1}MiB", kib as f64 / 1024.0),
-            None => "n/a".to_owned(),
-        };
-        let memory_ok =
-            ours_rss.is_none_or(|kib| (kib as f64 / 1024.0) < TEMPEST_MEMORY_TARGET_MIB);
+        let memory_ok = ours_rss.is_none_or(|kib| kib_to_mib(kib) < TEMPEST_MEMORY_TARGET_MIB);
         println!(
             "{:<40} {:>10.1}ms {:>10.1}ms {:>8.1}x {:>7.0}x {:>12} {:>12}{}{}",
             name,
@@ -656,22 +629,50 @@ fn compare_tempest_reports(ours: &Path, tools_bin: &Path, streams: &Path) -> Res
             },
         );
     }
-    if gnu_time.is_none() {
+    if gnu_time().is_none() {
         println!("(max RSS needs GNU time at /usr/bin/time: apt-get install time)");
     }
     Ok(())
+}
+
+/// GNU time, which measures max RSS, when it is installed.
+fn gnu_time() -> Option<&'static Path> {
+    let path = Path::new("/usr/bin/time");
+    path.is_file().then_some(path)
+}
+
+/// Runs `command()` [`RUNS`] times through [`time_run`]: the median wall
+/// time and the largest max RSS.
+fn median_run(command: impl Fn() -> Command, name: &str) -> Result<(Duration, Option<u64>)> {
+    let mut times = Vec::with_capacity(RUNS);
+    let mut rss = None;
+    for _ in 0..RUNS {
+        let (elapsed, kib) = time_run(command(), None, name)?;
+        times.push(elapsed);
+        rss = rss.max(kib);
+    }
+    times.sort();
+    Ok((times[RUNS / 2], rss))
+}
+
+fn kib_to_mib(kib: u64) -> f64 {
+    kib as f64 / 1024.0
+}
+
+/// A max RSS as printed: `12.3MiB`, or `n/a` without GNU time.
+fn mib(kib: Option<u64>) -> String {
+    kib.map_or_else(
+        || "n/a".to_owned(),
+        |kib| format!("{:.1}MiB", kib_to_mib(kib)),
+    )
 }
 
 /// Runs `command` once (stdin from `stdin`, else nothing; stdout discarded)
 /// and returns its wall time and, through GNU time, its max RSS in KiB.
 /// Exit status 1 is success here: `tempest report`, `subunit2junitxml` and
 /// `config-diff` exit 1 on failures or changes, as the fixtures have.
-fn time_run(
-    command: Command,
-    stdin: Option<&Path>,
-    gnu_time: Option<&Path>,
-    name: &str,
-) -> Result<(Duration, Option<u64>)> {
+fn time_run(command: Command, stdin: Option<&Path>, name: &str) -> Result<(Duration, Option<u64>)> {
+    let gnu_time = gnu_time();
     let rss_file = std::env::temp_dir().join(format!("xtask-bench-rss-{}", std::process::id()));
     let mut command = match gnu_time {
         Some(time) => {

@@ -127,9 +127,9 @@ impl ReservedKeysFile {
 #[derive(Debug, Clone)]
 pub struct KeysFile {
     path: PathBuf,
-    encryption: Option<VaultSecret>,
-    /// Opens a vaulted file that is not written encrypted.
+    /// Opens a vaulted file, and encrypts what is written when `encrypt`.
     password: Option<VaultSecret>,
+    encrypt: bool,
 }
 
 impl KeysFile {
@@ -138,8 +138,8 @@ impl KeysFile {
     pub fn new(path: impl Into<PathBuf>, encryption: Option<VaultSecret>) -> Self {
         Self {
             path: path.into(),
-            encryption,
-            password: None,
+            encrypt: encryption.is_some(),
+            password: encryption,
         }
     }
 
@@ -170,9 +170,8 @@ impl KeysFile {
         };
         let plaintext = if vault::is_vaulted(&data) {
             let secret = self
-                .encryption
+                .password
                 .as_ref()
-                .or(self.password.as_ref())
                 .ok_or_else(|| KeysFileError::NeedsPassword {
                     path: self.path.clone(),
                 })?;
@@ -234,7 +233,7 @@ impl KeysFile {
     fn contents(&self, keys: &UnsealKeys) -> Result<String, KeysFileError> {
         let mut text = serde_json::to_string_pretty(keys).expect("plain strings serialise");
         text.push('\n');
-        match &self.encryption {
+        match self.password.as_ref().filter(|_| self.encrypt) {
             Some(secret) => vault::encrypt(text.as_bytes(), secret, None).map_err(|source| {
                 KeysFileError::Vault {
                     path: self.path.clone(),
