@@ -500,6 +500,25 @@ impl Operation {
         self.pull_request
     }
 
+    /// Whether it changes the cloud (deploys, configures, upgrades,
+    /// provisions, updates packages, recovers a database, runs a runbook or
+    /// whatever playbook, script or command it is given). Such operations are
+    /// rendered to run only from reviewed commits. Those that only read the
+    /// cloud, build or pull images, or generate files are not.
+    pub fn changes_cloud(&self) -> bool {
+        const LEAVE_CLOUD_AS_IS: &[&str] = &[
+            "config-diff",
+            "network-connectivity-check",
+            "overcloud-database-backup",
+            "overcloud-inventory-discover",
+            "overcloud-service-configuration-generate",
+            "tempest",
+        ];
+        !(LEAVE_CLOUD_AS_IS.contains(&self.name)
+            || self.name.ends_with("-image-build")
+            || self.name.ends_with("-image-pull"))
+    }
+
     /// The part of the cloud it works on.
     pub fn group(&self) -> Group {
         self.group
@@ -684,6 +703,40 @@ mod tests {
         sorted.dedup();
         assert_eq!(names, sorted);
         assert_eq!(names.len(), 38);
+    }
+
+    #[test]
+    fn operations_that_change_the_cloud() {
+        let leave: Vec<&str> = CATALOGUE
+            .iter()
+            .filter(|operation| !operation.changes_cloud())
+            .map(Operation::name)
+            .collect();
+        assert_eq!(
+            leave,
+            [
+                "config-diff",
+                "network-connectivity-check",
+                "overcloud-container-image-build",
+                "overcloud-container-image-pull",
+                "overcloud-database-backup",
+                "overcloud-deployment-image-build",
+                "overcloud-host-image-build",
+                "overcloud-inventory-discover",
+                "overcloud-service-configuration-generate",
+                "seed-container-image-build",
+                "tempest",
+            ]
+        );
+        for name in [
+            "overcloud-database-recover",
+            "overcloud-host-package-update",
+            "playbook-run",
+            "runbook-overcloud-upgrade",
+            "seed-vm-provision",
+        ] {
+            assert!(Operation::find(name).unwrap().changes_cloud(), "{name}");
+        }
     }
 
     #[test]

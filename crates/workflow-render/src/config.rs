@@ -309,6 +309,11 @@ pub struct OperationSettings {
     /// Whether it hands the script the `KAYOBE_AUTOMATION_PR_*` variables
     /// so it raises a pull request with what it changed.
     pub pull_request: bool,
+    /// Whether it runs only from the default branch, bound to the platform's
+    /// deployment environment of its Kayobe environment (so required
+    /// reviewers and protected environments apply). Operations that change
+    /// the cloud are, unless the writer config says otherwise.
+    pub reviewed_only: bool,
 }
 
 /// How GitLab jobs get their secrets from OpenBao.
@@ -339,7 +344,7 @@ pub enum GitlabSecrets {
 /// | `<p>_timeout` | job timeout in minutes | 720 |
 /// | `<p>_tempest_test_suites` | Tempest load lists (a list, or YAML text of one) | `[default]` |
 /// | `<p>_tempest_schedule` | cron schedule of Tempest | `0 2 * * *` |
-/// | `<p>_operations` | per operation: `enabled`, `inputs`, `hooks` (`pre_checkout`, `pre_run`, `post`) | all enabled |
+/// | `<p>_operations` | per operation: `enabled`, `inputs`, `hooks` (`pre_checkout`, `pre_run`, `post`), `pull_request`, `reviewed_only` (run only from the default branch in the deployment environment) | the collection's set; `reviewed_only` for operations that change the cloud |
 /// | `github_environment_selector` | how a run picks its environment; only `input` | `input` |
 /// | `gitlab_openstack_release` | `OPENSTACK_RELEASE` of GitLab jobs (image tags may use `$OPENSTACK_RELEASE`) | unset |
 /// | `gitlab_runbooks` | add the collection's runbooks (overcloud service upgrade, in-place hypervisor upgrade): ordered jobs, started by hand | `true` |
@@ -393,6 +398,13 @@ pub struct WriterConfig {
     /// The OpenStack release, given to GitLab jobs as `OPENSTACK_RELEASE`
     /// (image tags may use it).
     pub openstack_release: Option<String>,
+}
+
+/// The platform's deployment environment (GitHub environment, GitLab
+/// environment) of a Kayobe environment: its name, or `kayobe` for a
+/// configuration without environments.
+pub fn deployment_environment(kayobe_environment: Option<&str>) -> &str {
+    kayobe_environment.unwrap_or("kayobe")
 }
 
 /// The environment variable name for an input or environment: upper case,
@@ -452,6 +464,17 @@ impl WriterConfig {
         known_environments: Option<&[String]>,
     ) -> Result<WriterConfig, ConfigError> {
         Reader::new(platform, vars, files, None).config(platform, known_environments)
+    }
+
+    /// The platform's deployment environments the rendered jobs are bound
+    /// to: one per Kayobe environment, named after it
+    /// ([`deployment_environment`]).
+    pub fn deployment_environments(&self) -> Vec<String> {
+        if self.environments.is_empty() {
+            vec![deployment_environment(None).to_owned()]
+        } else {
+            self.environments.clone()
+        }
     }
 
     /// The settings of `operation`.
@@ -1223,6 +1246,7 @@ impl Reader {
                 inputs: Vec::new(),
                 hooks: Hooks::default(),
                 pull_request: false,
+                reviewed_only: operation.changes_cloud(),
             })
             .collect())
     }
@@ -1362,7 +1386,7 @@ impl Reader {
                 _ => {
                     return Err(self.wrong(
                         &op_path,
-                        "a boolean or a mapping of `enabled`, `inputs`, `hooks`, `pull_request`",
+                        "a boolean or a mapping of `enabled`, `inputs`, `hooks`, `pull_request`, `reviewed_only`",
                     ));
                 }
             }
@@ -1395,11 +1419,27 @@ impl Reader {
                     }
                     target.pull_request = wanted;
                 }
+                "reviewed_only" => {
+                    let wanted = self.bool_value(&field_path, value)?;
+                    if wanted && matches!(target.operation.kind(), Kind::ConfigDiff | Kind::BuildImage) {
+                        return Err(self.wrong(
+                            &field_path,
+                            "`false`: this operation runs for every change, before review",
+                        ));
+                    }
+                    if !wanted && target.operation.changes_cloud() {
+                        self.warn(
+                            &field_path,
+                            format!("lets `{}` change the cloud from any branch, without the deployment environment's reviewers", target.operation),
+                        );
+                    }
+                    target.reviewed_only = wanted;
+                }
                 _ => {
                     return Err(ConfigError::NotAllowed {
                         place: self.place(&field_path),
                         key: field_path.dotted(),
-                        allowed: "a key of `enabled`, `inputs`, `hooks`, `pull_request`",
+                        allowed: "a key of `enabled`, `inputs`, `hooks`, `pull_request`, `reviewed_only`",
                     });
                 }
             }

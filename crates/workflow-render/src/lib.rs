@@ -36,7 +36,7 @@ mod write;
 
 pub use config::{
     Buildx, ConfigError, ConfigWarning, ExtraInput, GitlabSecrets, Hooks, Image, InputType,
-    OperationSettings, Platform, Registry, Selector, WriterConfig,
+    OperationSettings, Platform, Registry, Selector, WriterConfig, deployment_environment,
 };
 pub use locate::Place;
 pub use render::{Reference, ReferenceKind, RenderError, Rendered, RenderedFile, render};

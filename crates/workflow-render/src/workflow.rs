@@ -86,6 +86,11 @@ impl Operation {
         self.script().is_some_and(Script::may_open_pull_request)
     }
 
+    /// Whether it changes the cloud (the image build does not).
+    pub fn changes_cloud(self) -> bool {
+        self.script().is_some_and(Script::changes_cloud)
+    }
+
     /// The GitHub workflow file it is written to.
     pub fn github_file(self) -> String {
         match self.kind() {
