@@ -53,6 +53,8 @@ sudo) while case "$1" in --*) true ;; *) false ;; esac; do shift; done; exec "$@
 git)
     case "$1" in
     clone) for last in "$@"; do :; done; mkdir -p "$last" ;;
+    # The remote's default branch is still at the pipeline's commit.
+    ls-remote) printf '%s\t%s\n' "$CI_COMMIT_SHA" "$3" ;;
     esac ;;
 python3|python)
     if [ "$1" = -m ] && [ "$2" = venv ]; then
@@ -156,6 +158,7 @@ fn github_value(path: &str) -> String {
         "github.workspace" => "/src".to_owned(),
         "github.event.pull_request.base.sha" => REVISION.to_owned(),
         "github.ref" => "refs/heads/main".to_owned(),
+        "github.ref_name" | "github.event.repository.default_branch" => "main".to_owned(),
         "github.sha" => "fedcba9876543210fedcba9876543210fedcba98".to_owned(),
         "github.run_id" => "4242".to_owned(),
         "always()" => "true".to_owned(),
@@ -306,7 +309,11 @@ fn gitlab_jobs(contents: &str) -> Vec<Job> {
     .into_iter()
     .map(|(key, value)| (key.to_owned(), value.to_owned()))
     .collect();
-    let mut global = Vec::new();
+    // GitLab's predefined variables reach every job's environment.
+    let mut global: Vec<(String, String)> = known
+        .iter()
+        .map(|(key, value)| (key.clone(), value.clone()))
+        .collect();
     for (key, value) in pipeline["variables"].as_map().unwrap() {
         // The batch an operator names when starting the hypervisor upgrade.
         let value = if key == "KAYOBE_AUTOMATION_UPGRADE_HOSTS" {
@@ -571,6 +578,13 @@ async fn every_rendered_job_runs_the_real_scripts() {
             {
                 problems.push(format!("no `{limit}`"));
             }
+        }
+        // Deploys first ask the remote whether their commit is still the
+        // default branch's head.
+        if job.script.contains("git ls-remote origin")
+            && !log.contains("CALL git [ls-remote] [origin] [refs/heads/main]")
+        {
+            problems.push("no head check".to_owned());
         }
         if operation == "config-diff" {
             let revision = if job.name.starts_with("github") {

@@ -64,7 +64,7 @@ pub fn run(global: &Global, command: Command) -> miette::Result<ExitCode> {
     let repo = global.repo()?;
     let secret = global.optional_vault_secret()?;
     let mut config = WriterConfig::from_repo(&repo, platform, secret.as_ref()).into_diagnostic()?;
-    for warning in &config.warnings {
+    for warning in config.warnings.iter().chain(&config.notices) {
         eprintln!("warning: {warning}");
     }
     if check && !config.warnings.is_empty() {

@@ -169,3 +169,31 @@ fn a_typo_in_the_writer_config_is_a_located_warning_and_an_error_with_check() {
         "{stderr}"
     );
 }
+
+#[test]
+fn an_unreviewed_deploy_is_a_located_warning_that_check_accepts() {
+    let repo = example_copy();
+    let writer = repo
+        .path()
+        .join("etc/kayobe/inventory/group_vars/github-writer/writer.yml");
+    let mut text = std::fs::read_to_string(&writer).unwrap();
+    text.push_str("github_operations:\n  overcloud-service-deploy:\n    reviewed_only: false\n");
+    std::fs::write(&writer, &text).unwrap();
+    let line = text.lines().count();
+    let warning = format!(
+        "warning: {}:{line}:5: `github_operations.overcloud-service-deploy.reviewed_only` lets `overcloud-service-deploy` change the cloud from any branch, without the deployment environment's reviewers",
+        writer.display()
+    );
+    let output = ours(repo.path(), &["--platform", "github"]);
+    assert!(output.status.success(), "{output:?}");
+    assert!(String::from_utf8_lossy(&output.stderr).contains(&warning));
+    let deploy = std::fs::read_to_string(
+        repo.path()
+            .join(".github/workflows/run-overcloud-service-deploy.yml"),
+    )
+    .unwrap();
+    assert!(!deploy.contains("environment: "), "{deploy}");
+    let check = ours(repo.path(), &["--platform", "github", "--check"]);
+    assert_eq!(check.status.code(), Some(0), "{check:?}");
+    assert!(String::from_utf8_lossy(&check.stderr).contains(&warning));
+}

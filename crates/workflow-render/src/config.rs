@@ -386,6 +386,9 @@ pub struct WriterConfig {
     pub buildx: Buildx,
     /// What was read but cannot be honoured, and unknown variables.
     pub warnings: Vec<ConfigWarning>,
+    /// What is honoured but deserves a word each time: operations that
+    /// change the cloud without review (`reviewed_only: false`).
+    pub notices: Vec<ConfigWarning>,
     /// Every operation's settings, in rendering order.
     pub operations: Vec<OperationSettings>,
     /// OpenBao's address (GitLab).
@@ -401,10 +404,10 @@ pub struct WriterConfig {
 }
 
 /// The platform's deployment environment (GitHub environment, GitLab
-/// environment) of a Kayobe environment: its name, or `kayobe` for a
-/// configuration without environments.
+/// environment) of a Kayobe environment: its name, or `default` for a
+/// configuration without environments (as its OpenBao secrets are).
 pub fn deployment_environment(kayobe_environment: Option<&str>) -> &str {
-    kayobe_environment.unwrap_or("kayobe")
+    kayobe_environment.unwrap_or("default")
 }
 
 /// The environment variable name for an input or environment: upper case,
@@ -605,6 +608,7 @@ struct Reader {
     /// The release of the repository's branch, when known.
     release: Option<String>,
     warnings: std::cell::RefCell<Vec<ConfigWarning>>,
+    notices: std::cell::RefCell<Vec<ConfigWarning>>,
 }
 
 /// A path into a variable: its name then keys and indexes.
@@ -670,6 +674,7 @@ impl Reader {
             set: vars.keys().cloned().collect(),
             release,
             warnings: std::cell::RefCell::new(Vec::new()),
+            notices: std::cell::RefCell::new(Vec::new()),
         }
     }
 
@@ -903,6 +908,7 @@ impl Reader {
             runbooks,
             openstack_release,
             warnings: self.warnings.take(),
+            notices: self.notices.take(),
         })
     }
 
@@ -1421,17 +1427,21 @@ impl Reader {
                 }
                 "reviewed_only" => {
                     let wanted = self.bool_value(&field_path, value)?;
-                    if wanted && matches!(target.operation.kind(), Kind::ConfigDiff | Kind::BuildImage) {
+                    if wanted
+                        && matches!(target.operation.kind(), Kind::ConfigDiff | Kind::BuildImage)
+                    {
                         return Err(self.wrong(
                             &field_path,
                             "`false`: this operation runs for every change, before review",
                         ));
                     }
                     if !wanted && target.operation.changes_cloud() {
-                        self.warn(
-                            &field_path,
+                        self.notices.borrow_mut().push(ConfigWarning {
+                            place: self.place(&field_path),
+                            key: field_path.dotted(),
+                            message:
                             format!("lets `{}` change the cloud from any branch, without the deployment environment's reviewers", target.operation),
-                        );
+                        });
                     }
                     target.reviewed_only = wanted;
                 }

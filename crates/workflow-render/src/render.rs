@@ -7,8 +7,8 @@ use serde::Serialize;
 use kayobe_config::operation::{Arguments, CONTAINER_PIPELINE_DIR, PIPELINE_DIR};
 
 use crate::config::{
-    GitlabSecrets, InputType, OperationSettings, Platform, Selector, WriterConfig, env_var_name,
-    secret_reference,
+    GitlabSecrets, InputType, OperationSettings, Platform, Selector, WriterConfig,
+    deployment_environment, env_var_name, secret_reference,
 };
 use crate::templates::Templates;
 use crate::workflow::{Kind, Operation};
@@ -276,6 +276,8 @@ struct GithubJob {
     registry_password: String,
     env: Vec<(String, String)>,
     artifact: String,
+    /// The deployment environment it is bound to (reviewed operations).
+    environment: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -298,6 +300,12 @@ struct GithubWorkflow {
     image: ImageArgs,
     buildx: BuildxArgs,
     operation_file: String,
+    /// Whether it runs only from the default branch, in its deployment
+    /// environment, after checking the commit is still the branch's head.
+    reviewed: bool,
+    /// When the job refusing other branches runs.
+    refuse_condition: String,
+    runner_labels: Vec<String>,
 }
 
 #[derive(Serialize)]
@@ -316,6 +324,9 @@ struct BuildxArgs {
     inline_config: String,
     provenance: bool,
 }
+
+/// A GitHub condition that the run is for the default branch.
+const GITHUB_DEFAULT_BRANCH: &str = "github.ref_name == github.event.repository.default_branch";
 
 /// Files whose change needs a new Kayobe image.
 const IMAGE_INPUTS: &[&str] = &[
@@ -574,6 +585,7 @@ fn render_github(config: &WriterConfig, templates: &Templates) -> Result<Rendere
             Kind::ConfigDiff if config.selector != Selector::None => job_environments(config),
             _ => github_environments(config),
         };
+        let scheduled = kind == Kind::Tempest && config.tempest_schedule.is_some();
         let mut jobs = Vec::new();
         for environment in environments {
             let registry = names.registry(environment);
@@ -610,6 +622,19 @@ fn render_github(config: &WriterConfig, templates: &Templates) -> Result<Rendere
                 (Some(name), true, _) => Some(format!("inputs.kayobe_environment == '{name}'")),
                 _ => None,
             };
+            let condition = if settings.reviewed_only {
+                let branch = if scheduled {
+                    format!("(github.event_name == 'schedule' || {GITHUB_DEFAULT_BRANCH})")
+                } else {
+                    GITHUB_DEFAULT_BRANCH.to_owned()
+                };
+                Some(match condition {
+                    Some(condition) => format!("{branch} && ({condition})"),
+                    None => branch,
+                })
+            } else {
+                condition
+            };
             let mut runs_on = config.runner_labels.clone();
             if let Some(name) = environment {
                 if input_selector || kind == Kind::ConfigDiff {
@@ -642,6 +667,9 @@ fn render_github(config: &WriterConfig, templates: &Templates) -> Result<Rendere
                     Some(env) => format!("{}-artifacts-{env}", operation.name()),
                     None => format!("{}-artifacts", operation.name()),
                 },
+                environment: settings
+                    .reviewed_only
+                    .then(|| deployment_environment(environment).to_owned()),
             });
         }
         let ghcr = config
@@ -722,6 +750,13 @@ fn render_github(config: &WriterConfig, templates: &Templates) -> Result<Rendere
                 provenance: config.buildx.provenance,
             },
             operation_file: operation.github_file(),
+            reviewed: settings.reviewed_only,
+            refuse_condition: if scheduled {
+                format!("github.event_name != 'schedule' && !({GITHUB_DEFAULT_BRANCH})")
+            } else {
+                format!("!({GITHUB_DEFAULT_BRANCH})")
+            },
+            runner_labels: config.runner_labels.clone(),
         };
         let template = match kind {
             Kind::BuildImage => "github/build-kayobe-docker-image.yml.j2",
@@ -797,6 +832,11 @@ struct GitlabJob {
     resource_group: Option<String>,
     needs: Vec<String>,
     artifacts: Option<Artifacts>,
+    /// The deployment environment it is bound to (reviewed operations).
+    environment: Option<String>,
+    /// Checks before anything else runs (the reviewed commit is still the
+    /// default branch's head).
+    checks: Vec<String>,
 }
 
 #[derive(Serialize)]
@@ -905,6 +945,14 @@ pub(crate) const HYPERVISOR_UPGRADE_STEPS: &[(&str, &str, &[&str])] = &[
         &["etc/kayobe/ansible/nova-compute-enable.yml"],
     ),
 ];
+
+/// A GitLab rule's condition that the pipeline runs for the default branch.
+const GITLAB_DEFAULT_BRANCH: &str = "$CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH";
+
+/// A reviewed GitLab job's first check: the commit is still the default
+/// branch's head, asked of the checkout's remote (the runner's credentials
+/// stay in its configuration, out of any command line).
+const GITLAB_HEAD_CHECK: &str = r#"head="$(git ls-remote origin "refs/heads/$CI_DEFAULT_BRANCH")" || { echo "cannot ask the repository for the head of $CI_DEFAULT_BRANCH; not deploying a commit that may be outdated" >&2; exit 1; }; head="${head%%[[:space:]]*}"; if [ "$head" != "$CI_COMMIT_SHA" ]; then echo "$CI_COMMIT_SHA is no longer the head of $CI_DEFAULT_BRANCH (now ${head:-none}): a newer change landed since this pipeline started; deploy from the newer one's pipeline" >&2; exit 1; fi"#;
 
 /// The OpenBao keys `bao bootstrap` writes, for the variables
 /// kayobe-automation reads.
@@ -1065,6 +1113,15 @@ fn gitlab_job(
             vec![("$CI_PIPELINE_SOURCE == \"web\"".to_owned(), "manual")]
         }
     };
+    let reviewed = settings.reviewed_only;
+    let rules = if reviewed {
+        rules
+            .into_iter()
+            .map(|(condition, when)| (format!("{condition} && {GITLAB_DEFAULT_BRANCH}"), when))
+            .collect()
+    } else {
+        rules
+    };
     let mut tags = config.runner_labels.clone();
     if let Some(name) = environment {
         tags.push(name.to_owned());
@@ -1098,6 +1155,12 @@ fn gitlab_job(
         }),
         needs: Vec::new(),
         artifacts,
+        environment: reviewed.then(|| deployment_environment(environment).to_owned()),
+        checks: if reviewed {
+            vec![GITLAB_HEAD_CHECK.to_owned()]
+        } else {
+            Vec::new()
+        },
     }
 }
 
@@ -1114,6 +1177,11 @@ fn runbook(
     limit: Option<&str>,
 ) -> Vec<GitlabJob> {
     let mut jobs = Vec::new();
+    // A runbook is as reviewed as its steps that change the cloud.
+    let reviewed = steps.iter().any(|(_, operation, _)| {
+        let operation = Operation::from_name(operation).expect("a catalogued operation");
+        operation.changes_cloud() && config.operation(operation).reviewed_only
+    });
     for environment in job_environments(config) {
         let mut previous: Option<String> = None;
         for (step, operation, args) in steps {
@@ -1124,6 +1192,7 @@ fn runbook(
                 inputs: Vec::new(),
                 hooks: config.operation(operation).hooks.clone(),
                 pull_request: config.operation(operation).pull_request,
+                reviewed_only: reviewed,
             };
             let mut job = gitlab_job(config, &settings, environment, references);
             if !args.is_empty() {
@@ -1161,14 +1230,27 @@ fn runbook(
                 None => format!("{name}:{step}"),
             };
             job.stage = name.to_owned();
+            let web = "$CI_PIPELINE_SOURCE == \"web\"";
             job.rules = vec![(
-                "$CI_PIPELINE_SOURCE == \"web\"".to_owned(),
+                if reviewed {
+                    format!("{web} && {GITLAB_DEFAULT_BRANCH}")
+                } else {
+                    web.to_owned()
+                },
                 if previous.is_none() {
                     "manual"
                 } else {
                     "on_success"
                 },
             )];
+            if previous.is_some() {
+                // The commit was checked when the runbook started; a change
+                // landing halfway must not stop it between two steps.
+                job.checks.clear();
+            }
+            if !operation.changes_cloud() {
+                job.environment = None;
+            }
             job.needs = previous.iter().cloned().collect();
             previous = Some(job.id.clone());
             jobs.push(job);

@@ -105,7 +105,9 @@ fn a_partial_registry_takes_the_rest_from_per_environment_variables() {
     let deploy = file(&rendered, "run-overcloud-service-deploy.yml");
     assert!(deploy.contains("image: \"pulp.example.com/kayobe:master-latest\""));
     assert!(deploy.contains("kayobe_environment:"));
-    assert!(deploy.contains("if: \"inputs.kayobe_environment == 'test-gb-01'\""));
+    assert!(deploy.contains(
+        "if: \"github.ref_name == github.event.repository.default_branch && (inputs.kayobe_environment == 'test-gb-01')\""
+    ));
     assert!(deploy.contains("KAYOBE_ENVIRONMENT: \"prod-gb-01\""));
 }
 

@@ -163,3 +163,63 @@ fn template_errors_name_the_variable() {
         "{error}"
     );
 }
+
+/// The example's GitHub writer config with `overlay` layered on top.
+fn config_with(
+    overlay: &str,
+) -> (
+    Result<WriterConfig, ConfigError>,
+    PathBuf,
+    tempfile::TempDir,
+) {
+    let (mut vars, mut files, environments) = example_variables(Platform::Github);
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("writer.yml");
+    std::fs::write(&file, overlay).unwrap();
+    if let Value::Map(map) = kayobe_config::yaml::parse(overlay, &file).unwrap() {
+        vars.extend(map);
+    }
+    files.insert(0, file.clone());
+    let config = WriterConfig::from_variables(Platform::Github, &vars, &files, Some(&environments));
+    (config, file, dir)
+}
+
+#[test]
+fn an_unreviewed_deploy_is_said_where_it_is_set_but_is_no_error() {
+    let (config, file, _dir) = config_with(
+        "github_operations:\n  overcloud-service-deploy:\n    reviewed_only: false\n  tempest:\n    reviewed_only: true\n",
+    );
+    let config = config.unwrap();
+    assert!(config.warnings.is_empty(), "{:?}", config.warnings);
+    let notices: Vec<String> = config.notices.iter().map(ToString::to_string).collect();
+    assert_eq!(
+        notices,
+        [format!(
+            "{}:3:5: `github_operations.overcloud-service-deploy.reviewed_only` lets `overcloud-service-deploy` change the cloud from any branch, without the deployment environment's reviewers",
+            file.display()
+        )]
+    );
+    let reviewed = |name: &str| {
+        config
+            .operation(workflow_render::Operation::from_name(name).unwrap())
+            .reviewed_only
+    };
+    assert!(!reviewed("overcloud-service-deploy"));
+    assert!(reviewed("tempest"));
+    assert!(reviewed("overcloud-service-upgrade"));
+    assert!(!reviewed("config-diff"));
+}
+
+#[test]
+fn config_diff_cannot_wait_for_review() {
+    let (config, file, _dir) =
+        config_with("github_operations:\n  config-diff:\n    reviewed_only: true\n");
+    let text = config.unwrap_err().to_string();
+    assert!(
+        text.starts_with(&format!(
+            "{}:3:5: `github_operations.config-diff.reviewed_only` must be `false`: this operation runs for every change, before review",
+            file.display()
+        )),
+        "{text}"
+    );
+}
