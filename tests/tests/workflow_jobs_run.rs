@@ -26,6 +26,7 @@ const VAULT_PASSWORD: &str = "vault-pa55-from-the-platform";
 const SSH_KEY: &str = "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdGVzdA\n-----END OPENSSH PRIVATE KEY-----";
 const REVISION: &str = "0123456789abcdef0123456789abcdef01234567";
 const TARGET_BRANCH: &str = "main";
+const PULL_REQUEST_HEAD: &str = "abcdefabcdefabcdefabcdefabcdefabcdefabcd";
 
 /// One recording stand-in for every command the scripts call that the
 /// image lacks: it appends its name and arguments to `$STANDIN_LOG`, and
@@ -66,7 +67,7 @@ exit 0
 "#;
 
 /// Commands the recorder stands in for, and where they go.
-const STANDINS: [&str; 14] = [
+const STANDINS: [&str; 15] = [
     "/usr/local/bin/kayobe",
     "/usr/local/bin/kolla-ansible",
     "/usr/local/bin/git",
@@ -80,6 +81,7 @@ const STANDINS: [&str; 14] = [
     "/usr/local/bin/pip",
     "/usr/local/bin/ansible-vault",
     "/usr/local/bin/docker",
+    "/usr/local/bin/kayobe-automation",
     "/usr/local/bin/curl",
 ];
 
@@ -159,6 +161,11 @@ fn github_value(path: &str) -> String {
         "github.event.pull_request.base.sha" => REVISION.to_owned(),
         "github.ref" => "refs/heads/main".to_owned(),
         "github.ref_name" | "github.event.repository.default_branch" => "main".to_owned(),
+        "github.event.pull_request.head.sha" => PULL_REQUEST_HEAD.to_owned(),
+        "github.event.pull_request.number" => "7".to_owned(),
+        "github.server_url" => "https://github.example".to_owned(),
+        "github.repository" => "operator/kayobe-config".to_owned(),
+        "github.token" => "github-job-token".to_owned(),
         "github.sha" => "fedcba9876543210fedcba9876543210fedcba98".to_owned(),
         "github.run_id" => "4242".to_owned(),
         "always()" => "true".to_owned(),
@@ -244,8 +251,9 @@ fn job_script(env: &[(String, String)], commands: &[String]) -> String {
 }
 
 /// Each GitHub job's `run:` steps up to the one running kayobe-automation
-/// (later ones read its results), each in a shell of its own with its own
-/// `env:`, skipping those whose `if:` is false.
+/// (later ones read its results) and config-diff's publishing step, each in
+/// a shell of its own with its own `env:`, skipping those whose `if:` is
+/// false.
 fn github_jobs(files: &[(String, String)]) -> Vec<Job> {
     let mut jobs = Vec::new();
     for (path, contents) in files {
@@ -254,9 +262,16 @@ fn github_jobs(files: &[(String, String)]) -> Vec<Job> {
         for (id, job) in workflow["jobs"].as_map().unwrap() {
             let job = job.as_map().unwrap();
             let mut script = String::from("set -eo pipefail\n");
+            let mut ran_operation = false;
             for step in list(&job["steps"]) {
                 let step = step.as_map().unwrap();
                 let Some(run) = step.get("run") else { continue };
+                if ran_operation
+                    && step.get("name").map(scalar).as_deref()
+                        != Some("Publish the diff on the pull request")
+                {
+                    break;
+                }
                 if let Some(condition) = step.get("if") {
                     let condition = scalar(condition);
                     let condition = condition
@@ -280,9 +295,7 @@ fn github_jobs(files: &[(String, String)]) -> Vec<Job> {
                     job_script(&env, std::slice::from_ref(&run))
                 )
                 .unwrap();
-                if run.contains(".automation/pipeline/") {
-                    break;
-                }
+                ran_operation |= run.contains(".automation/pipeline/");
             }
             jobs.push(Job {
                 name: format!(
@@ -305,6 +318,14 @@ fn gitlab_jobs(contents: &str) -> Vec<Job> {
         ("CI_MERGE_REQUEST_TARGET_BRANCH_NAME", TARGET_BRANCH),
         ("CI_PIPELINE_ID", "4242"),
         ("CI_DEFAULT_BRANCH", "main"),
+        ("CI_MERGE_REQUEST_IID", "7"),
+        ("CI_SERVER_URL", "https://gitlab.example"),
+        (
+            "CI_JOB_URL",
+            "https://gitlab.example/operator/kayobe-config/-/jobs/99",
+        ),
+        // The project token an operator sets as a CI/CD variable.
+        ("GITLAB_TOKEN", "gitlab-project-token"),
     ]
     .into_iter()
     .map(|(key, value)| (key.to_owned(), value.to_owned()))
@@ -592,6 +613,19 @@ async fn every_rendered_job_runs_the_real_scripts() {
             } else {
                 format!("origin/{TARGET_BRANCH}")
             };
+            // Then our own diff, published on the change.
+            let published = if job.name.starts_with("github") {
+                format!(
+                    "CALL kayobe-automation [--config-path] [/src/etc/kayobe] [config-diff] [--base] [{REVISION}] [--target] [HEAD] [--format] [html] [--out] [/tmp/kayobe-config-diff.html] [--publish] [github] [--change] [7] [--commit] [{PULL_REQUEST_HEAD}] [--report-url] [https://github.example/operator/kayobe-config/actions/runs/4242] [--api-url] ["
+                )
+            } else {
+                format!(
+                    "CALL kayobe-automation [--config-path] [/src/etc/kayobe] [config-diff] [--base] [origin/{TARGET_BRANCH}] [--target] [fedcba9876543210fedcba9876543210fedcba98] [--format] [html] [--out] [/src/artifacts/config-diff.html] [--publish] [gitlab] [--report-url] [https://gitlab.example/operator/kayobe-config/-/jobs/99/artifacts/file/artifacts/config-diff.html] [--api-url] [https://gitlab.example]"
+                )
+            };
+            if !log.lines().any(|line| line.starts_with(&published)) {
+                problems.push(format!("no `{published}`"));
+            }
             for expected in [
                 format!("CALL git [checkout] [{revision}]"),
                 format!("CALL git [merge] [--no-edit] [{revision}]"),

@@ -278,6 +278,8 @@ struct GithubJob {
     artifact: String,
     /// The deployment environment it is bound to (reviewed operations).
     environment: Option<String>,
+    /// The environment of the step publishing the config diff.
+    publish_env: Vec<(String, String)>,
 }
 
 #[derive(Serialize)]
@@ -648,6 +650,11 @@ fn render_github(config: &WriterConfig, templates: &Templates) -> Result<Rendere
                     None => operation.group().to_owned(),
                 }),
             };
+            let publish_env = if kind == Kind::ConfigDiff {
+                github_publish_env(&env)
+            } else {
+                Vec::new()
+            };
             jobs.push(GithubJob {
                 id: job_id(environment),
                 name: match environment {
@@ -670,6 +677,7 @@ fn render_github(config: &WriterConfig, templates: &Templates) -> Result<Rendere
                 environment: settings
                     .reviewed_only
                     .then(|| deployment_environment(environment).to_owned()),
+                publish_env,
             });
         }
         let ghcr = config
@@ -685,8 +693,11 @@ fn render_github(config: &WriterConfig, templates: &Templates) -> Result<Rendere
                 "read"
             },
         )];
-        if settings.pull_request {
+        if settings.pull_request || kind == Kind::ConfigDiff {
             permissions.push(("pull-requests", "write"));
+        }
+        if kind == Kind::ConfigDiff {
+            permissions.push(("statuses", "write"));
         }
         if kind == Kind::Tempest {
             permissions.push(("actions", "read"));
@@ -776,6 +787,30 @@ fn render_github(config: &WriterConfig, templates: &Templates) -> Result<Rendere
         disabled,
         references: names.finish(),
     })
+}
+
+/// The environment of the step publishing the config diff on the pull
+/// request: the job's environment and vault password, and where to publish.
+fn github_publish_env(job_env: &[(String, String)]) -> Vec<(String, String)> {
+    let mut env: Vec<(String, String)> = job_env
+        .iter()
+        .filter(|(name, _)| name == "KAYOBE_ENVIRONMENT" || name == "KAYOBE_VAULT_PASSWORD")
+        .cloned()
+        .collect();
+    env.extend(
+        [
+            ("GITHUB_TOKEN", "${{ github.token }}"),
+            ("BASE", "${{ github.event.pull_request.base.sha }}"),
+            ("HEAD_SHA", "${{ github.event.pull_request.head.sha }}"),
+            ("CHANGE", "${{ github.event.pull_request.number }}"),
+            (
+                "REPORT_URL",
+                "${{ github.server_url }}/${{ github.repository }}/actions/runs/${{ github.run_id }}",
+            ),
+        ]
+        .map(|(name, value)| (name.to_owned(), value.to_owned())),
+    );
+    env
 }
 
 fn image_args(config: &WriterConfig) -> ImageArgs {
@@ -954,6 +989,13 @@ const GITLAB_DEFAULT_BRANCH: &str = "$CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH";
 /// stay in its configuration, out of any command line).
 const GITLAB_HEAD_CHECK: &str = r#"head="$(git ls-remote origin "refs/heads/$CI_DEFAULT_BRANCH")" || { echo "cannot ask the repository for the head of $CI_DEFAULT_BRANCH; not deploying a commit that may be outdated" >&2; exit 1; }; head="${head%%[[:space:]]*}"; if [ "$head" != "$CI_COMMIT_SHA" ]; then echo "$CI_COMMIT_SHA is no longer the head of $CI_DEFAULT_BRANCH (now ${head:-none}): a newer change landed since this pipeline started; deploy from the newer one's pipeline" >&2; exit 1; fi"#;
 
+/// The GitLab config-diff job's last step: our own diff of what Ansible
+/// sees, as a comment on the merge request (updated in place) and a commit
+/// status, its HTML kept with the artefacts. The job token cannot write
+/// notes, so it needs a project token in `GITLAB_TOKEN`; it never fails the
+/// job, the diff before it is the check.
+const GITLAB_PUBLISH_DIFF: &str = r#"if ! command -v kayobe-automation >/dev/null; then echo "The Kayobe image has no kayobe-automation binary, so the diff is not on the merge request: rebuild the image with kayobe-automation image build"; elif [ -z "${GITLAB_TOKEN:-}" ]; then echo "Set the GITLAB_TOKEN CI/CD variable (a project access token with the api scope and the Developer role) to get the diff on the merge request"; else mkdir -p "$CI_PROJECT_DIR/artifacts"; status=0; kayobe-automation --config-path "$CI_PROJECT_DIR/etc/kayobe" config-diff --base "origin/$CI_MERGE_REQUEST_TARGET_BRANCH_NAME" --target "$CI_COMMIT_SHA" --format html --out "$CI_PROJECT_DIR/artifacts/config-diff.html" --publish gitlab --report-url "$CI_JOB_URL/artifacts/file/artifacts/config-diff.html" --api-url "$CI_SERVER_URL" || status=$?; if [ "$status" -gt 1 ]; then echo "The diff could not be published on the merge request (the error is above); the job goes on" >&2; fi; fi"#;
+
 /// The OpenBao keys `bao bootstrap` writes, for the variables
 /// kayobe-automation reads.
 pub const OPENBAO_KEYS: &[(&str, &str)] = &[
@@ -1001,6 +1043,7 @@ fn gitlab_job(
     let mut script = Vec::new();
     let mut post = shell_lines(&settings.hooks.post);
     let mut artifacts = None;
+    let mut publish = None;
     if kind == Kind::BuildImage {
         // The build job runs docker, not the Kayobe image: its registry
         // login comes from CI/CD variables.
@@ -1058,6 +1101,7 @@ fn gitlab_job(
                     0,
                     "mkdir -p \"$CI_PROJECT_DIR/artifacts\" && cp /tmp/kayobe-config-diff /tmp/target-kayobe.log /tmp/source-kayobe.log \"$CI_PROJECT_DIR/artifacts/\" || true".to_owned(),
                 );
+                publish = Some(GITLAB_PUBLISH_DIFF.to_owned());
                 artifacts = Some(Artifacts {
                     paths: vec!["artifacts/".to_owned()],
                     junit: None,
@@ -1083,6 +1127,7 @@ fn gitlab_job(
             Kind::Tempest => format!("{line} -e ansible_user=stack -e rally_force_pull=false"),
             _ => line,
         });
+        script.extend(publish);
         if kind == Kind::Tempest {
             script.push(
                 "test -f \"$HOME/tempest-artifacts/failed-tests\" && test ! -s \"$HOME/tempest-artifacts/failed-tests\"".to_owned(),
