@@ -20,6 +20,8 @@
 //!   set, sourced with bash as kayobe-automation's pipelines source it.
 //! - [`vars_file`]: one vars file read as Ansible reads it (vaulted or not,
 //!   JSON or YAML), shared by `repo` and `inventory`.
+//! - [`locate`]: where a variable is written (file, line, column), for
+//!   errors about values read from layered variables.
 //! - [`operation`]: the catalogue of kayobe-automation's pipeline scripts
 //!   (arguments, inputs, pull requests), used by rendering and by `run`.
 //! - [`value`]: the value model all of the above produce.
@@ -27,6 +29,7 @@
 pub mod ansible_cfg;
 pub mod automation_conf;
 pub mod inventory;
+pub mod locate;
 pub mod location;
 pub mod operation;
 pub mod repo;

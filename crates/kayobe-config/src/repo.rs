@@ -319,6 +319,25 @@ impl ConfigRepo {
         Ok(vars)
     }
 
+    /// The files that define `host`'s variables, highest precedence first:
+    /// the extra-vars files, then its `host_vars` and `group_vars` files
+    /// (see [`Inventory::host_variable_files`]). For telling where a value
+    /// is written ([`crate::locate`]).
+    pub fn host_variable_files(
+        &self,
+        inventory: &Inventory,
+        host: &str,
+    ) -> Result<Vec<PathBuf>, RepoError> {
+        let mut files = self.extra_vars_files()?;
+        files.reverse();
+        files.extend(
+            inventory
+                .host_variable_files(host)
+                .ok_or_else(|| RepoError::UnknownHost(host.to_owned()))?,
+        );
+        Ok(files)
+    }
+
     /// The Ansible settings Kayobe's playbooks run with: `ANSIBLE_CONFIG`,
     /// else the environment's then the configuration's `ansible.cfg`, else
     /// Ansible's own search (see [`AnsibleSettings`]).

@@ -141,3 +141,44 @@ fn the_automation_conf_follows_the_environment() {
         "{overrides} should name the example's overrides file"
     );
 }
+
+#[test]
+fn the_files_defining_a_hosts_variables_highest_precedence_first() {
+    let repo = open(Some("production"));
+    let inventory = repo.inventory(Some(&secret())).unwrap();
+    let extra = {
+        let mut files = repo.extra_vars_files().unwrap();
+        files.reverse();
+        relative(&files)
+    };
+    let files = relative(&repo.host_variable_files(&inventory, "runner01").unwrap());
+    assert_eq!(files[..extra.len()], extra[..]);
+    assert_eq!(
+        files[extra.len()..],
+        [
+            "etc/kayobe/inventory/host_vars/runner01",
+            // Of two groups at one depth, the later name wins.
+            "etc/kayobe/inventory/group_vars/gitlab-runners/runners.yml",
+            "etc/kayobe/inventory/group_vars/github-runners/runners.yml",
+        ]
+    );
+    let host = inventory
+        .group_hosts("compute")
+        .unwrap()
+        .first()
+        .unwrap()
+        .to_string();
+    let files = relative(&repo.host_variable_files(&inventory, &host).unwrap());
+    // The environment's inventory comes after the base one, so it wins.
+    assert_eq!(
+        files[extra.len()..],
+        [
+            "etc/kayobe/environments/production/inventory/group_vars/compute/nova",
+            "etc/kayobe/inventory/group_vars/compute/network-interfaces",
+        ]
+    );
+    assert!(matches!(
+        repo.host_variable_files(&inventory, "no-such-host"),
+        Err(RepoError::UnknownHost(_))
+    ));
+}

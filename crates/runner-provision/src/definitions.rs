@@ -3,6 +3,7 @@
 
 use ci_platform::{PlatformKind, Secret};
 use kayobe_config::inventory::Inventory;
+use kayobe_config::locate::{Place, VariableFiles, VariablePath};
 use kayobe_config::repo::{ConfigRepo, RepoError};
 use kayobe_config::template::{Templar, TemplateError};
 use kayobe_config::vault::VaultSecret;
@@ -30,14 +31,13 @@ pub enum DefinitionError {
         source: TemplateError,
     },
     /// A variable has the wrong shape.
-    #[error(
-        "variable `{variable}` of runner host {host} {problem}; fix it in the runner group's group_vars (e.g. inventory/group_vars/{group}/runners.yml)"
-    )]
+    #[error("{place}: variable `{variable}` of runner host {host} {problem}")]
     Invalid {
+        /// Where the variable is written, or the runner group's file it
+        /// belongs in.
+        place: Place,
         /// The runner host.
         host: String,
-        /// The runner group.
-        group: &'static str,
         /// The variable (with the path inside it).
         variable: String,
         /// What is wrong.
@@ -208,7 +208,7 @@ pub fn load_from(
         let reader = Reader {
             templar: Templar::new(&vars),
             host,
-            group,
+            files: VariableFiles::new(repo.host_variable_files(inventory, host)?, group),
         };
         let runners = match platform {
             PlatformKind::GitHub => HostRunners::GitHub(reader.github()?),
@@ -237,14 +237,18 @@ fn group_of(platform: PlatformKind) -> &'static str {
 struct Reader<'a> {
     templar: Templar,
     host: &'a str,
-    group: &'static str,
+    /// Where the host's variables are written, for errors.
+    files: VariableFiles,
 }
 
 impl Reader<'_> {
+    /// `variable` (dotted, with the path inside it) is wrong; the error
+    /// points at where the variable is written.
     fn invalid(&self, variable: &str, problem: impl Into<String>) -> DefinitionError {
+        let name = variable.split(['.', '[']).next().unwrap_or(variable);
         DefinitionError::Invalid {
+            place: self.files.place(&VariablePath::new(name)),
             host: self.host.to_owned(),
-            group: self.group,
             variable: variable.to_owned(),
             problem: problem.into(),
         }

@@ -435,3 +435,44 @@ fn no_runner_hosts_needs_no_vault_password() {
     let inventory = repo.inventory(Some(&secret)).unwrap();
     assert!(load_from(&repo, &inventory, None, PlatformKind::GitHub).is_err());
 }
+
+/// A wrong or missing runner variable is an error naming the file and line
+/// it is written at, or the runner group's file it belongs in.
+#[test]
+fn definition_errors_name_the_file_and_line() {
+    let copy = tempfile::tempdir().unwrap();
+    copy_dir(&example_repo(), copy.path());
+    let runners = copy
+        .path()
+        .join("etc/kayobe/inventory/group_vars/github-runners/runners.yml");
+    let text = std::fs::read_to_string(&runners).unwrap();
+    let load_error = |text: &str| {
+        std::fs::write(&runners, text).unwrap();
+        let repo = ConfigRepo::open(&copy.path().join("etc/kayobe"), Some("production")).unwrap();
+        let secret = VaultSecret::from_file(&example_repo().join(".vault-password")).unwrap();
+        load(&repo, Some(&secret), PlatformKind::GitHub)
+            .unwrap_err()
+            .to_string()
+    };
+    let wrong = text.replace("runner_user: stack", "runner_user: [stack]");
+    let line = wrong
+        .lines()
+        .position(|line| line.starts_with("runner_user:"))
+        .unwrap()
+        + 1;
+    assert_eq!(
+        load_error(&wrong),
+        format!(
+            "{}:{line}:1: variable `runner_user` of runner host runner01 must be a string, not a list",
+            runners.display()
+        )
+    );
+    let missing = text.replace("github_repo: kayobe-config\n", "");
+    assert_eq!(
+        load_error(&missing),
+        format!(
+            "{}: variable `github_repo` of runner host runner01 is not defined",
+            runners.display()
+        )
+    );
+}

@@ -9,8 +9,8 @@ use kayobe_config::vault::VaultSecret;
 use kayobe_config::{Map, Value};
 
 use crate::collection::{self, Known};
-use crate::locate::{Locator, Place, Step};
 use crate::workflow::{self, Kind, Operation};
+use kayobe_config::locate::{Place, VariableFiles, VariablePath};
 
 /// The CI platform to render for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -441,13 +441,7 @@ impl WriterConfig {
             .and_then(|hosts| hosts.first().map(|h| h.to_string()))
             .ok_or(ConfigError::NoWriterHost { group })?;
         let vars = repo.host_variables(&inventory, &host, secret)?;
-        let mut files = repo.extra_vars_files()?;
-        files.reverse();
-        for inventory_dir in repo.inventories().iter().rev() {
-            files.extend(vars_files(&inventory_dir.join("host_vars").join(&host)));
-            files.extend(vars_files(&inventory_dir.join("group_vars").join(group)));
-            files.extend(vars_files(&inventory_dir.join("group_vars").join("all")));
-        }
+        let files = repo.host_variable_files(&inventory, &host)?;
         let environments = repo.environments()?;
         Reader::new(platform, &vars, &files, gitreview_release(repo.root()))
             .config(platform, Some(&environments))
@@ -557,29 +551,6 @@ fn contains_vault(value: &Value) -> bool {
     }
 }
 
-/// A file or the files of a directory of vars, as Ansible finds them.
-fn vars_files(base: &Path) -> Vec<PathBuf> {
-    let mut found = Vec::new();
-    if base.is_dir() {
-        if let Ok(entries) = std::fs::read_dir(base) {
-            let mut entries: Vec<PathBuf> = entries.flatten().map(|e| e.path()).collect();
-            entries.sort();
-            entries.reverse();
-            found.extend(entries.into_iter().filter(|p| p.is_file()));
-        }
-    }
-    for extension in ["yml", "yaml", "json"] {
-        let file = base.with_extension(extension);
-        if file.is_file() {
-            found.push(file);
-        }
-    }
-    if base.is_file() {
-        found.push(base.to_path_buf());
-    }
-    found
-}
-
 /// The OpenStack release of the repository's branch, as the collection's
 /// `prepare-runner` workflow reads it: `defaultbranch` of `.gitreview`
 /// without `stable/` or `unmaintained/`.
@@ -600,7 +571,7 @@ fn gitreview_release(root: &Path) -> Option<String> {
 
 struct Reader {
     templar: Templar,
-    locator: Locator,
+    locator: VariableFiles,
     prefix: &'static str,
     /// The variables the writer config sets (the rest are the collection's
     /// building blocks, added so that references to them evaluate).
@@ -609,39 +580,6 @@ struct Reader {
     release: Option<String>,
     warnings: std::cell::RefCell<Vec<ConfigWarning>>,
     notices: std::cell::RefCell<Vec<ConfigWarning>>,
-}
-
-/// A path into a variable: its name then keys and indexes.
-#[derive(Clone)]
-struct KeyPath(Vec<Step>);
-
-impl KeyPath {
-    fn key(&self, key: &str) -> KeyPath {
-        let mut steps = self.0.clone();
-        steps.push(Step::Key(key.into()));
-        KeyPath(steps)
-    }
-
-    fn index(&self, index: usize) -> KeyPath {
-        let mut steps = self.0.clone();
-        steps.push(Step::Index(index));
-        KeyPath(steps)
-    }
-
-    fn dotted(&self) -> String {
-        let mut text = String::new();
-        for step in &self.0 {
-            match step {
-                Step::Key(key) if text.is_empty() => text.push_str(key),
-                Step::Key(key) => {
-                    text.push('.');
-                    text.push_str(key);
-                }
-                Step::Index(index) => text.push_str(&format!("[{index}]")),
-            }
-        }
-        text
-    }
 }
 
 fn valid_environment_name(name: &str) -> bool {
@@ -669,7 +607,7 @@ impl Reader {
         }
         Reader {
             templar: Templar::new(&all),
-            locator: Locator::new(files.to_vec(), platform.writer_group()),
+            locator: VariableFiles::new(files.to_vec(), platform.writer_group()),
             prefix: platform.prefix(),
             set: vars.keys().cloned().collect(),
             release,
@@ -678,10 +616,10 @@ impl Reader {
         }
     }
 
-    fn warn(&self, path: &KeyPath, message: impl Into<String>) {
+    fn warn(&self, path: &VariablePath, message: impl Into<String>) {
         self.warnings.borrow_mut().push(ConfigWarning {
             place: self.place(path),
-            key: path.dotted(),
+            key: path.to_string(),
             message: message.into(),
         });
     }
@@ -691,27 +629,25 @@ impl Reader {
         self.set.iter().any(|set| set == name)
     }
 
-    fn var(&self, name: &str) -> KeyPath {
-        KeyPath(vec![Step::Key(format!("{}_{name}", self.prefix))])
+    fn var(&self, name: &str) -> VariablePath {
+        VariablePath::new(&format!("{}_{name}", self.prefix))
     }
 
-    fn place(&self, path: &KeyPath) -> Place {
-        self.locator.place(&path.0)
+    fn place(&self, path: &VariablePath) -> Place {
+        self.locator.place(path)
     }
 
-    fn wrong(&self, path: &KeyPath, expected: &'static str) -> ConfigError {
+    fn wrong(&self, path: &VariablePath, expected: &'static str) -> ConfigError {
         ConfigError::WrongType {
             place: self.place(path),
-            key: path.dotted(),
+            key: path.to_string(),
             expected,
         }
     }
 
     /// The evaluated variable named by the first step of `path`.
-    fn get(&self, path: &KeyPath) -> Result<Option<Value>, ConfigError> {
-        let Some(Step::Key(name)) = path.0.first() else {
-            unreachable!("a key path starts with a variable name")
-        };
+    fn get(&self, path: &VariablePath) -> Result<Option<Value>, ConfigError> {
+        let name = path.variable();
         if !self.templar.contains(name) {
             return Ok(None);
         }
@@ -719,12 +655,12 @@ impl Reader {
             .variable(name)
             .map_err(|source| ConfigError::Template {
                 place: self.place(path),
-                key: name.clone(),
+                key: name.to_owned(),
                 source: Box::new(source),
             })
     }
 
-    fn string(&self, path: &KeyPath, value: &Value) -> Result<String, ConfigError> {
+    fn string(&self, path: &VariablePath, value: &Value) -> Result<String, ConfigError> {
         match value {
             Value::String(text) | Value::Unsafe(text) => Ok(text.clone()),
             Value::Int(number) => Ok(number.to_string()),
@@ -760,7 +696,7 @@ impl Reader {
         }
     }
 
-    fn bool_value(&self, path: &KeyPath, value: &Value) -> Result<bool, ConfigError> {
+    fn bool_value(&self, path: &VariablePath, value: &Value) -> Result<bool, ConfigError> {
         match value {
             Value::Bool(flag) => Ok(*flag),
             Value::String(text) => match text.to_ascii_lowercase().as_str() {
@@ -774,7 +710,7 @@ impl Reader {
 
     /// A list of strings; a string is YAML text of a list (as the roles'
     /// `|` block variables are) or a single item.
-    fn strings(&self, path: &KeyPath, value: &Value) -> Result<Vec<String>, ConfigError> {
+    fn strings(&self, path: &VariablePath, value: &Value) -> Result<Vec<String>, ConfigError> {
         let items = match value {
             Value::Null => return Ok(Vec::new()),
             Value::List(items) => items.clone(),
@@ -852,7 +788,7 @@ impl Reader {
             _ => {
                 return Err(ConfigError::NotAllowed {
                     place: self.place(&secrets_path),
-                    key: secrets_path.dotted(),
+                    key: secrets_path.to_string(),
                     allowed: "`id_tokens` or `vault`",
                 });
             }
@@ -916,7 +852,7 @@ impl Reader {
     /// sets: a typo or a variable we cannot honour is a warning.
     fn check_names(&self, platform: Platform) {
         for name in &self.set {
-            let path = KeyPath(vec![Step::Key(name.clone())]);
+            let path = VariablePath::new(name);
             match collection::classify(platform, name) {
                 Known::Read | Known::Part => {}
                 Known::Unhonoured(why) => self.warn(&path, format!("is not honoured: {why}")),
@@ -961,7 +897,7 @@ impl Reader {
                 _ => {
                     return Err(ConfigError::NotAllowed {
                         place: self.place(&path),
-                        key: path.dotted(),
+                        key: path.to_string(),
                         allowed: "empty, `single` or `input`",
                     });
                 }
@@ -1092,7 +1028,7 @@ impl Reader {
         if platform == Platform::Github && tag == "latest" {
             return Err(ConfigError::NotAllowed {
                 place: self.place(&path),
-                key: path.dotted(),
+                key: path.to_string(),
                 allowed: "a pinned tag (not `latest`: a moving image is an unpinned dependency)",
             });
         }
@@ -1111,7 +1047,7 @@ impl Reader {
         if let Some(release) = &self.release {
             return Ok(release.clone());
         }
-        let kayobe = KeyPath(vec![Step::Key("openstack_release".into())]);
+        let kayobe = VariablePath::new("openstack_release");
         match self.get(&kayobe)? {
             Some(value) if value != Value::Null => self.string(&kayobe, &value),
             _ => Ok("master".to_owned()),
@@ -1138,7 +1074,7 @@ impl Reader {
             if environments[..index].contains(name) {
                 return Err(ConfigError::Duplicate {
                     place: place(),
-                    key: path.dotted(),
+                    key: path.to_string(),
                     name: name.clone(),
                 });
             }
@@ -1335,7 +1271,7 @@ impl Reader {
             let Some(operation) = collection::gitlab_job_operation(rest) else {
                 continue;
             };
-            let path = KeyPath(vec![Step::Key(name.clone())]);
+            let path = VariablePath::new(name);
             let removed = match self.get(&path) {
                 Ok(Some(Value::Null | Value::Bool(false))) => true,
                 Ok(Some(Value::String(text))) => text.trim().is_empty(),
@@ -1377,7 +1313,7 @@ impl Reader {
             let operation =
                 Operation::from_name(name).ok_or_else(|| ConfigError::UnknownOperation {
                     place: self.place(&op_path),
-                    key: path.dotted(),
+                    key: path.to_string(),
                     name: name.clone(),
                     known: workflow::names(),
                 })?;
@@ -1403,7 +1339,7 @@ impl Reader {
     fn operation_fields(
         &self,
         platform: Platform,
-        path: &KeyPath,
+        path: &VariablePath,
         fields: &Map,
         target: &mut OperationSettings,
     ) -> Result<(), ConfigError> {
@@ -1438,7 +1374,7 @@ impl Reader {
                     if !wanted && target.operation.changes_cloud() {
                         self.notices.borrow_mut().push(ConfigWarning {
                             place: self.place(&field_path),
-                            key: field_path.dotted(),
+                            key: field_path.to_string(),
                             message:
                             format!("lets `{}` change the cloud from any branch, without the deployment environment's reviewers", target.operation),
                         });
@@ -1448,7 +1384,7 @@ impl Reader {
                 _ => {
                     return Err(ConfigError::NotAllowed {
                         place: self.place(&field_path),
-                        key: field_path.dotted(),
+                        key: field_path.to_string(),
                         allowed: "a key of `enabled`, `inputs`, `hooks`, `pull_request`, `reviewed_only`",
                     });
                 }
@@ -1459,7 +1395,7 @@ impl Reader {
 
     fn inputs(
         &self,
-        path: &KeyPath,
+        path: &VariablePath,
         value: &Value,
         operation: Operation,
     ) -> Result<Vec<ExtraInput>, ConfigError> {
@@ -1541,7 +1477,7 @@ impl Reader {
                             _ => {
                                 return Err(ConfigError::NotAllowed {
                                     place: self.place(&field),
-                                    key: field.dotted(),
+                                    key: field.to_string(),
                                     allowed: "`string`, `boolean`, `number` or `choice`",
                                 });
                             }
@@ -1550,7 +1486,7 @@ impl Reader {
                     _ => {
                         return Err(ConfigError::NotAllowed {
                             place: self.place(&field),
-                            key: field.dotted(),
+                            key: field.to_string(),
                             allowed: "a key of `description`, `required`, `default`, `type`, `options`",
                         });
                     }
@@ -1587,7 +1523,7 @@ impl Reader {
     fn check_step(
         &self,
         platform: Platform,
-        path: &KeyPath,
+        path: &VariablePath,
         step: &Value,
     ) -> Result<(), ConfigError> {
         let fine = !contains_vault(step)
@@ -1617,7 +1553,7 @@ impl Reader {
     fn hooks(
         &self,
         platform: Platform,
-        path: &KeyPath,
+        path: &VariablePath,
         value: &Value,
     ) -> Result<Hooks, ConfigError> {
         let Value::Map(map) = value else {
@@ -1641,7 +1577,7 @@ impl Reader {
                 _ => {
                     return Err(ConfigError::NotAllowed {
                         place: self.place(&hook_path),
-                        key: hook_path.dotted(),
+                        key: hook_path.to_string(),
                         allowed: "a key of `pre_checkout`, `pre_run`, `post`",
                     });
                 }

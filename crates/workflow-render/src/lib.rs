@@ -28,7 +28,6 @@
 
 mod collection;
 mod config;
-mod locate;
 mod render;
 mod templates;
 mod workflow;
@@ -38,7 +37,7 @@ pub use config::{
     Buildx, ConfigError, ConfigWarning, ExtraInput, GitlabSecrets, Hooks, Image, InputType,
     OperationSettings, Platform, Registry, Selector, WriterConfig, deployment_environment,
 };
-pub use locate::Place;
+pub use kayobe_config::locate::Place;
 pub use render::{Reference, ReferenceKind, RenderError, Rendered, RenderedFile, render};
 pub use templates::Templates;
 pub use workflow::{Kind, Operation};

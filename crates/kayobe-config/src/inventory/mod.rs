@@ -237,6 +237,30 @@ impl Inventory {
         groups
     }
 
+    /// The `group_vars` and `host_vars` files that define host `name`'s
+    /// variables, highest precedence first (the reverse of the layering of
+    /// [`Inventory::host_vars`]), or `None` when there is no such host. Files
+    /// that hold no variables are left out; `[g:vars]` and inline variables
+    /// of the INI files are not files of their own.
+    pub fn host_variable_files(&self, name: &str) -> Option<Vec<PathBuf>> {
+        let host = *self.data.host_index.get(name)?;
+        let groups = self.sorted_host_groups(host);
+        let mut files: Vec<&PathBuf> = Vec::new();
+        for source in &self.source_vars {
+            files.extend(source.group_files.get("all").into_iter().flatten());
+        }
+        for source in &self.source_vars {
+            for &group in &groups {
+                let group = &self.data.groups[group].name;
+                files.extend(source.group_files.get(group).into_iter().flatten());
+            }
+        }
+        for source in &self.source_vars {
+            files.extend(source.host_files.get(name).into_iter().flatten());
+        }
+        Some(files.into_iter().rev().cloned().collect())
+    }
+
     /// Steps 1–4 of [`Inventory::host_vars`] for a host in `groups` (sorted),
     /// without internal variables.
     fn group_layer(&self, groups: &[usize]) -> Map {

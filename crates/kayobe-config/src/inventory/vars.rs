@@ -146,6 +146,10 @@ fn load_vars_file(
 pub(crate) struct SourceVars {
     pub(crate) groups: HashMap<String, Map>,
     pub(crate) hosts: HashMap<String, Map>,
+    /// The files each group's and host's variables came from, in load order
+    /// (for telling where a variable is written).
+    pub(crate) group_files: HashMap<String, Vec<PathBuf>>,
+    pub(crate) host_files: HashMap<String, Vec<PathBuf>>,
 }
 
 impl SourceVars {
@@ -176,13 +180,14 @@ impl SourceVars {
             .par_iter()
             .map(|(_, _, path)| load_vars_file(path, secret))
             .collect::<Result<_, _>>()?;
-        for ((is_group, name, _), map) in jobs.into_iter().zip(loaded) {
+        for ((is_group, name, path), map) in jobs.into_iter().zip(loaded) {
             let Some(map) = map else { continue };
-            let target = if is_group {
-                &mut vars.groups
+            let (target, files) = if is_group {
+                (&mut vars.groups, &mut vars.group_files)
             } else {
-                &mut vars.hosts
+                (&mut vars.hosts, &mut vars.host_files)
             };
+            files.entry(name.to_owned()).or_default().push(path);
             let merged = target.entry(name.to_owned()).or_default();
             for (key, value) in map {
                 merged.insert(key, value);

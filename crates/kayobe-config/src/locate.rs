@@ -1,23 +1,79 @@
 //! Where a variable is written, for error messages.
 //!
-//! The writer config reaches us as variables (layered and templated by
-//! `kayobe-config`), which carry no positions. When a value is wrong we look
-//! for the key in the files that can define the writer host's variables,
+//! Variables reach their readers layered and templated, without positions.
+//! When a value is wrong, its reader looks for the key in the files that
+//! define the host's variables ([`ConfigRepo::host_variable_files`]),
 //! highest precedence first, following saphyr-parser's events (positions
 //! only: no values are built, so nothing is parsed twice for meaning).
+//!
+//! [`ConfigRepo::host_variable_files`]: crate::repo::ConfigRepo::host_variable_files
 
+use std::fmt;
 use std::path::{Path, PathBuf};
 
-use kayobe_config::Location;
 use saphyr_parser::{Event, Parser};
+
+use crate::Location;
 
 /// One step of a path into a YAML document.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum Step {
+enum Step {
     /// A mapping key.
     Key(String),
     /// A sequence index.
     Index(usize),
+}
+
+/// A path to a value: a variable's name, then keys and indexes into it.
+/// It prints dotted: `github_operations.tempest.inputs[0]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VariablePath(Vec<Step>);
+
+impl VariablePath {
+    /// The variable `name` itself.
+    pub fn new(name: &str) -> Self {
+        VariablePath(vec![Step::Key(name.to_owned())])
+    }
+
+    /// The value under `key` of this one.
+    pub fn key(&self, key: &str) -> Self {
+        let mut steps = self.0.clone();
+        steps.push(Step::Key(key.to_owned()));
+        VariablePath(steps)
+    }
+
+    /// The item `index` of this list.
+    pub fn index(&self, index: usize) -> Self {
+        let mut steps = self.0.clone();
+        steps.push(Step::Index(index));
+        VariablePath(steps)
+    }
+
+    /// The variable's name.
+    pub fn variable(&self) -> &str {
+        match self.0.first() {
+            Some(Step::Key(name)) => name,
+            _ => "",
+        }
+    }
+
+    /// The variable alone.
+    fn root(&self) -> &[Step] {
+        &self.0[..1]
+    }
+}
+
+impl fmt::Display for VariablePath {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (position, step) in self.0.iter().enumerate() {
+            match step {
+                Step::Key(key) if position == 0 => f.write_str(key)?,
+                Step::Key(key) => write!(f, ".{key}")?,
+                Step::Index(index) => write!(f, "[{index}]")?,
+            }
+        }
+        Ok(())
+    }
 }
 
 /// Where something is: a file position when the key was found, else the file
@@ -42,42 +98,44 @@ impl Place {
     }
 }
 
-impl std::fmt::Display for Place {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl fmt::Display for Place {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &*self.0 {
             Where::At(location) => write!(f, "{location}"),
             Where::File(file) => write!(f, "{}", file.display()),
-            Where::Unknown => f.write_str("the writer host's variables"),
+            Where::Unknown => f.write_str("the host's variables"),
         }
     }
 }
 
-/// The files that may define the writer's variables, highest precedence first.
+/// The files that may define a host's variables, highest precedence first,
+/// and the inventory group whose files a missing key belongs in.
 #[derive(Debug, Clone, Default)]
-pub(crate) struct Locator {
+pub struct VariableFiles {
     files: Vec<PathBuf>,
-    /// The inventory group whose files a missing key belongs in.
     group: String,
 }
 
-impl Locator {
-    pub(crate) fn new(files: Vec<PathBuf>, group: &str) -> Self {
-        Locator {
+impl VariableFiles {
+    /// `files` highest precedence first; a value found in none belongs in
+    /// the lowest file of `group` (its `group_vars`).
+    pub fn new(files: Vec<PathBuf>, group: &str) -> Self {
+        VariableFiles {
             files,
             group: group.to_owned(),
         }
     }
 
     /// Where `path` is defined; else where its variable is defined; else the
-    /// base layer's file of the writer group, where a missing key belongs.
-    pub(crate) fn place(&self, path: &[Step]) -> Place {
+    /// lowest file of the group, where a missing key belongs.
+    pub fn place(&self, path: &VariablePath) -> Place {
         for file in &self.files {
-            if let Some(location) = locate_in_file(file, path) {
+            if let Some(location) = locate_in_file(file, &path.0) {
                 return Place(Box::new(Where::At(location)));
             }
         }
         for file in &self.files {
-            if let Some(location) = locate_in_file(file, &path[..1]) {
+            if let Some(location) = locate_in_file(file, path.root()) {
                 return Place(Box::new(Where::At(location)));
             }
         }
@@ -112,7 +170,7 @@ enum Frame {
 
 /// The position of `path` in YAML `text`, or `None` (also for YAML that does
 /// not parse: the caller then names the file only).
-pub(crate) fn locate(text: &str, origin: &Path, path: &[Step]) -> Option<Location> {
+fn locate(text: &str, origin: &Path, path: &[Step]) -> Option<Location> {
     let mut parser = Parser::new_from_str(text);
     let mut stack: Vec<Frame> = Vec::new();
     let here = |stack: &[Frame], last: Step| -> bool {
@@ -196,6 +254,16 @@ mod tests {
 
     fn key(k: &str) -> Step {
         Step::Key(k.into())
+    }
+
+    #[test]
+    fn paths_print_dotted() {
+        let path = VariablePath::new("github_operations")
+            .key("tempest")
+            .key("inputs")
+            .index(0);
+        assert_eq!(path.to_string(), "github_operations.tempest.inputs[0]");
+        assert_eq!(path.variable(), "github_operations");
     }
 
     #[test]
