@@ -197,19 +197,7 @@ pub async fn build_with_buildkit(
             message: error.to_string(),
         })?;
     for tag in &build.tags[1..] {
-        let (repo, version) = crate::registry::split_tag(tag);
-        docker
-            .tag_image(
-                name,
-                Some(
-                    bollard::query_parameters::TagImageOptionsBuilder::new()
-                        .repo(repo)
-                        .tag(version)
-                        .build(),
-                ),
-            )
-            .await
-            .map_err(call_failed(format!("tag {name} as {tag}")))?;
+        crate::engine::tag_image(docker, name, tag).await?;
     }
     on_line(&format!("built {}", build.tags.join(", ")));
     Ok(())

@@ -93,6 +93,21 @@ pub async fn inspect_image(
     }
 }
 
+/// Gives the image `image` (a reference or an id) the tag `tag` as well
+/// (`repository:tag`, `latest` when it names none), moving the tag if another
+/// image had it.
+pub async fn tag_image(docker: &Docker, image: &str, tag: &str) -> Result<(), EngineError> {
+    let (repo, version) = crate::registry::split_tag(tag);
+    let options = bollard::query_parameters::TagImageOptionsBuilder::new()
+        .repo(repo)
+        .tag(version)
+        .build();
+    docker
+        .tag_image(image, Some(options))
+        .await
+        .map_err(call_failed(format!("tag {image} as {tag}")))
+}
+
 /// Removes the image `reference` (its layers no other image uses) unless a
 /// container or another tag still uses it; whether it went.
 pub async fn remove_image_if_unused(docker: &Docker, reference: &str) -> bool {

@@ -5,7 +5,8 @@
 //! which command, which variables, which files — and go through this crate
 //! for everything else:
 //!
-//! - [`engine`]: connecting ([`connect`]), inspecting images, typed errors.
+//! - [`engine`]: connecting ([`connect`]), inspecting, tagging and removing
+//!   images, typed errors.
 //! - [`run`]: one command in a new container ([`run_container`]): secrets
 //!   only on a tmpfs, sent over the attach stream; output streamed and
 //!   masked; files copied in and out; structured bind mounts; cancellation;
@@ -34,7 +35,9 @@ pub use build::{
     BuildError, BuildKitBuild, ContextBuild, build_context, build_from_files, build_with_buildkit,
 };
 pub use context::{DockerIgnore, context_archive};
-pub use engine::{Docker, EngineError, ImageInfo, connect, inspect_image, remove_image_if_unused};
+pub use engine::{
+    Docker, EngineError, ImageInfo, connect, inspect_image, remove_image_if_unused, tag_image,
+};
 pub use mask::{MASK, Masker};
 pub use registry::{
     CredentialsError, PullError, PushError, PushProgress, RegistryCredentials, check_registry,
