@@ -5,7 +5,17 @@
 //! requirements ([`PYTHON_REQUIREMENTS`]), the Dockerfile and every other file
 //! in its directory (the context), each by its repository-relative path, and
 //! every build argument (`build-arg NAME`: the base image, the kayobe and
-//! kolla-ansible versions, `KAYOBE_USER_UID`/`KAYOBE_USER_GID`).
+//! kolla-ansible versions, `KAYOBE_USER_UID`/`KAYOBE_USER_GID`), and the
+//! `kayobe-automation` binary the image carries for CI jobs ([`CLI_INPUT`],
+//! when [`BuildOptions::cli`] names one).
+//!
+//! The binary is digested by its bytes alone: they fix its version, and a
+//! binary named with `--cli-binary` may be another version than the one
+//! running. An image built without the binary lacks that input, so it is
+//! stale for options that want one (reported as lacking it, see
+//! [`crate::image::ImageStatus::WithoutCli`]), and an image with it is stale
+//! for options that want none: fresh always means a build would change
+//! nothing.
 //!
 //! The build context sent to the engine holds exactly these files, so
 //! nothing the build can see escapes the fingerprint. A file that does not
@@ -23,6 +33,8 @@ use crate::image::{BuildOptions, ImageError};
 pub const GALAXY_REQUIREMENTS: &str = "etc/kayobe/ansible/requirements.yml";
 /// The Python requirements (kayobe, kolla-ansible), relative to the repository root.
 pub const PYTHON_REQUIREMENTS: &str = "requirements.txt";
+/// The input name of the `kayobe-automation` binary the image carries.
+pub const CLI_INPUT: &str = "kayobe-automation binary";
 /// The label holding the overall fingerprint (SHA-256, hex).
 pub const FINGERPRINT_LABEL: &str = "org.kayobe-automation.fingerprint";
 /// The label holding the per-input digests as a JSON object.
@@ -96,6 +108,20 @@ fn file_digest(path: &Path) -> Result<String, ImageError> {
 impl Fingerprint {
     /// Digests the inputs of a build with these options.
     pub fn of(options: &BuildOptions) -> Result<Self, ImageError> {
+        let dockerfile = Self::of_dockerfile(options)?;
+        let Some(cli) = &options.cli else {
+            return Ok(dockerfile);
+        };
+        let binary = std::fs::read(cli).map_err(|source| ImageError::Read {
+            path: cli.clone(),
+            source,
+        })?;
+        Ok(dockerfile.with_cli(&binary))
+    }
+
+    /// Digests the inputs of the Dockerfile's build alone: everything but
+    /// the `kayobe-automation` binary.
+    pub(crate) fn of_dockerfile(options: &BuildOptions) -> Result<Self, ImageError> {
         let mut inputs = BTreeMap::new();
         for file in baked_files(options)? {
             let digest = file_digest(&options.repo.join(&file))?;
@@ -108,6 +134,20 @@ impl Fingerprint {
             );
         }
         Ok(Self { inputs })
+    }
+
+    /// The same fingerprint with the `kayobe-automation` binary `binary` as
+    /// an input.
+    #[must_use]
+    pub(crate) fn with_cli(mut self, binary: &[u8]) -> Self {
+        self.inputs
+            .insert(CLI_INPUT.to_owned(), hex::encode(Sha256::digest(binary)));
+        self
+    }
+
+    /// Whether the `kayobe-automation` binary is one of the inputs.
+    pub fn has_cli(&self) -> bool {
+        self.inputs.contains_key(CLI_INPUT)
     }
 
     /// The per-input digests, by input name.
@@ -252,6 +292,31 @@ mod tests {
         assert_eq!(
             after.changed_since(&before),
             [".automation/docker/kayobe/scripts/run.sh"]
+        );
+    }
+
+    #[test]
+    fn the_cli_binary_is_an_input_of_its_own() {
+        let dir = repo();
+        let without = Fingerprint::of(&options(dir.path())).unwrap();
+        assert!(!without.has_cli());
+        let binary = dir.path().join("kayobe-automation");
+        std::fs::write(&binary, "version 1").unwrap();
+        let mut with_cli = options(dir.path());
+        with_cli.cli = Some(binary.clone());
+        let first = Fingerprint::of(&with_cli).unwrap();
+        assert!(first.has_cli());
+        assert_eq!(first.changed_since(&without), [CLI_INPUT]);
+        assert_eq!(without.changed_since(&first), [CLI_INPUT]);
+        std::fs::write(&binary, "version 2").unwrap();
+        let second = Fingerprint::of(&with_cli).unwrap();
+        assert_eq!(second.changed_since(&first), [CLI_INPUT]);
+        assert_eq!(Fingerprint::from_labels(&second.labels()), Some(second));
+        std::fs::remove_file(&binary).unwrap();
+        let error = Fingerprint::of(&with_cli).unwrap_err();
+        assert!(
+            matches!(&error, ImageError::Read { path, .. } if *path == binary),
+            "{error}"
         );
     }
 
