@@ -411,7 +411,8 @@ fn run_comparison(root: &Path, ours: &Path, checkout: &Path) -> Result<(Command,
     Cmd::new(ours, root)
         .arg("--config-path")
         .arg(&config_path)
-        .args(["image", "build", "--tag", RUN_IMAGE])
+        // The stand-in image has no glibc for our binary to run with.
+        .args(["image", "build", "--no-cli", "--tag", RUN_IMAGE])
         .run()?;
     let mut run_ours = Command::new(ours);
     run_ours
@@ -451,7 +452,8 @@ fn image_build_comparison(ours: &Path, checkout: &Path) -> Result<(Command, Comm
     build_ours
         .arg("--config-path")
         .arg(checkout.join("etc/kayobe"))
-        .args(["image", "build", "--tag", RUN_IMAGE])
+        // As `docker build` builds it: the Dockerfile alone.
+        .args(["image", "build", "--no-cli", "--tag", RUN_IMAGE])
         .stderr(Stdio::null())
         .stdout(Stdio::null());
     let mut build_reference = Command::new("docker");

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use kayobe_automation::engine::registry::split_tag;
-use kayobe_automation::runtime::image::{DEFAULT_DOCKERFILE, head_commit, release_tags};
+use kayobe_automation::runtime::image::{CLI_PATH, DEFAULT_DOCKERFILE, head_commit, release_tags};
 use kayobe_automation::runtime::{
     BuildOptions, ImageError, build_image, connect_docker, image_status,
 };
@@ -18,8 +18,10 @@ use crate::global::Global;
 #[derive(Debug, clap::Subcommand)]
 pub enum Command {
     /// Build and tag the Kayobe image from the repository's Dockerfile,
-    /// labelled with the fingerprint of what it bakes in; the build log goes
-    /// to standard error.
+    /// labelled with the fingerprint of what it bakes in, plus a layer with
+    /// this kayobe-automation binary at /usr/local/bin/kayobe-automation for
+    /// CI jobs to call (tried in the image before it is tagged; `--no-cli`
+    /// leaves it out); the build log goes to standard error.
     Build(ImageArgs),
     /// Say whether the engine's image is fresh, missing or stale (and which
     /// inputs changed). Exits 0 when it is fresh, 1 otherwise.
@@ -57,6 +59,16 @@ pub struct ImageArgs {
     /// An image whose layers the build may reuse (repeatable).
     #[arg(long = "cache-from", value_name = "IMAGE")]
     cache_from: Vec<String>,
+    /// The kayobe-automation binary the image carries at
+    /// /usr/local/bin/kayobe-automation (default: the one running). It is
+    /// linked against glibc: one built on a newer glibc than the image's
+    /// does not run there, and the build fails.
+    #[arg(long, value_name = "PATH", conflicts_with = "no_cli")]
+    cli_binary: Option<PathBuf>,
+    /// An image without the kayobe-automation binary (CI jobs then cannot
+    /// publish config diffs on pull requests).
+    #[arg(long)]
+    no_cli: bool,
 }
 
 impl ImageArgs {
@@ -70,6 +82,15 @@ impl ImageArgs {
         );
         options.build_args = self.build_args.iter().cloned().collect::<BTreeMap<_, _>>();
         options.cache_from.clone_from(&self.cache_from);
+        options.cli = match &self.cli_binary {
+            _ if self.no_cli => None,
+            Some(path) => Some(path.clone()),
+            None => Some(std::env::current_exe().map_err(|source| ImageError::Read {
+                // Where the running executable is found on Linux.
+                path: PathBuf::from("/proc/self/exe"),
+                source,
+            })?),
+        };
         if let Some(release) = self
             .release
             .as_deref()
@@ -134,9 +155,14 @@ pub fn run(global: &Global, command: Command) -> miette::Result<ExitCode> {
                 build_image(&docker, &options, |line| eprintln!("{line}")).await
             })
             .map_err(ImageCommandError::from)?;
+        let cli = if options.cli.is_some() {
+            format!("with kayobe-automation at {CLI_PATH}")
+        } else {
+            "without the kayobe-automation binary (--no-cli)".to_owned()
+        };
         writeln!(
             stdout,
-            "built {} (fingerprint {})",
+            "built {} (fingerprint {}) {cli}",
             options.tag,
             fingerprint.digest()
         )
