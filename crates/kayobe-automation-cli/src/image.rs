@@ -24,7 +24,8 @@ pub enum Command {
     /// leaves it out); the build log goes to standard error.
     Build(ImageArgs),
     /// Say whether the engine's image is fresh, missing or stale (and which
-    /// inputs changed). Exits 0 when it is fresh, 1 otherwise.
+    /// inputs changed, the kayobe-automation binary one of them). Exits 0
+    /// when it is fresh, 1 otherwise.
     Status(ImageArgs),
     /// Push the image to the registry its tag names; the password comes
     /// from REGISTRY_PASSWORD or `--registry-password-file`.
@@ -62,11 +63,12 @@ pub struct ImageArgs {
     /// The kayobe-automation binary the image carries at
     /// /usr/local/bin/kayobe-automation (default: the one running). It is
     /// linked against glibc: one built on a newer glibc than the image's
-    /// does not run there, and the build fails.
+    /// does not run there, and the build fails saying so.
     #[arg(long, value_name = "PATH", conflicts_with = "no_cli")]
     cli_binary: Option<PathBuf>,
-    /// An image without the kayobe-automation binary (CI jobs then cannot
-    /// publish config diffs on pull requests).
+    /// No kayobe-automation binary in the image: the build leaves it out,
+    /// and an image without it counts as fresh (CI jobs then cannot call
+    /// kayobe-automation, e.g. to publish config diffs on pull requests).
     #[arg(long)]
     no_cli: bool,
 }
