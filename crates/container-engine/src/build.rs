@@ -82,12 +82,19 @@ pub async fn build_context(
     build: ContextBuild,
     mut on_line: impl FnMut(&str),
 ) -> Result<(), BuildError> {
-    let tag = build.tag.as_str();
-    let build_args: HashMap<String, String> = build.build_args.clone().into_iter().collect();
-    let labels: HashMap<String, String> = build.labels.clone().into_iter().collect();
+    let ContextBuild {
+        tag,
+        context,
+        dockerfile,
+        build_args,
+        labels,
+    } = build;
+    let tag = tag.as_str();
+    let build_args: HashMap<String, String> = build_args.into_iter().collect();
+    let labels: HashMap<String, String> = labels.into_iter().collect();
     let options = BuildImageOptionsBuilder::new()
         .t(tag)
-        .dockerfile(&build.dockerfile)
+        .dockerfile(&dockerfile)
         .buildargs(&build_args)
         .labels(&labels)
         .rm(true)
@@ -96,7 +103,8 @@ pub async fn build_context(
     let mut progress = docker.build_image(
         options,
         None,
-        Some(bollard::body_full(build.context.clone().into())),
+        // Moved, not copied: a context may hold a binary of a hundred MiB.
+        Some(bollard::body_full(context.into())),
     );
     let failed = |message: String| BuildError::Failed {
         tag: tag.to_owned(),
