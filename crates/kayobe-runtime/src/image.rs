@@ -303,6 +303,7 @@ pub async fn build_image(
                     .map_or(0, |since| since.as_nanos())
             );
             let layers = CliLayers {
+                path: cli,
                 dockerfile: &dockerfile,
                 fingerprint: &fingerprint,
                 binary,
@@ -366,6 +367,8 @@ fn build_error(error: BuildError, options: &BuildOptions) -> ImageError {
 
 /// A build that adds the `kayobe-automation` binary to the Dockerfile's image.
 struct CliLayers<'a> {
+    /// Where the binary was read from.
+    path: &'a Path,
     /// The fingerprint of the Dockerfile's image (no binary).
     dockerfile: &'a Fingerprint,
     /// The fingerprint of the whole image.
@@ -413,7 +416,7 @@ impl CliLayers<'_> {
             FileEntry::file("kayobe-automation", self.binary, 0o755),
         ])
         .map_err(|source| ImageError::Read {
-            path: options.cli.clone().unwrap_or_default(),
+            path: self.path.to_path_buf(),
             source,
         })?;
         let build = ContextBuild {
@@ -428,7 +431,7 @@ impl CliLayers<'_> {
         build_context(docker, build, |_| {})
             .await
             .map_err(|error| build_error(error, options))?;
-        let version = check_cli(docker, options, &unfinished).await?;
+        let version = check_cli(docker, self.path, &options.tag, &unfinished).await?;
         on_line(&format!("{version} runs in the image"));
         for tag in tags {
             tag_image(docker, &unfinished, tag).await?;
@@ -438,11 +441,13 @@ impl CliLayers<'_> {
     }
 }
 
-/// Runs `kayobe-automation --version` in a throwaway container of `image`,
-/// as the image's user; what it printed when it runs.
+/// Runs `kayobe-automation --version` (read from `binary`) in a throwaway
+/// container of `image`, the unfinished `tag`, as the image's user; what it
+/// printed when it runs.
 async fn check_cli(
     docker: &Docker,
-    options: &BuildOptions,
+    binary: &Path,
+    tag: &str,
     image: &str,
 ) -> Result<String, ImageError> {
     let spec = ContainerSpec {
@@ -459,7 +464,7 @@ async fn check_cli(
     )
     .await
     .map_err(|source| ImageError::CliCheck {
-        tag: options.tag.clone(),
+        tag: tag.to_owned(),
         source,
     })?;
     let output = output.join("\n");
@@ -467,8 +472,8 @@ async fn check_cli(
         return Ok(output.trim().to_owned());
     }
     Err(ImageError::CliDoesNotRun {
-        binary: options.cli.clone().unwrap_or_default(),
-        tag: options.tag.clone(),
+        binary: binary.to_path_buf(),
+        tag: tag.to_owned(),
         exit_code: outcome.exit_code,
         output: output.trim().to_owned(),
     })
