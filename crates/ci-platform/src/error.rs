@@ -128,6 +128,39 @@ pub enum PlatformError {
         /// The value asked for.
         wanted: String,
     },
+    /// A reviewer or deployer named does not exist on the platform.
+    #[error(
+        "{platform} has no {principal} (named as a reviewer or deployer); check the name, and that the token may see it"
+    )]
+    NoSuchPrincipal {
+        /// `GitHub` or `GitLab`.
+        platform: &'static str,
+        /// The principal as given, e.g. `team:cloud-ops`.
+        principal: String,
+    },
+    /// GitLab refused the protected environments API: the instance or
+    /// project has no Premium licence, or the token's user is not a
+    /// Maintainer.
+    #[error(
+        "GitLab refused to list the protected environments (HTTP {status}): protected environments need GitLab Premium or Ultimate, and a token with the `api` scope of a user with the Maintainer role. Without them the jobs that change the cloud still run only from the default branch, but nobody has to approve a deploy"
+    )]
+    ProtectedEnvironmentsUnavailable {
+        /// The HTTP status (403 or 404).
+        status: u16,
+    },
+    /// The platform accepted an environment's protection but still reports
+    /// it otherwise.
+    #[error(
+        "{platform} accepted the protection of environment `{name}` but it is still: {differences}; the platform's plan or version may not offer it: check the environment's settings page"
+    )]
+    EnvironmentNotApplied {
+        /// `GitHub` or `GitLab`.
+        platform: &'static str,
+        /// The environment.
+        name: String,
+        /// What still differs, as [`crate::EnvironmentDifference`] words it.
+        differences: String,
+    },
     /// The base URL cannot be used.
     #[error("the API URL `{url}` is not an http(s) URL: {reason}")]
     BaseUrl {

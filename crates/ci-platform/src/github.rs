@@ -14,10 +14,12 @@ use serde_json::json;
 use crate::retry::{Answer, Api, Method, error_chain, expect_permitted};
 use crate::review::{self, CommentApi, Edit, ListedComment};
 use crate::{
-    Comment, CommentOutcome, CommitStatus, Platform, PlatformError, PlatformKind, ProjectSetting,
-    RetryPolicy, RunStatus, Runner, RunnerCredential, RunnerSpec, Scope, Secret, StatusState,
-    TriggerRequest, Triggered, base_url, encode_segment,
+    Comment, CommentOutcome, CommitStatus, EnvironmentProtection, EnvironmentState, Platform,
+    PlatformError, PlatformKind, ProjectSetting, RetryPolicy, RunStatus, Runner, RunnerCredential,
+    RunnerSpec, Scope, Secret, StatusState, TriggerRequest, Triggered, base_url, encode_segment,
 };
+
+mod environments;
 
 /// Runners and comments per page: the API's maximum, so few pages are needed.
 const PAGE_SIZE: usize = 100;
@@ -418,6 +420,20 @@ impl Platform for GitHub {
 
     async fn apply_project_settings(&self) -> Result<Vec<ProjectSetting>, PlatformError> {
         Err(settings_unsupported())
+    }
+
+    async fn deployment_environments(
+        &self,
+        wanted: &[EnvironmentProtection],
+    ) -> Result<Vec<EnvironmentState>, PlatformError> {
+        self.check_environments(wanted).await
+    }
+
+    async fn apply_deployment_environments(
+        &self,
+        wanted: &[EnvironmentProtection],
+    ) -> Result<Vec<EnvironmentState>, PlatformError> {
+        self.apply_environments(wanted).await
     }
 
     async fn run_status(&self, run_id: u64) -> Result<RunStatus, PlatformError> {

@@ -18,10 +18,12 @@ use tokio::sync::OnceCell;
 use crate::retry::{Answer, Api, Method, error_chain, expect_permitted};
 use crate::review::{self, CommentApi, Edit, ListedComment};
 use crate::{
-    Comment, CommentOutcome, CommitStatus, Platform, PlatformError, PlatformKind, ProjectSetting,
-    RetryPolicy, RunStatus, Runner, RunnerCredential, RunnerSpec, Scope, Secret, StatusState,
-    TriggerRequest, Triggered, base_url, encode_segment,
+    Comment, CommentOutcome, CommitStatus, EnvironmentProtection, EnvironmentState, Platform,
+    PlatformError, PlatformKind, ProjectSetting, RetryPolicy, RunStatus, Runner, RunnerCredential,
+    RunnerSpec, Scope, Secret, StatusState, TriggerRequest, Triggered, base_url, encode_segment,
 };
+
+mod environments;
 
 const PAGE_SIZE: usize = 100;
 
@@ -523,6 +525,20 @@ impl Platform for GitLab {
             }
         }
         Ok(differing)
+    }
+
+    async fn deployment_environments(
+        &self,
+        wanted: &[EnvironmentProtection],
+    ) -> Result<Vec<EnvironmentState>, PlatformError> {
+        self.check_environments(wanted).await
+    }
+
+    async fn apply_deployment_environments(
+        &self,
+        wanted: &[EnvironmentProtection],
+    ) -> Result<Vec<EnvironmentState>, PlatformError> {
+        self.apply_environments(wanted).await
     }
 
     async fn run_status(&self, run_id: u64) -> Result<RunStatus, PlatformError> {

@@ -21,9 +21,15 @@
 //! [`sync`] sets a list of secrets and variables in order and, when one
 //! fails, says which were set.
 //!
+//! Deployment environments ([`EnvironmentProtection`]) are checked and
+//! created or updated with their protection: GitHub required reviewers and
+//! a protected-branches-only policy, GitLab protected environments with
+//! deployers and approval rules.
+//!
 //! [`GitHub`] sends its requests through octocrab's HTTP client (rustls);
 //! [`GitLab`] through reqwest (rustls) against the few REST endpoints needed.
 
+mod environment;
 mod error;
 mod github;
 mod gitlab;
@@ -35,6 +41,10 @@ mod sync;
 
 use std::collections::BTreeMap;
 
+pub use environment::{
+    EnvironmentDifference, EnvironmentProtection, EnvironmentState, Principal, PrincipalParseError,
+    Role,
+};
 pub use error::PlatformError;
 pub use github::GitHub;
 pub use gitlab::GitLab;
@@ -249,6 +259,27 @@ pub trait Platform: Send + Sync {
     /// `current`); none when all are as wanted. [`PlatformError::Unsupported`]
     /// on GitHub.
     async fn apply_project_settings(&self) -> Result<Vec<ProjectSetting>, PlatformError>;
+
+    /// Each environment of `wanted` as the platform has it: missing, or how
+    /// its protection differs. Reviewers and deployers are looked up once
+    /// (an unknown one is [`PlatformError::NoSuchPrincipal`]); one the
+    /// platform has no such thing for is [`PlatformError::Unsupported`].
+    /// GitLab without protected environments (no Premium, or no Maintainer
+    /// role) is [`PlatformError::ProtectedEnvironmentsUnavailable`].
+    async fn deployment_environments(
+        &self,
+        wanted: &[EnvironmentProtection],
+    ) -> Result<Vec<EnvironmentState>, PlatformError>;
+
+    /// Creates or updates the environments of `wanted` that differ, each as
+    /// a whole, and returns them as they were (what it changed); none when
+    /// all are as wanted. Settings it does not manage (a GitHub wait timer,
+    /// reviewers when none are wanted) are kept. A 403 names the permission
+    /// the token lacks.
+    async fn apply_deployment_environments(
+        &self,
+        wanted: &[EnvironmentProtection],
+    ) -> Result<Vec<EnvironmentState>, PlatformError>;
 }
 
 /// Checks and normalises an API base URL (no trailing slash).

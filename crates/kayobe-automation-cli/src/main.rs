@@ -74,7 +74,8 @@ enum Command {
     /// Build the Kayobe image and tell whether it is stale.
     #[command(subcommand)]
     Image(image::Command),
-    /// Check and apply the CI platform's project settings.
+    /// Check and apply the CI platform's project settings and deployment
+    /// environments.
     #[command(subcommand)]
     Platform(platform::Command),
     /// Check what a run needs: image, registry, vault password, secrets
@@ -115,7 +116,7 @@ fn main() -> ExitCode {
         Command::Tempest(command) => tempest::run(&cli.global, command),
         Command::ConfigDiff(args) => config_diff::run(&cli.global, args),
         Command::Image(command) => image::run(&cli.global, command),
-        Command::Platform(command) => platform::run(command),
+        Command::Platform(command) => platform::run(&cli.global, command),
         Command::Preflight(args) => preflight::run(&cli.global, args),
         Command::Run(args) => run::run(&cli.global, args),
     };
