@@ -14,6 +14,10 @@ use std::fmt;
 use std::num::NonZeroU32;
 use std::str::FromStr;
 
+use async_trait::async_trait;
+
+use crate::PlatformError;
+
 /// A GitLab role: every project member with at least this access level.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Role {
@@ -183,6 +187,59 @@ pub(crate) fn describe(differences: &[EnvironmentDifference]) -> String {
         .map(ToString::to_string)
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+/// One environment as a backend found it: how it differs from what is
+/// wanted, and what the backend needs to make it so.
+pub(crate) struct Surveyed<Plan> {
+    pub(crate) state: EnvironmentState,
+    pub(crate) plan: Plan,
+}
+
+/// A backend's deployment environments. Check and apply share one survey,
+/// so they compare the same way and a second apply finds nothing to do.
+#[async_trait]
+pub(crate) trait Environments: Sync {
+    /// What the backend keeps from the survey to apply one environment.
+    type Plan: Send + Sync;
+
+    /// Reads every wanted environment and compares it.
+    async fn survey(
+        &self,
+        wanted: &[EnvironmentProtection],
+    ) -> Result<Vec<Surveyed<Self::Plan>>, PlatformError>;
+
+    /// Makes one surveyed environment that differs as wanted, checking each answer.
+    async fn apply_environment(&self, surveyed: &Surveyed<Self::Plan>)
+    -> Result<(), PlatformError>;
+
+    /// [`crate::Platform::deployment_environments`].
+    async fn check_environments(
+        &self,
+        wanted: &[EnvironmentProtection],
+    ) -> Result<Vec<EnvironmentState>, PlatformError> {
+        Ok(self
+            .survey(wanted)
+            .await?
+            .into_iter()
+            .map(|surveyed| surveyed.state)
+            .collect())
+    }
+
+    /// [`crate::Platform::apply_deployment_environments`]: the environments changed.
+    async fn apply_environments(
+        &self,
+        wanted: &[EnvironmentProtection],
+    ) -> Result<Vec<EnvironmentState>, PlatformError> {
+        let mut changed = Vec::new();
+        for surveyed in self.survey(wanted).await? {
+            if surveyed.state.differs() {
+                self.apply_environment(&surveyed).await?;
+                changed.push(surveyed.state);
+            }
+        }
+        Ok(changed)
+    }
 }
 
 #[cfg(test)]

@@ -11,6 +11,7 @@ use octocrab::Octocrab;
 use serde::Deserialize;
 use serde_json::json;
 
+use crate::environment::Environments;
 use crate::retry::{Answer, Api, Method, error_chain, expect_permitted};
 use crate::review::{self, CommentApi, Edit, ListedComment};
 use crate::{

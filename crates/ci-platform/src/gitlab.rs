@@ -15,6 +15,7 @@ use serde::Deserialize;
 use serde_json::json;
 use tokio::sync::OnceCell;
 
+use crate::environment::Environments;
 use crate::retry::{Answer, Api, Method, error_chain, expect_permitted};
 use crate::review::{self, CommentApi, Edit, ListedComment};
 use crate::{

@@ -4,11 +4,12 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use async_trait::async_trait;
 use serde::Deserialize;
 use serde_json::json;
 
 use super::GitHub;
-use crate::environment::describe;
+use crate::environment::{Environments, Surveyed, describe};
 use crate::retry::{Api, Method, expect_permitted};
 use crate::{
     EnvironmentDifference, EnvironmentProtection, EnvironmentState, PlatformError, Principal,
@@ -189,9 +190,9 @@ fn environment_body(
     body
 }
 
-/// One environment as found, and the PUT that makes it as wanted.
-struct Surveyed {
-    state: EnvironmentState,
+/// The PUT that makes a surveyed environment as wanted, and the reviewers
+/// its answer must show.
+pub(crate) struct Put {
     path: String,
     body: serde_json::Value,
     reviewers: BTreeSet<ReviewerId>,
@@ -222,12 +223,17 @@ impl GitHub {
             _ => Err(call.status_error(&answer)),
         }
     }
+}
+
+#[async_trait]
+impl Environments for GitHub {
+    type Plan = Put;
 
     /// Each wanted environment as it is, reviewers looked up once each.
     async fn survey(
         &self,
         wanted: &[EnvironmentProtection],
-    ) -> Result<Vec<Surveyed>, PlatformError> {
+    ) -> Result<Vec<Surveyed<Put>>, PlatformError> {
         wanted.iter().try_for_each(refuse_unsupported)?;
         let mut ids: BTreeMap<&Principal, ReviewerId> = BTreeMap::new();
         let mut surveyed = Vec::with_capacity(wanted.len());
@@ -274,60 +280,39 @@ impl GitHub {
                     differences,
                     reviewed,
                 },
-                body: environment_body(current.as_ref(), &reviewers),
-                path,
-                reviewers,
+                plan: Put {
+                    body: environment_body(current.as_ref(), &reviewers),
+                    path,
+                    reviewers,
+                },
             });
         }
         Ok(surveyed)
     }
 
-    /// [`crate::Platform::deployment_environments`].
-    pub(super) async fn check_environments(
-        &self,
-        wanted: &[EnvironmentProtection],
-    ) -> Result<Vec<EnvironmentState>, PlatformError> {
-        Ok(self
-            .survey(wanted)
-            .await?
-            .into_iter()
-            .map(|surveyed| surveyed.state)
-            .collect())
-    }
-
-    /// [`crate::Platform::apply_deployment_environments`].
-    pub(super) async fn apply_environments(
-        &self,
-        wanted: &[EnvironmentProtection],
-    ) -> Result<Vec<EnvironmentState>, PlatformError> {
-        let mut changed = Vec::new();
-        for surveyed in self.survey(wanted).await? {
-            if !surveyed.state.differs() {
-                continue;
-            }
-            let name = &surveyed.state.name;
-            let (call, answer) = expect_permitted(
-                self,
-                (Method::Put, &surveyed.path, Some(&surveyed.body)),
-                &[200],
-                || format!("create or update environment `{name}`"),
-                NEEDS_ADMINISTRATION,
-            )
-            .await?;
-            // Protection the repository's plan does not offer must not
-            // pass as applied: the answer is checked, not assumed.
-            let left = answer
-                .json::<EnvironmentJson>(&call)?
-                .differences(&surveyed.reviewers);
-            if !left.is_empty() {
-                return Err(PlatformError::EnvironmentNotApplied {
-                    platform: Self::PLATFORM,
-                    name: name.clone(),
-                    differences: describe(&left),
-                });
-            }
-            changed.push(surveyed.state);
+    async fn apply_environment(&self, surveyed: &Surveyed<Put>) -> Result<(), PlatformError> {
+        let name = &surveyed.state.name;
+        let put = &surveyed.plan;
+        let (call, answer) = expect_permitted(
+            self,
+            (Method::Put, &put.path, Some(&put.body)),
+            &[200],
+            || format!("create or update environment `{name}`"),
+            NEEDS_ADMINISTRATION,
+        )
+        .await?;
+        // Protection the repository's plan does not offer must not pass as
+        // applied: the answer is checked, not assumed.
+        let left = answer
+            .json::<EnvironmentJson>(&call)?
+            .differences(&put.reviewers);
+        if !left.is_empty() {
+            return Err(PlatformError::EnvironmentNotApplied {
+                platform: Self::PLATFORM,
+                name: name.clone(),
+                differences: describe(&left),
+            });
         }
-        Ok(changed)
+        Ok(())
     }
 }

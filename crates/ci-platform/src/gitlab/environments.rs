@@ -6,11 +6,12 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use async_trait::async_trait;
 use serde::Deserialize;
 use serde_json::json;
 
 use super::{GitLab, NEEDS_READ, PAGE_SIZE};
-use crate::environment::describe;
+use crate::environment::{Environments, Surveyed, describe};
 use crate::retry::{Api, Method, expect_permitted};
 use crate::{
     EnvironmentDifference, EnvironmentProtection, EnvironmentState, PlatformError, Principal, Role,
@@ -168,8 +169,7 @@ impl WantedEntries {
 }
 
 /// One environment as found, and what makes it as wanted.
-struct Surveyed {
-    state: EnvironmentState,
+pub(crate) struct Found {
     environment: Option<EnvironmentJson>,
     protected: Option<ProtectedJson>,
     entries: WantedEntries,
@@ -272,6 +272,11 @@ impl GitLab {
         }
         Ok(protected)
     }
+}
+
+#[async_trait]
+impl Environments for GitLab {
+    type Plan = Found;
 
     /// Each wanted environment as it is, principals looked up once each.
     /// The environments are read before the protected ones, so a missing
@@ -279,7 +284,7 @@ impl GitLab {
     async fn survey(
         &self,
         wanted: &[EnvironmentProtection],
-    ) -> Result<Vec<Surveyed>, PlatformError> {
+    ) -> Result<Vec<Surveyed<Found>>, PlatformError> {
         if wanted
             .iter()
             .flat_map(|env| env.reviewers.iter().chain(&env.deployers))
@@ -340,9 +345,11 @@ impl GitLab {
                     differences,
                     reviewed,
                 },
-                environment: current,
-                protected: found,
-                entries,
+                plan: Found {
+                    environment: current,
+                    protected: found,
+                    entries,
+                },
             });
         }
         Ok(surveyed)
@@ -351,14 +358,15 @@ impl GitLab {
     /// Makes one surveyed environment as wanted: the environment (created,
     /// or its tier set), then its protection (created, or changed entry by
     /// entry), each answer checked.
-    async fn apply_environment(&self, surveyed: &Surveyed) -> Result<(), PlatformError> {
+    async fn apply_environment(&self, surveyed: &Surveyed<Found>) -> Result<(), PlatformError> {
         let name = &surveyed.state.name;
+        let plan = &surveyed.plan;
         let not_applied = |left: &[EnvironmentDifference]| PlatformError::EnvironmentNotApplied {
             platform: Self::PLATFORM,
             name: name.clone(),
             differences: describe(left),
         };
-        let changed = match &surveyed.environment {
+        let changed = match &plan.environment {
             None => Some((
                 Method::Post,
                 self.project_path("/environments"),
@@ -386,15 +394,15 @@ impl GitLab {
                 return Err(not_applied(&[left]));
             }
         }
-        let protection = match &surveyed.protected {
+        let protection = match &plan.protected {
             None => Some((
                 Method::Post,
                 self.project_path("/protected_environments"),
-                surveyed.entries.create_body(name),
+                plan.entries.create_body(name),
                 201,
             )),
             Some(found) => {
-                let (differences, body) = surveyed.entries.compare(found);
+                let (differences, body) = plan.entries.compare(found);
                 (!differences.is_empty()).then(|| {
                     (
                         Method::Put,
@@ -417,7 +425,7 @@ impl GitLab {
                 NEEDS_MAINTAINER,
             )
             .await?;
-            let left = surveyed
+            let left = plan
                 .entries
                 .compare(&answer.json::<ProtectedJson>(&call)?)
                 .0;
@@ -426,34 +434,6 @@ impl GitLab {
             }
         }
         Ok(())
-    }
-
-    /// [`crate::Platform::deployment_environments`].
-    pub(super) async fn check_environments(
-        &self,
-        wanted: &[EnvironmentProtection],
-    ) -> Result<Vec<EnvironmentState>, PlatformError> {
-        Ok(self
-            .survey(wanted)
-            .await?
-            .into_iter()
-            .map(|surveyed| surveyed.state)
-            .collect())
-    }
-
-    /// [`crate::Platform::apply_deployment_environments`].
-    pub(super) async fn apply_environments(
-        &self,
-        wanted: &[EnvironmentProtection],
-    ) -> Result<Vec<EnvironmentState>, PlatformError> {
-        let mut changed = Vec::new();
-        for surveyed in self.survey(wanted).await? {
-            if surveyed.state.differs() {
-                self.apply_environment(&surveyed).await?;
-                changed.push(surveyed.state);
-            }
-        }
-        Ok(changed)
     }
 }
 
