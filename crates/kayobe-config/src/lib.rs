@@ -22,6 +22,8 @@
 //!   JSON or YAML), shared by `repo` and `inventory`.
 //! - [`locate`]: where a variable is written (file, line, column), for
 //!   errors about values read from layered variables.
+//! - [`variables`]: typed values out of variables with Ansible's coercions,
+//!   every error located ([`VariableReader`]); every feature reads through it.
 //! - [`operation`]: the catalogue of kayobe-automation's pipeline scripts
 //!   (arguments, inputs, pull requests), used by rendering and by `run`.
 //! - [`value`]: the value model all of the above produce.
@@ -35,9 +37,11 @@ pub mod operation;
 pub mod repo;
 pub mod template;
 pub mod value;
+pub mod variables;
 pub mod vars_file;
 pub mod vault;
 pub mod yaml;
 
 pub use location::Location;
 pub use value::{Map, Value};
+pub use variables::{VariableError, VariableReader};

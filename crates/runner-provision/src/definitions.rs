@@ -5,9 +5,9 @@ use ci_platform::{PlatformKind, Secret};
 use kayobe_config::inventory::Inventory;
 use kayobe_config::locate::{Place, VariableFiles, VariablePath};
 use kayobe_config::repo::{ConfigRepo, RepoError};
-use kayobe_config::template::{Templar, TemplateError};
+use kayobe_config::template::Templar;
 use kayobe_config::vault::VaultSecret;
-use kayobe_config::{Map, Value};
+use kayobe_config::{Map, Value, VariableError, VariableReader};
 
 /// Groups whose hosts get kolla's Docker daemon from Kayobe; a runner host
 /// in one of them cannot give GitHub jobs the network options they need.
@@ -20,17 +20,10 @@ pub enum DefinitionError {
     /// The repository, its inventory or its variables could not be read.
     #[error(transparent)]
     Repo(#[from] RepoError),
-    /// A variable's Jinja could not be evaluated.
-    #[error("variable `{variable}` of runner host {host}: {source}")]
-    Template {
-        /// The runner host.
-        host: String,
-        /// The variable being evaluated.
-        variable: String,
-        /// What went wrong.
-        source: TemplateError,
-    },
-    /// A variable has the wrong shape.
+    /// A variable could not be evaluated, is missing or has the wrong type.
+    #[error(transparent)]
+    Variable(#[from] VariableError),
+    /// A variable's value is not one runners can use.
     #[error("{place}: variable `{variable}` of runner host {host} {problem}")]
     Invalid {
         /// Where the variable is written, or the runner group's file it
@@ -205,10 +198,11 @@ pub fn load_from(
             .or_insert_with(|| Value::from(host.split('.').next().unwrap_or(host)));
         vars.entry("group_names".into())
             .or_insert_with(|| Value::List(groups.iter().map(|g| Value::from(*g)).collect()));
+        let files = VariableFiles::new(repo.host_variable_files(inventory, host)?, group);
         let reader = Reader {
-            templar: Templar::new(&vars),
+            vars: VariableReader::new(Templar::new(&vars), files)
+                .owned_by(format!("runner host {host}")),
             host,
-            files: VariableFiles::new(repo.host_variable_files(inventory, host)?, group),
         };
         let runners = match platform {
             PlatformKind::GitHub => HostRunners::GitHub(reader.github()?),
@@ -235,93 +229,63 @@ fn group_of(platform: PlatformKind) -> &'static str {
 
 /// Reads one host's variables, evaluated.
 struct Reader<'a> {
-    templar: Templar,
+    vars: VariableReader,
     host: &'a str,
-    /// Where the host's variables are written, for errors.
-    files: VariableFiles,
 }
 
 impl Reader<'_> {
-    /// `variable` (dotted, with the path inside it) is wrong; the error
-    /// points at where the variable is written.
-    fn invalid(&self, variable: &str, problem: impl Into<String>) -> DefinitionError {
-        let name = variable.split(['.', '[']).next().unwrap_or(variable);
+    /// The value at `path` is wrong in a way only runners care about; the
+    /// error points at where it is written.
+    fn invalid(&self, path: &VariablePath, problem: impl Into<String>) -> DefinitionError {
         DefinitionError::Invalid {
-            place: self.files.place(&VariablePath::new(name)),
+            place: self.vars.place(path),
             host: self.host.to_owned(),
-            variable: variable.to_owned(),
+            variable: path.to_string(),
             problem: problem.into(),
         }
     }
 
     fn variable(&self, name: &str) -> Result<Option<Value>, DefinitionError> {
-        if !self.templar.contains(name) {
-            return Ok(None);
-        }
-        match self.templar.variable(name) {
-            Ok(Some(Value::Null)) | Ok(None) => Ok(None),
-            Ok(value) => Ok(value),
-            Err(source) => Err(DefinitionError::Template {
-                host: self.host.to_owned(),
-                variable: name.to_owned(),
-                source,
-            }),
-        }
+        Ok(self.vars.get(&VariablePath::new(name))?)
     }
 
     fn required_string(&self, name: &str) -> Result<String, DefinitionError> {
-        let value = self
-            .variable(name)?
-            .ok_or_else(|| self.invalid(name, "is not defined"))?;
-        self.string(name, &value)
+        let path = VariablePath::new(name);
+        let value = self.vars.required(&path)?;
+        Ok(self.vars.text(&path, &value)?)
     }
 
     fn optional_string(&self, name: &str) -> Result<Option<String>, DefinitionError> {
+        let path = VariablePath::new(name);
         self.variable(name)?
-            .map(|value| self.string(name, &value))
+            .map(|value| self.string(&path, &value))
             .transpose()
     }
 
-    fn string(&self, name: &str, value: &Value) -> Result<String, DefinitionError> {
-        match value {
-            Value::String(text) | Value::Unsafe(text) => Ok(text.clone()),
-            Value::Int(number) => Ok(number.to_string()),
-            Value::Vault(_) => Err(self.invalid(
-                name,
-                "is still vault-encrypted; give the vault password so it can be decrypted",
-            )),
-            other => Err(self.invalid(name, format!("must be a string, not {}", kind_of(other)))),
-        }
+    fn string(&self, path: &VariablePath, value: &Value) -> Result<String, DefinitionError> {
+        Ok(self.vars.text(path, value)?)
     }
 
-    fn strings(&self, name: &str, value: Option<&Value>) -> Result<Vec<String>, DefinitionError> {
+    fn strings(
+        &self,
+        path: &VariablePath,
+        value: Option<&Value>,
+    ) -> Result<Vec<String>, DefinitionError> {
         match value {
-            None | Some(Value::Null) => Ok(Vec::new()),
-            Some(Value::List(items)) => items
-                .iter()
-                .filter(|item| !matches!(item, Value::Null))
-                .map(|item| self.string(name, item))
-                .collect(),
-            Some(other) => Err(self.invalid(
-                name,
-                format!("must be a list of strings, not {}", kind_of(other)),
-            )),
+            None => Ok(Vec::new()),
+            Some(value) => Ok(self.vars.texts(path, value)?),
         }
     }
 
     fn bool(
         &self,
-        name: &str,
+        path: &VariablePath,
         value: Option<&Value>,
         default: bool,
     ) -> Result<bool, DefinitionError> {
         match value {
             None | Some(Value::Null) => Ok(default),
-            Some(Value::Bool(flag)) => Ok(*flag),
-            Some(other) => Err(self.invalid(
-                name,
-                format!("must be true or false, not {}", kind_of(other)),
-            )),
+            Some(value) => Ok(self.vars.bool(path, value)?),
         }
     }
 
@@ -332,36 +296,38 @@ impl Reader<'_> {
             .optional_string("github_url")?
             .unwrap_or_else(|| "https://github.com".to_owned());
         let defaults = self.variable("default_runner_labels")?;
-        let default_labels = self.strings("default_runner_labels", defaults.as_ref())?;
+        let default_labels = self.strings(
+            &VariablePath::new("default_runner_labels"),
+            defaults.as_ref(),
+        )?;
         let mut runners = Vec::new();
         match self.variable("github_runners")? {
             None => {}
             Some(Value::Map(entries)) => {
                 for (key, overrides) in entries {
-                    let name = format!("github_runners.{key}");
+                    let name = VariablePath::new("github_runners").key(&key);
                     let overrides = match overrides {
                         Value::Map(map) => map,
                         Value::Null => Map::new(),
                         other => {
                             return Err(self.invalid(
                                 &name,
-                                format!("must be a mapping of overrides, not {}", kind_of(&other)),
+                                format!("must be a mapping of overrides, not {}", other.kind()),
                             ));
                         }
                     };
                     let labels = match overrides.get("labels") {
-                        Some(labels) => self.strings(&format!("{name}.labels"), Some(labels))?,
+                        Some(labels) => self.strings(&name.key("labels"), Some(labels))?,
                         None => default_labels.clone(),
                     };
                     let present = match overrides.get("state") {
                         None => true,
-                        Some(state) => match self.string(&format!("{name}.state"), state)?.as_str()
-                        {
+                        Some(state) => match self.string(&name.key("state"), state)?.as_str() {
                             "present" => true,
                             "absent" => false,
                             other => {
                                 return Err(self.invalid(
-                                    &format!("{name}.state"),
+                                    &name.key("state"),
                                     format!("is `{other}`; use `present` or `absent`"),
                                 ));
                             }
@@ -376,21 +342,23 @@ impl Reader<'_> {
             }
             Some(other) => {
                 return Err(self.invalid(
-                    "github_runners",
+                    &VariablePath::new("github_runners"),
                     format!(
                         "must be a mapping of runner name to overrides, not {}",
-                        kind_of(&other)
+                        other.kind()
                     ),
                 ));
             }
         }
         let registry = match self.variable("github_registry")? {
-            Some(Value::Map(registry)) => self.registry("github_registry", &registry)?,
+            Some(Value::Map(registry)) => {
+                self.registry(&VariablePath::new("github_registry"), &registry)?
+            }
             None => None,
             Some(other) => {
                 return Err(self.invalid(
-                    "github_registry",
-                    format!("must be a mapping, not {}", kind_of(&other)),
+                    &VariablePath::new("github_registry"),
+                    format!("must be a mapping, not {}", other.kind()),
                 ));
             }
         };
@@ -410,14 +378,14 @@ impl Reader<'_> {
 
     fn registry(
         &self,
-        name: &str,
+        path: &VariablePath,
         registry: &Map,
     ) -> Result<Option<RegistryAuth>, DefinitionError> {
         let field = |key: &str| -> Result<Option<String>, DefinitionError> {
             registry
                 .get(key)
                 .filter(|v| !matches!(v, Value::Null))
-                .map(|v| self.string(&format!("{name}.{key}"), v))
+                .map(|v| self.string(&path.key(key), v))
                 .transpose()
         };
         match (field("url")?, field("username")?, field("password")?) {
@@ -432,15 +400,17 @@ impl Reader<'_> {
 
     fn gitlab(&self) -> Result<GitLabHost, DefinitionError> {
         let coordinator_url = self.required_string("gitlab_runner_coordinator_url")?;
+        let concurrent_path = VariablePath::new("gitlab_runner_concurrent");
         let concurrent = match self.variable("gitlab_runner_concurrent")? {
             None => 1,
-            Some(Value::Int(n)) if n > 0 => n,
-            Some(other) => {
-                return Err(self.invalid(
-                    "gitlab_runner_concurrent",
-                    format!("must be a positive integer, not {}", kind_of(&other)),
-                ));
-            }
+            Some(value) => match self.vars.int(&concurrent_path, &value)? {
+                n if n > 0 => n,
+                n => {
+                    return Err(
+                        self.invalid(&concurrent_path, format!("is {n}; it must be 1 or more"))
+                    );
+                }
+            },
         };
         let mut runners = Vec::new();
         let list = match self.variable("gitlab_runner_runners")? {
@@ -448,31 +418,29 @@ impl Reader<'_> {
             Some(Value::List(list)) => list,
             Some(other) => {
                 return Err(self.invalid(
-                    "gitlab_runner_runners",
-                    format!("must be a list of runners, not {}", kind_of(&other)),
+                    &VariablePath::new("gitlab_runner_runners"),
+                    format!("must be a list of runners, not {}", other.kind()),
                 ));
             }
         };
         for (index, entry) in list.into_iter().enumerate() {
-            let name = format!("gitlab_runner_runners[{index}]");
+            let name = VariablePath::new("gitlab_runner_runners").index(index);
             let Value::Map(entry) = entry else {
                 return Err(self.invalid(&name, "must be a mapping"));
             };
             let get = |key: &str| entry.get(key).filter(|v| !matches!(v, Value::Null));
             let string = |key: &str| -> Result<Option<String>, DefinitionError> {
-                get(key)
-                    .map(|v| self.string(&format!("{name}.{key}"), v))
-                    .transpose()
+                get(key).map(|v| self.string(&name.key(key), v)).transpose()
             };
             let extra_configs = match get("extra_configs") {
                 None => Map::new(),
                 Some(Value::Map(map)) => map.clone(),
                 Some(other) => {
                     return Err(self.invalid(
-                        &format!("{name}.extra_configs"),
+                        &name.key("extra_configs"),
                         format!(
                             "must be a mapping of table to settings, not {}",
-                            kind_of(other)
+                            other.kind()
                         ),
                     ));
                 }
@@ -482,16 +450,11 @@ impl Reader<'_> {
                 executor: string("executor")?.unwrap_or_else(|| "docker".to_owned()),
                 docker_image: string("docker_image")?,
                 token: string("token")?.map(Secret::new),
-                tags: self.strings(&format!("{name}.tags"), get("tags"))?,
-                env_vars: self.strings(&format!("{name}.env_vars"), get("env_vars"))?,
-                docker_volumes: self
-                    .strings(&format!("{name}.docker_volumes"), get("docker_volumes"))?,
-                run_untagged: self.bool(
-                    &format!("{name}.run_untagged"),
-                    get("run_untagged"),
-                    false,
-                )?,
-                locked: self.bool(&format!("{name}.locked"), get("locked"), true)?,
+                tags: self.strings(&name.key("tags"), get("tags"))?,
+                env_vars: self.strings(&name.key("env_vars"), get("env_vars"))?,
+                docker_volumes: self.strings(&name.key("docker_volumes"), get("docker_volumes"))?,
+                run_untagged: self.bool(&name.key("run_untagged"), get("run_untagged"), false)?,
+                locked: self.bool(&name.key("locked"), get("locked"), true)?,
                 extra_configs,
             });
         }
@@ -513,18 +476,5 @@ impl Reader<'_> {
             runners,
             registry,
         })
-    }
-}
-
-fn kind_of(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Int(_) => "an integer",
-        Value::Float(_) => "a number",
-        Value::String(_) | Value::Unsafe(_) => "a string",
-        Value::List(_) => "a list",
-        Value::Map(_) => "a mapping",
-        Value::Vault(_) => "a vaulted value",
     }
 }
