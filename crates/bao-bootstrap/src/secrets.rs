@@ -212,11 +212,11 @@ fn text_variable(
             String::from_utf8(decrypted.plaintext)
                 .map_err(|_| SecretsError::NotText { variable })?
         }
-        Some(Value::String(text) | Value::Unsafe(text)) => text,
-        Some(Value::Int(number)) => number.to_string(),
-        Some(Value::Float(number)) => number.to_string(),
-        Some(Value::Bool(flag)) => if flag { "True" } else { "False" }.to_owned(),
-        Some(Value::List(_) | Value::Map(_)) => return Err(SecretsError::NotText { variable }),
+        // The text Ansible's templating makes of a scalar, as every reader
+        // of variables coerces it.
+        Some(value) => value
+            .to_ansible_text()
+            .ok_or(SecretsError::NotText { variable })?,
     };
     Ok(Some(text))
 }
@@ -224,6 +224,27 @@ fn text_variable(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn scalars_become_the_text_every_reader_makes_of_them() {
+        let vars: kayobe_config::Map = [
+            ("flag", Value::Bool(true)),
+            ("ratio", Value::Float(1.0)),
+            ("port", Value::Int(8200)),
+            ("list", Value::List(vec![])),
+        ]
+        .into_iter()
+        .map(|(name, value)| (name.to_owned(), value))
+        .collect();
+        let templar = Templar::new(&vars);
+        let secret = VaultSecret::new("password");
+        let text = |variable| text_variable(&templar, &secret, variable);
+        assert_eq!(text("flag").unwrap().as_deref(), Some("True"));
+        assert_eq!(text("ratio").unwrap().as_deref(), Some("1.0"));
+        assert_eq!(text("port").unwrap().as_deref(), Some("8200"));
+        assert_eq!(text("absent").unwrap(), None);
+        assert!(matches!(text("list"), Err(SecretsError::NotText { .. })));
+    }
 
     #[test]
     fn debug_shows_keys_only() {

@@ -23,7 +23,7 @@ use crate::value::{Value, python_float_repr};
 #[derive(Debug, thiserror::Error)]
 pub enum VariableError {
     /// The variable's Jinja could not be evaluated.
-    #[error("{place}: variable `{variable}`{owner} cannot be evaluated: {source}")]
+    #[error("{place}: `{variable}`{owner} cannot be evaluated: {source}")]
     Template {
         /// Where the variable is written.
         place: Place,
@@ -35,7 +35,7 @@ pub enum VariableError {
         source: Box<TemplateError>,
     },
     /// A required variable is not set.
-    #[error("{place}: variable `{path}`{owner} is not defined")]
+    #[error("{place}: `{path}`{owner} is not defined")]
     Missing {
         /// The file of the group where it belongs.
         place: Place,
@@ -45,7 +45,7 @@ pub enum VariableError {
         owner: Owner,
     },
     /// A value is not of the type wanted.
-    #[error("{place}: variable `{path}`{owner} must be {expected}, not {found}")]
+    #[error("{place}: `{path}`{owner} must be {expected}, not {found}")]
     WrongType {
         /// Where it is written.
         place: Place,
@@ -60,7 +60,7 @@ pub enum VariableError {
     },
     /// A value is still vault-encrypted: it was read without the vault password.
     #[error(
-        "{place}: variable `{path}`{owner} is vault-encrypted, and no vault password was given to decrypt it"
+        "{place}: `{path}`{owner} is vault-encrypted, and no vault password was given to decrypt it"
     )]
     Vaulted {
         /// Where it is written.
@@ -342,7 +342,7 @@ mod tests {
         let error = reader.texts(&path, &value).unwrap_err();
         assert_eq!(
             error.to_string(),
-            "the host's variables: variable `labels[0]` of runner host r1 must be a string, not a mapping"
+            "the host's variables: `labels[0]` of runner host r1 must be a string, not a mapping"
         );
         let missing = reader.required(&VariablePath::new("absent")).unwrap_err();
         assert!(

@@ -24,7 +24,7 @@ pub enum DefinitionError {
     #[error(transparent)]
     Variable(#[from] VariableError),
     /// A variable's value is not one runners can use.
-    #[error("{place}: variable `{variable}` of runner host {host} {problem}")]
+    #[error("{place}: `{variable}` of runner host {host} {problem}")]
     Invalid {
         /// Where the variable is written, or the runner group's file it
         /// belongs in.

@@ -463,7 +463,7 @@ fn definition_errors_name_the_file_and_line() {
     assert_eq!(
         load_error(&wrong),
         format!(
-            "{}:{line}:1: variable `runner_user` of runner host runner01 must be a string, not a list",
+            "{}:{line}:1: `runner_user` of runner host runner01 must be a string, not a list",
             runners.display()
         )
     );
@@ -471,7 +471,7 @@ fn definition_errors_name_the_file_and_line() {
     assert_eq!(
         load_error(&missing),
         format!(
-            "{}: variable `github_repo` of runner host runner01 is not defined",
+            "{}: `github_repo` of runner host runner01 is not defined",
             runners.display()
         )
     );

@@ -4,9 +4,9 @@
 use std::path::{Path, PathBuf};
 
 use kayobe_config::repo::{ConfigRepo, RepoError};
-use kayobe_config::template::{Templar, TemplateError};
+use kayobe_config::template::Templar;
 use kayobe_config::vault::VaultSecret;
-use kayobe_config::{Map, Value};
+use kayobe_config::{Map, Value, VariableError, VariableReader};
 
 use crate::collection::{self, Known};
 use crate::workflow::{self, Kind, Operation};
@@ -53,16 +53,9 @@ pub enum ConfigError {
         /// The group looked at.
         group: &'static str,
     },
-    /// A variable's Jinja could not be evaluated.
-    #[error("{place}: `{key}` cannot be evaluated: {source}")]
-    Template {
-        /// Where the variable is.
-        place: Place,
-        /// The variable.
-        key: String,
-        /// Why.
-        source: Box<TemplateError>,
-    },
+    /// A variable could not be evaluated, or a value is not of its type.
+    #[error(transparent)]
+    Variable(#[from] VariableError),
     /// A value has the wrong shape.
     #[error("{place}: `{key}` must be {expected}")]
     WrongType {
@@ -570,8 +563,7 @@ fn gitreview_release(root: &Path) -> Option<String> {
 }
 
 struct Reader {
-    templar: Templar,
-    locator: VariableFiles,
+    vars: VariableReader,
     prefix: &'static str,
     /// The variables the writer config sets (the rest are the collection's
     /// building blocks, added so that references to them evaluate).
@@ -606,8 +598,10 @@ impl Reader {
             all.insert(name.clone(), value.clone());
         }
         Reader {
-            templar: Templar::new(&all),
-            locator: VariableFiles::new(files.to_vec(), platform.writer_group()),
+            vars: VariableReader::new(
+                Templar::new(&all),
+                VariableFiles::new(files.to_vec(), platform.writer_group()),
+            ),
             prefix: platform.prefix(),
             set: vars.keys().cloned().collect(),
             release,
@@ -634,7 +628,7 @@ impl Reader {
     }
 
     fn place(&self, path: &VariablePath) -> Place {
-        self.locator.place(path)
+        self.vars.place(path)
     }
 
     fn wrong(&self, path: &VariablePath, expected: &'static str) -> ConfigError {
@@ -645,29 +639,14 @@ impl Reader {
         }
     }
 
-    /// The evaluated variable named by the first step of `path`.
+    /// The evaluated variable named by the first step of `path`; `None`
+    /// when it is not set (or `null`).
     fn get(&self, path: &VariablePath) -> Result<Option<Value>, ConfigError> {
-        let name = path.variable();
-        if !self.templar.contains(name) {
-            return Ok(None);
-        }
-        self.templar
-            .variable(name)
-            .map_err(|source| ConfigError::Template {
-                place: self.place(path),
-                key: name.to_owned(),
-                source: Box::new(source),
-            })
+        Ok(self.vars.get(path)?)
     }
 
     fn string(&self, path: &VariablePath, value: &Value) -> Result<String, ConfigError> {
-        match value {
-            Value::String(text) | Value::Unsafe(text) => Ok(text.clone()),
-            Value::Int(number) => Ok(number.to_string()),
-            Value::Float(number) => Ok(number.to_string()),
-            Value::Bool(flag) => Ok(flag.to_string()),
-            _ => Err(self.wrong(path, "a string")),
-        }
+        Ok(self.vars.text(path, value)?)
     }
 
     fn string_or(&self, name: &str, default: &str) -> Result<String, ConfigError> {
@@ -687,25 +666,16 @@ impl Reader {
     fn int_or(&self, name: &str, default: i64) -> Result<i64, ConfigError> {
         let path = self.var(name);
         match self.get(&path)? {
-            None | Some(Value::Null) => Ok(default),
-            Some(Value::Int(number)) if number > 0 => Ok(number),
-            Some(Value::String(text)) if text.trim().parse::<i64>().is_ok_and(|n| n > 0) => {
-                Ok(text.trim().parse().expect("checked"))
-            }
-            Some(_) => Err(self.wrong(&path, "a positive integer")),
+            None => Ok(default),
+            Some(value) => match self.vars.int(&path, &value)? {
+                number if number > 0 => Ok(number),
+                _ => Err(self.wrong(&path, "a positive integer")),
+            },
         }
     }
 
     fn bool_value(&self, path: &VariablePath, value: &Value) -> Result<bool, ConfigError> {
-        match value {
-            Value::Bool(flag) => Ok(*flag),
-            Value::String(text) => match text.to_ascii_lowercase().as_str() {
-                "yes" | "true" | "on" | "1" => Ok(true),
-                "no" | "false" | "off" | "0" => Ok(false),
-                _ => Err(self.wrong(path, "a boolean")),
-            },
-            _ => Err(self.wrong(path, "a boolean")),
-        }
+        Ok(self.vars.bool(path, value)?)
     }
 
     /// A list of strings; a string is YAML text of a list (as the roles'

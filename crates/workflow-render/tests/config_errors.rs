@@ -11,8 +11,15 @@ use workflow_render::{ConfigError, Platform, WriterConfig};
 use support::example_variables;
 
 /// The example's GitHub writer variables with `overlay` (YAML) written to a
-/// file and layered on top; the error from reading them.
-fn error_with(overlay: &str, remove: &[&str]) -> (ConfigError, PathBuf, tempfile::TempDir) {
+/// file and layered on top, and `remove` left out; the config read from them.
+fn config_with(
+    overlay: &str,
+    remove: &[&str],
+) -> (
+    Result<WriterConfig, ConfigError>,
+    PathBuf,
+    tempfile::TempDir,
+) {
     let (mut vars, mut files, environments) = example_variables(Platform::Github);
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("writer.yml");
@@ -24,9 +31,27 @@ fn error_with(overlay: &str, remove: &[&str]) -> (ConfigError, PathBuf, tempfile
         vars.shift_remove(*key);
     }
     files.insert(0, file.clone());
-    let error = WriterConfig::from_variables(Platform::Github, &vars, &files, Some(&environments))
-        .unwrap_err();
-    (error, file, dir)
+    let config = WriterConfig::from_variables(Platform::Github, &vars, &files, Some(&environments));
+    (config, file, dir)
+}
+
+/// The error from reading [`config_with`]'s config.
+fn error_with(overlay: &str, remove: &[&str]) -> (ConfigError, PathBuf, tempfile::TempDir) {
+    let (config, file, dir) = config_with(overlay, remove);
+    (config.unwrap_err(), file, dir)
+}
+
+/// Scalars are coerced as Ansible's templating coerces them, as every
+/// reader of variables does: a YAML boolean given for a string is `True`.
+#[test]
+fn a_boolean_for_a_string_is_the_text_ansible_prints() {
+    let (config, _file, _dir) = config_with(
+        "github_image_name: yes\ngithub_kayobe_user_id: ' 1001 '\n",
+        &[],
+    );
+    let config = config.unwrap();
+    assert_eq!(config.image.name, "True");
+    assert_eq!(config.image.user_id, 1001);
 }
 
 #[test]
@@ -155,7 +180,10 @@ fn input_clashing_with_a_builtin_is_refused() {
 #[test]
 fn template_errors_name_the_variable() {
     let (error, file, _dir) = error_with("github_image_name: \"{{ nope }}\"\n", &[]);
-    assert!(matches!(error, ConfigError::Template { .. }));
+    assert!(matches!(
+        error,
+        ConfigError::Variable(kayobe_config::VariableError::Template { .. })
+    ));
     assert!(
         error
             .to_string()
@@ -165,29 +193,12 @@ fn template_errors_name_the_variable() {
 }
 
 /// The example's GitHub writer config with `overlay` layered on top.
-fn config_with(
-    overlay: &str,
-) -> (
-    Result<WriterConfig, ConfigError>,
-    PathBuf,
-    tempfile::TempDir,
-) {
-    let (mut vars, mut files, environments) = example_variables(Platform::Github);
-    let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("writer.yml");
-    std::fs::write(&file, overlay).unwrap();
-    if let Value::Map(map) = kayobe_config::yaml::parse(overlay, &file).unwrap() {
-        vars.extend(map);
-    }
-    files.insert(0, file.clone());
-    let config = WriterConfig::from_variables(Platform::Github, &vars, &files, Some(&environments));
-    (config, file, dir)
-}
 
 #[test]
 fn an_unreviewed_deploy_is_said_where_it_is_set_but_is_no_error() {
     let (config, file, _dir) = config_with(
         "github_operations:\n  overcloud-service-deploy:\n    reviewed_only: false\n  tempest:\n    reviewed_only: true\n",
+        &[],
     );
     let config = config.unwrap();
     assert!(config.warnings.is_empty(), "{:?}", config.warnings);
@@ -212,8 +223,10 @@ fn an_unreviewed_deploy_is_said_where_it_is_set_but_is_no_error() {
 
 #[test]
 fn config_diff_cannot_wait_for_review() {
-    let (config, file, _dir) =
-        config_with("github_operations:\n  config-diff:\n    reviewed_only: true\n");
+    let (config, file, _dir) = config_with(
+        "github_operations:\n  config-diff:\n    reviewed_only: true\n",
+        &[],
+    );
     let text = config.unwrap_err().to_string();
     assert!(
         text.starts_with(&format!(
