@@ -10,6 +10,9 @@
 //! - **Self-contained documents**: no file names a document that is not in
 //!   the repository, and every relative Markdown link resolves.
 //! - **Every source file says what it is**: a `//!` doc comment first.
+//! - **Library errors speak of values, not flags**: no `#[error(...)]`
+//!   message of a library crate names a command-line flag (`` `--x` ``); an
+//!   embedder has no flags, and the command line adds its own advice.
 //!
 //! Each check is a plain function from data to problems, so the tests feed
 //! them broken inputs and see them fail.
@@ -116,6 +119,9 @@ pub fn run(root: &Path) -> Result<()> {
         }
         if path.ends_with(".rs") {
             problems.extend(check_doc_comment(path, &text));
+            if is_library_source(path) {
+                problems.extend(check_error_flags(path, &text));
+            }
         }
     }
     if problems.is_empty() {
@@ -343,6 +349,40 @@ pub fn check_doc_comment(path: &str, text: &str) -> Vec<String> {
     }
 }
 
+/// Whether `path` is the source of a library crate (not the binary, nor tests).
+fn is_library_source(path: &str) -> bool {
+    path.starts_with("crates/")
+        && path.contains("/src/")
+        && !path.starts_with("crates/kayobe-automation-cli/")
+}
+
+/// `#[error(...)]` attributes naming a command-line flag.
+pub fn check_error_flags(path: &str, text: &str) -> Vec<String> {
+    let mut problems = Vec::new();
+    let mut inside = false;
+    for (index, line) in text.lines().enumerate() {
+        let trimmed = line.trim_start();
+        if trimmed.starts_with("#[error(") {
+            inside = true;
+        }
+        if inside {
+            let names_flag = line
+                .match_indices("`--")
+                .any(|(at, _)| line[at + 3..].starts_with(|c: char| c.is_ascii_lowercase()));
+            if names_flag {
+                problems.push(format!(
+                    "{path}:{}: a library error names a command-line flag; speak of the value or file, and let the command line say which flag gives it",
+                    index + 1
+                ));
+            }
+            if trimmed.ends_with(")]") {
+                inside = false;
+            }
+        }
+    }
+    problems
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -443,6 +483,24 @@ mod tests {
         assert_eq!(problems.len(), 2, "{problems:?}");
         assert!(problems[0].starts_with("docs/guide.md:2:"));
         assert!(problems[1].starts_with("docs/guide.md:6:"));
+    }
+
+    #[test]
+    fn a_library_error_naming_a_flag_fails() {
+        let flagged = "#[error(\n    \"no password; pass `--vault-password-file`\"\n)]\nA,\n";
+        assert_eq!(
+            check_error_flags("crates/x/src/lib.rs", flagged),
+            [
+                "crates/x/src/lib.rs:2: a library error names a command-line flag; speak of the value or file, and let the command line say which flag gives it"
+            ]
+        );
+        let neutral = "#[error(\"remove the `---`\")]\nA,\n// see `--help`\n";
+        assert!(check_error_flags("crates/x/src/lib.rs", neutral).is_empty());
+        assert!(is_library_source("crates/kayobe-config/src/repo.rs"));
+        assert!(!is_library_source(
+            "crates/kayobe-automation-cli/src/main.rs"
+        ));
+        assert!(!is_library_source("crates/kayobe-config/tests/repo.rs"));
     }
 
     #[test]

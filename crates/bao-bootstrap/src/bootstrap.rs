@@ -239,7 +239,7 @@ pub enum BootstrapError {
     },
     /// The server is initialised but there are no keys to unseal or log in.
     #[error(
-        "OpenBao at {addr} is already initialised but the keys file {path} does not exist: it is never initialised again (that would lose its data); restore the keys file from your backup, or pass `--keys-file` with its path"
+        "OpenBao at {addr} is already initialised but the keys file {path} does not exist: it is never initialised again (that would lose its data); restore the keys file from your backup to that path, or name the file where it is"
     )]
     InitialisedWithoutKeys {
         /// The server.
@@ -250,7 +250,7 @@ pub enum BootstrapError {
     /// The server is not initialised but a keys file exists: its keys belong
     /// to another server and must not be overwritten.
     #[error(
-        "OpenBao at {addr} is not initialised, but the keys file {path} already exists (keys of another server?): it is never overwritten; move it away if it is no longer needed, or pass another `--keys-file`"
+        "OpenBao at {addr} is not initialised, but the keys file {path} already exists (keys of another server?): it is never overwritten; move it away if it is no longer needed, or name another keys file"
     )]
     KeysFileOfAnotherServer {
         /// The server.
@@ -260,7 +260,7 @@ pub enum BootstrapError {
     },
     /// Adding secrets needs a server a full bootstrap has set up.
     #[error(
-        "OpenBao at {addr} is not bootstrapped ({missing}): run `bao bootstrap` without `--add-secrets-only` first"
+        "OpenBao at {addr} is not bootstrapped ({missing}): bootstrap it fully first, not only its secrets"
     )]
     NotBootstrapped {
         /// The server.
@@ -284,7 +284,7 @@ pub enum BootstrapError {
     },
     /// Something else is mounted at `kayobe-automation/`.
     #[error(
-        "OpenBao at {addr} has {found} mounted at {MOUNT}/, not KV version {wanted}: pass the KV version it has (`--kv-version`), or move that mount away"
+        "OpenBao at {addr} has {found} mounted at {MOUNT}/, not KV version {wanted}: ask for the KV version it has, or move that mount away"
     )]
     MountMismatch {
         /// The server.

@@ -64,7 +64,7 @@ impl fmt::Debug for EnvironmentSecrets {
 pub enum SecretsError {
     /// No environment is selected, so there is no secret path.
     #[error(
-        "no Kayobe environment is selected: pass `--environment ENV` or set KAYOBE_ENVIRONMENT"
+        "no Kayobe environment is selected: each environment has a secret of its own, so select one (as Kayobe does: KAYOBE_ENVIRONMENT, or the repository's .environment file)"
     )]
     NoEnvironment,
     /// The environment name cannot be a path segment.

@@ -338,7 +338,10 @@ async fn kv_version_2_and_adding_secrets_only() {
         matches!(error, BootstrapError::MountMismatch { .. }),
         "{error}"
     );
-    assert!(error.to_string().contains("--kv-version"), "{error}");
+    assert!(
+        error.to_string().contains("ask for the KV version it has"),
+        "{error}"
+    );
 }
 
 #[tokio::test]

@@ -30,7 +30,7 @@ use kayobe_config::automation_conf::AutomationConf;
 use kayobe_config::repo::ConfigRepo;
 use kayobe_config::value::Value;
 use kayobe_config::vars_file::{self, VarsFileError};
-use kayobe_config::vault::{self, VaultSecret};
+use kayobe_config::vault::{self, NoVaultPassword, VaultSecret};
 use kayobe_stdx::escape_line;
 use rayon::prelude::*;
 
@@ -285,6 +285,7 @@ fn plaintext(path: &Path, secret: Option<&VaultSecret>) -> Result<Vec<u8>, DiffE
     if !vault::is_vaulted(&bytes) {
         return Ok(bytes);
     }
-    let secret = secret.ok_or_else(|| VarsFileError::NeedsVaultPassword(path.to_path_buf()))?;
+    let secret = secret
+        .ok_or_else(|| VarsFileError::NeedsVaultPassword(path.to_path_buf(), NoVaultPassword))?;
     Ok(vault::view_file(path, secret)?.plaintext)
 }

@@ -46,7 +46,8 @@ impl Git {
             .ok_or_else(|| DiffError::Git {
                 operation: "finding the working tree".into(),
                 repo: path.to_path_buf(),
-                detail: "the repository is bare; pass --config-path inside a checkout".into(),
+                detail: "the repository is bare; the configuration must be read from a checkout"
+                    .into(),
             })?
             .canonicalize()
             .map_err(|error| DiffError::Git {

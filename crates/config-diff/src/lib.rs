@@ -49,7 +49,7 @@ pub mod tree;
 use std::path::{Path, PathBuf};
 
 use kayobe_config::repo::{ConfigRepo, RepoError};
-use kayobe_config::vault::{VaultError, VaultSecret};
+use kayobe_config::vault::{NoVaultPassword, VaultError, VaultSecret};
 
 use gix::ObjectId;
 
@@ -115,7 +115,7 @@ pub enum DiffError {
     },
     /// The configuration directory is not inside the git repository.
     #[error(
-        "{} is not inside the git repository {}; pass --config-path to the repository's etc/kayobe",
+        "{} is not inside the git repository {}; the configuration path must be the repository's etc/kayobe",
         .config_path.display(),
         .repo.display()
     )]
@@ -153,24 +153,23 @@ pub enum DiffError {
     #[error(transparent)]
     Vault(#[from] VaultError),
     /// An inline vault value needs a password and none was given.
-    #[error(
-        "variable `{variable}` of host `{host}` holds a `!vault` value but no vault password was given; pass --vault-password-file or set KAYOBE_VAULT_PASSWORD"
-    )]
+    #[error("variable `{variable}` of host `{host}` holds a `!vault` value")]
     NoVaultPassword {
         /// The variable holding the value.
         variable: String,
         /// The host whose variables were read.
         host: String,
+        /// The password that is missing.
+        source: NoVaultPassword,
     },
     /// A vaulted file (or one holding inline `!vault` values) needs a
     /// password to be masked and none was given.
-    #[error(
-        "{} is vaulted but no vault password was given; pass --vault-password-file or set KAYOBE_VAULT_PASSWORD",
-        .path.display()
-    )]
+    #[error("{} is vaulted", .path.display())]
     NoVaultPasswordForFile {
         /// The file.
         path: PathBuf,
+        /// The password that is missing.
+        source: NoVaultPassword,
     },
     /// A vaulted file or value could not be opened to mask it.
     #[error("cannot mask the secret at {place}: {source}")]

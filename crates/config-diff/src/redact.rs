@@ -21,7 +21,7 @@ use std::path::Path;
 use kayobe_config::location::Location;
 use kayobe_config::repo::RepoError;
 use kayobe_config::value::Value;
-use kayobe_config::vault::{self, VaultError, VaultSecret};
+use kayobe_config::vault::{self, NoVaultPassword, VaultError, VaultSecret};
 use kayobe_config::yaml;
 
 use crate::DiffError;
@@ -71,6 +71,7 @@ pub fn redact_checkout(
         let replacement = if vault::is_vaulted(&data) {
             let secret = secret.ok_or_else(|| DiffError::NoVaultPasswordForFile {
                 path: path.to_path_buf(),
+                source: NoVaultPassword,
             })?;
             redacted.vaulted_files += 1;
             mask_vaulted_file(path, &data, secret, masker)?
@@ -156,6 +157,7 @@ fn mask_inline_values(
         let ciphertext = ciphertext.join("\n");
         let secret = secret.ok_or_else(|| DiffError::NoVaultPasswordForFile {
             path: path.to_path_buf(),
+            source: NoVaultPassword,
         })?;
         let location = || Location::new(path.display().to_string(), index + 1, indent.len() + 1);
         let plaintext = vault::decrypt(ciphertext.as_bytes(), secret)

@@ -29,7 +29,7 @@ use kayobe_config::location::Location;
 use kayobe_config::repo::ConfigRepo;
 use kayobe_config::value::{Map, Value};
 use kayobe_config::vars_file;
-use kayobe_config::vault::{self, VaultSecret};
+use kayobe_config::vault::{self, NoVaultPassword, VaultSecret};
 use rayon::prelude::*;
 
 use crate::DiffError;
@@ -211,6 +211,7 @@ fn plaintext(
     let secret = secret.ok_or_else(|| DiffError::NoVaultPassword {
         variable: name.to_owned(),
         host: host.to_owned(),
+        source: NoVaultPassword,
     })?;
     let decrypted = vault::decrypt_value(value, secret, &inline_location(host, name))?;
     Ok(String::from_utf8_lossy(&decrypted.plaintext).into_owned())

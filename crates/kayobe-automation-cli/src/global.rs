@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use kayobe_automation::config::repo::ConfigRepo;
+use kayobe_automation::config::repo::{ConfigRepo, RepoError};
 use kayobe_automation::config::vault::VaultSecret;
 use miette::IntoDiagnostic;
 
@@ -93,6 +93,12 @@ impl Global {
 
     /// Opens the configuration repository these options name.
     pub fn repo(&self) -> miette::Result<ConfigRepo> {
-        ConfigRepo::open(&self.config_path, self.environment.as_deref()).into_diagnostic()
+        match ConfigRepo::open(&self.config_path, self.environment.as_deref()) {
+            Err(error @ RepoError::NoConfig(_)) => Err(miette::miette!(
+                help = "pass `--config-path DIR` (or set KAYOBE_CONFIG_PATH) naming the repository's etc/kayobe directory",
+                "{error}"
+            )),
+            result => result.into_diagnostic(),
+        }
     }
 }

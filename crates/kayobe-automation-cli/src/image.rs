@@ -122,19 +122,37 @@ fn parse_build_arg(text: &str) -> Result<(String, String), String> {
 }
 
 /// An `image` command failed.
-#[derive(Debug, thiserror::Error, miette::Diagnostic)]
+#[derive(Debug, thiserror::Error)]
 enum ImageCommandError {
     /// The library failed.
     #[error(transparent)]
     Image(#[from] ImageError),
     /// The async runtime could not start.
     #[error(transparent)]
-    #[diagnostic(transparent)]
     Runtime(#[from] crate::async_runtime::RuntimeError),
     /// Writing to standard output failed.
     #[error("cannot write to standard output: {0}")]
-    #[diagnostic(help("check where standard output goes (a closed pipe or a full disk)"))]
     Stdout(#[source] std::io::Error),
+}
+
+impl miette::Diagnostic for ImageCommandError {
+    /// The library's errors speak of files and binaries; these are the flags that name them.
+    fn help<'a>(&'a self) -> Option<Box<dyn std::fmt::Display + 'a>> {
+        let help: &str = match self {
+            ImageCommandError::Image(ImageError::NoDockerfile { .. }) => {
+                "name another Dockerfile with `--dockerfile PATH`"
+            }
+            ImageCommandError::Image(ImageError::CliDoesNotRun { .. }) => {
+                "pass a kayobe-automation binary built for the image with `--cli-binary PATH`, or build without it with `--no-cli`"
+            }
+            ImageCommandError::Image(_) => return None,
+            ImageCommandError::Runtime(error) => return error.help(),
+            ImageCommandError::Stdout(_) => {
+                "check where standard output goes (a closed pipe or a full disk)"
+            }
+        };
+        Some(Box::new(help))
+    }
 }
 
 /// Runs an `image` subcommand.

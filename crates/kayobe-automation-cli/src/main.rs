@@ -2,6 +2,7 @@
 //! libraries. Each subcommand lives in its own module and only parses arguments,
 //! calls the facade and prints; the work happens in the libraries.
 
+mod advice;
 mod async_runtime;
 mod bao;
 mod config_diff;
@@ -124,6 +125,9 @@ fn main() -> ExitCode {
         Ok(code) => code,
         Err(report) => {
             eprintln!("{report:?}");
+            if let Some(advice) = advice::for_report(&report) {
+                eprintln!("  help: {advice}");
+            }
             ExitCode::from(2)
         }
     }

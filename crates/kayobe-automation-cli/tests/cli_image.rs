@@ -220,7 +220,7 @@ fn builds_then_reports_fresh_and_stale_images() {
     assert_eq!(
         stdout(&lacking),
         format!(
-            "{tag}: lacks the kayobe-automation binary CI jobs call (built with `--no-cli`); rebuild it with `kayobe-automation image build`\n"
+            "{tag}: lacks the kayobe-automation binary CI jobs call (built without it); rebuild it with `kayobe-automation image build`\n"
         )
     );
     let fresh = image(

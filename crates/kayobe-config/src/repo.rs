@@ -43,7 +43,7 @@ const VAULT_HEADER: &[u8] = b"$ANSIBLE_VAULT;";
 pub enum RepoError {
     /// The configuration directory does not exist.
     #[error(
-        "{}: no Kayobe configuration here; pass --config-path (or set KAYOBE_CONFIG_PATH) to the repository's etc/kayobe directory",
+        "{}: no Kayobe configuration here; the configuration path must be a repository's etc/kayobe directory",
         .0.display()
     )]
     NoConfig(PathBuf),
@@ -706,6 +706,11 @@ mod tests {
     #[test]
     fn a_missing_config_path_says_what_to_do() {
         let error = ConfigRepo::open(Path::new("/nonexistent/etc/kayobe"), None).unwrap_err();
-        assert!(error.to_string().contains("--config-path"), "{error}");
+        assert!(
+            error
+                .to_string()
+                .contains("must be a repository's etc/kayobe directory"),
+            "{error}"
+        );
     }
 }

@@ -18,6 +18,7 @@
 use crate::locate::{Place, VariableFiles, VariablePath};
 use crate::template::{Templar, TemplateError};
 use crate::value::{Value, python_float_repr};
+use crate::vault::NoVaultPassword;
 
 /// Why a variable could not be read as the type wanted.
 #[derive(Debug, thiserror::Error)]
@@ -59,9 +60,7 @@ pub enum VariableError {
         found: &'static str,
     },
     /// A value is still vault-encrypted: it was read without the vault password.
-    #[error(
-        "{place}: `{path}`{owner} is vault-encrypted, and no vault password was given to decrypt it"
-    )]
+    #[error("{place}: `{path}`{owner} is vault-encrypted")]
     Vaulted {
         /// Where it is written.
         place: Place,
@@ -69,6 +68,8 @@ pub enum VariableError {
         path: String,
         /// ` of host NAME`, or nothing.
         owner: Owner,
+        /// The password that is missing.
+        source: NoVaultPassword,
     },
 }
 
@@ -206,7 +207,12 @@ impl VariableReader {
         let path = path.to_string();
         let owner = self.owner.clone();
         match value {
-            Value::Vault(_) => VariableError::Vaulted { place, path, owner },
+            Value::Vault(_) => VariableError::Vaulted {
+                place,
+                path,
+                owner,
+                source: NoVaultPassword,
+            },
             _ => VariableError::WrongType {
                 place,
                 path,

@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 
 use crate::value::Value;
-use crate::vault::{self, VaultError, VaultSecret};
+use crate::vault::{self, NoVaultPassword, VaultError, VaultSecret};
 use crate::yaml::{self, YamlError};
 
 /// Why a vars file could not be read.
@@ -26,11 +26,8 @@ pub enum VarsFileError {
     #[error(transparent)]
     Vault(#[from] VaultError),
     /// The file is vaulted and no vault password was given.
-    #[error(
-        "{}: vaulted, and no vault password was given; pass --vault-password-file or set KAYOBE_VAULT_PASSWORD",
-        .0.display()
-    )]
-    NeedsVaultPassword(PathBuf),
+    #[error("{} is vaulted", .0.display())]
+    NeedsVaultPassword(PathBuf, #[source] NoVaultPassword),
 }
 
 /// Reads the vars file at `path`, decrypting it with `secret` when it is
@@ -43,7 +40,8 @@ pub fn load(path: &Path, secret: Option<&VaultSecret>) -> Result<Value, VarsFile
     if !vault::is_vaulted(&bytes) {
         return parse(path, bytes);
     }
-    let secret = secret.ok_or_else(|| VarsFileError::NeedsVaultPassword(path.to_path_buf()))?;
+    let secret = secret
+        .ok_or_else(|| VarsFileError::NeedsVaultPassword(path.to_path_buf(), NoVaultPassword))?;
     parse(path, vault::view_file(path, secret)?.plaintext)
 }
 
@@ -72,7 +70,7 @@ mod tests {
         assert_eq!(map.get("port"), Some(&Value::Int(8200)));
         let error = load(&path, None).unwrap_err();
         assert!(
-            matches!(error, VarsFileError::NeedsVaultPassword(_)),
+            matches!(error, VarsFileError::NeedsVaultPassword(..)),
             "{error}"
         );
     }

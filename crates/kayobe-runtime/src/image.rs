@@ -132,7 +132,7 @@ impl std::fmt::Display for ImageStatus {
             ),
             Self::WithoutCli => write!(
                 f,
-                "lacks the kayobe-automation binary CI jobs call (built with `--no-cli`); {REBUILD}"
+                "lacks the kayobe-automation binary CI jobs call (built without it); {REBUILD}"
             ),
             Self::Stale { changed } => write!(
                 f,
@@ -156,7 +156,7 @@ pub enum ImageError {
         source: std::io::Error,
     },
     /// The Dockerfile does not exist.
-    #[error("the Dockerfile {path} does not exist; create it or name another with `--dockerfile`")]
+    #[error("the Dockerfile {path} does not exist; create it or name another Dockerfile")]
     NoDockerfile {
         /// Where it was looked for.
         path: PathBuf,
@@ -211,9 +211,9 @@ pub enum ImageError {
 /// printed there.
 fn cli_advice(output: &str) -> &'static str {
     if output.contains("GLIBC_") {
-        "the image's glibc is older than the one kayobe-automation was built against: build kayobe-automation on a system whose glibc is no newer than the image's (e.g. the image's base distribution) and pass it with `--cli-binary`, or build the image without it with `--no-cli`"
+        "the image's glibc is older than the one kayobe-automation was built against: build kayobe-automation on a system whose glibc is no newer than the image's (e.g. the image's base distribution) and build with that binary, or build the image without the binary"
     } else {
-        "kayobe-automation is dynamically linked against glibc, so the image needs the dynamic loader and the libraries `ldd` lists for it: build the image from a glibc-based distribution, or pass a binary built for the image with `--cli-binary`, or build without it with `--no-cli`"
+        "kayobe-automation is dynamically linked against glibc, so the image needs the dynamic loader and the libraries `ldd` lists for it: build the image from a glibc-based distribution, or build with a kayobe-automation binary built for the image, or build without the binary"
     }
 }
 
@@ -550,15 +550,15 @@ mod tests {
             old_glibc.starts_with("the kayobe-automation binary /opt/kayobe-automation does not run in image kayobe:1 (exit code 1): ")
                 && old_glibc.contains("`GLIBC_2.39' not found")
                 && old_glibc.contains("the image's glibc is older")
-                && old_glibc.contains("--cli-binary")
-                && old_glibc.contains("--no-cli")
+                && old_glibc.contains("build with that binary")
+                && old_glibc.contains("without the binary")
                 && old_glibc.ends_with("the image was not tagged"),
             "{old_glibc}"
         );
         let no_loader = message("exec: line 1: /usr/local/bin/kayobe-automation: not found");
         assert!(
             no_loader.contains("needs the dynamic loader")
-                && no_loader.contains("--no-cli")
+                && no_loader.contains("build without the binary")
                 && !no_loader.contains("older"),
             "{no_loader}"
         );

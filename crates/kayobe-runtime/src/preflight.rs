@@ -72,7 +72,7 @@ pub enum Problem {
     VaultedFiles(String),
     /// No vault password while vaulted files exist.
     #[error(
-        "vault: no vault password, and {count} vaulted file(s) need one; set KAYOBE_VAULT_PASSWORD or pass `--vault-password-file FILE`"
+        "vault: no vault password, and {count} vaulted file(s) need one; give the password (KAYOBE_VAULT_PASSWORD in CI)"
     )]
     NoVaultPassword {
         /// How many vaulted files there are.

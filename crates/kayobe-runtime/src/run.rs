@@ -196,7 +196,7 @@ impl RunOutcome {
 pub enum RunError {
     /// Kolla limits or tags were given to an operation that does not run kolla-ansible.
     #[error(
-        "`{operation}` does not run kolla-ansible, so `--kolla-limit` and `--kolla-tags` do not apply; use `--limit` and `--tags`"
+        "`{operation}` does not run kolla-ansible, so a Kolla limit or Kolla tags do not apply; limit its hosts and tags instead"
     )]
     KollaOptions {
         /// The operation.

@@ -365,7 +365,7 @@ async fn a_cli_that_does_not_run_in_the_image_fails_the_build_and_leaves_nothing
     let message = error.to_string();
     assert!(
         message.contains("dynamic loader")
-            && message.contains("--no-cli")
+            && message.contains("build without the binary")
             && message.contains("not tagged"),
         "{message}"
     );

@@ -97,7 +97,9 @@ pub enum ProvisionError {
         source: std::io::Error,
     },
     /// The platform gave a credential of the other platform's kind.
-    #[error("the platform returned a {got} credential for runner {runner}; check --platform")]
+    #[error(
+        "the platform returned a {got} credential for runner {runner}: the runners are defined for the other platform"
+    )]
     Credential {
         /// The runner.
         runner: String,

@@ -76,7 +76,7 @@ pub struct RallyImage {
 pub enum ImageSettingsError {
     /// Neither `--image` nor `KAYOBE_AUTOMATION_RALLY_IMAGE`.
     #[error(
-        "no rally image is configured: pass `--image`, or set KAYOBE_AUTOMATION_RALLY_IMAGE (and KAYOBE_AUTOMATION_RALLY_TAG) in .automation.conf/config.sh"
+        "no rally image is configured: name one, or set KAYOBE_AUTOMATION_RALLY_IMAGE (and KAYOBE_AUTOMATION_RALLY_TAG) in .automation.conf/config.sh"
     )]
     NoImage,
     /// A user without a password or the other way round.

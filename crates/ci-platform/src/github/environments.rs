@@ -39,7 +39,7 @@ fn refuse_unsupported(wanted: &EnvironmentProtection) -> Result<(), PlatformErro
     if wanted.approvals.get() > 1 {
         return Err(unsupported(
             "several approvals",
-            "one of an environment's required reviewers approves a deploy: drop `--approvals`",
+            "one of an environment's required reviewers approves a deploy: ask for one approval",
         ));
     }
     if wanted

@@ -7,6 +7,15 @@ use std::path::PathBuf;
 
 use crate::Location;
 
+/// A vaulted file or value was met and no vault password was given.
+///
+/// Errors about such a file or value carry it as their source, so a front
+/// end finds it in the error's chain, however deep, and can say how its
+/// users give the password.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("no vault password was given")]
+pub struct NoVaultPassword;
+
 /// An ansible-vault operation failed.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]

@@ -36,7 +36,7 @@ mod secret;
 use std::fmt;
 use std::path::Path;
 
-pub use error::{EnvelopeProblem, HexSection, PasswordFileProblem, VaultError};
+pub use error::{EnvelopeProblem, HexSection, NoVaultPassword, PasswordFileProblem, VaultError};
 pub use file::{decrypt_file, encrypt_file, rekey_file, view_file, view_files};
 pub use secret::VaultSecret;
 
