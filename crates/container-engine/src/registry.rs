@@ -89,7 +89,7 @@ pub enum CredentialsError {
         variable: &'static str,
     },
     /// The password file could not be read, or is empty.
-    #[error("the registry password file: {0}")]
+    #[error("registry password: {0}")]
     Source(#[from] SecretSourceError),
     /// The password is not text.
     #[error("the registry password from {origin} is not UTF-8 text")]
@@ -418,7 +418,7 @@ mod tests {
         std::fs::write(&file, "\n").unwrap();
         assert_eq!(
             load().unwrap_err().to_string(),
-            format!("the registry password file: {} is empty", file.display())
+            format!("registry password: {} is empty", file.display())
         );
     }
 

@@ -13,4 +13,4 @@ mod secret;
 
 pub use escape::{escape_line, escape_text, push_html};
 pub use output::{OutputError, OutputFile, OutputOptions, write_output, write_set};
-pub use secret::{Secret, SecretNotUtf8, SecretSourceError, read_secret};
+pub use secret::{Secret, SecretNotUtf8, SecretSourceError, read_secret, secret_from_env};

@@ -3,7 +3,8 @@
 //!
 //! A [`Secret`] holds bytes (a vault password, an SSH key, a token, a
 //! registry password), never shows them in `Debug`, and overwrites them when
-//! it is dropped. [`read_secret`] reads one with these rules:
+//! it is dropped. [`read_secret`] reads one with these rules
+//! ([`secret_from_env`] the variable alone):
 //!
 //! - A named file wins over the variable. Its content is the secret, with
 //!   surrounding `\r` and `\n` dropped (the final newline an editor or `echo`
@@ -113,10 +114,18 @@ pub fn read_secret(
             }
             Ok(Some(secret))
         }
-        None => Ok(std::env::var_os(variable)
-            .map(|value| trimmed(value.into_encoded_bytes()))
-            .filter(|secret| !secret.0.is_empty())),
+        None => Ok(secret_from_env(variable)),
     }
+}
+
+/// The secret in the environment variable `variable`, for a secret whose
+/// file is read otherwise (a vault password file is Ansible's to read);
+/// `None` when it is unset or empty. The module's documentation gives the
+/// rules.
+pub fn secret_from_env(variable: &str) -> Option<Secret> {
+    std::env::var_os(variable)
+        .map(|value| trimmed(value.into_encoded_bytes()))
+        .filter(|secret| !secret.0.is_empty())
 }
 
 /// `bytes` without surrounding `\r` and `\n`, trimmed in place so the
@@ -202,6 +211,7 @@ mod tests {
             read_secret(None, "KAYOBE_STDX_TEST_SURELY_UNSET")
                 .unwrap()
                 .is_none()
+                && secret_from_env("KAYOBE_STDX_TEST_SURELY_UNSET").is_none()
         );
     }
 
