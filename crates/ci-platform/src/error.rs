@@ -161,6 +161,12 @@ pub enum PlatformError {
         /// What still differs, as [`crate::EnvironmentDifference`] words it.
         differences: String,
     },
+    /// A token or value is not UTF-8 and the platform takes only text.
+    #[error("the {what} is not UTF-8 text; the platform takes only text")]
+    NotText {
+        /// What it is, e.g. `token` or `value of \`NAME\``.
+        what: String,
+    },
     /// The base URL cannot be used.
     #[error("the API URL `{url}` is not an http(s) URL: {reason}")]
     BaseUrl {

@@ -67,6 +67,9 @@ impl GitHub {
         policy: RetryPolicy,
     ) -> Result<Self, PlatformError> {
         let base = base_url(api_url)?;
+        let token_text = token.expose_str().map_err(|_| PlatformError::NotText {
+            what: "token".to_owned(),
+        })?;
         let refuse = |reason: String| PlatformError::BaseUrl {
             url: api_url.to_owned(),
             reason,
@@ -74,7 +77,7 @@ impl GitHub {
         let client = Octocrab::builder()
             .base_uri(base.as_str())
             .map_err(|error| refuse(error.to_string()))?
-            .personal_token(token.expose().to_owned())
+            .personal_token(token_text.to_owned())
             .add_header(ACCEPT, "application/vnd.github+json".to_owned())
             .build()
             .map_err(|error| refuse(error.to_string()))?;
@@ -315,11 +318,10 @@ impl Platform for GitHub {
         let key_path = format!("{}/public-key", self.scoped(scope, "secrets"));
         let (call, answer) = self.expect(Method::Get, &key_path, None, &[200]).await?;
         let key: PublicKeyJson = answer.json(&call)?;
-        let encrypted = crate::seal(&key.key, value.expose().as_bytes()).ok_or_else(|| {
-            PlatformError::PublicKey {
+        let encrypted =
+            crate::seal(&key.key, value.expose()).ok_or_else(|| PlatformError::PublicKey {
                 path: call.path.clone(),
-            }
-        })?;
+            })?;
         let path = format!("{}/{}", self.scoped(scope, "secrets"), encode_segment(name));
         let body = json!({"encrypted_value": encrypted, "key_id": key.key_id});
         self.expect(Method::Put, &path, Some(&body), &[201, 204])

@@ -66,6 +66,10 @@ impl GitLab {
         policy: RetryPolicy,
     ) -> Result<Self, PlatformError> {
         let api = format!("{}/api/v4", base_url(instance_url)?);
+        // Checked here so every request can send the bytes as they are.
+        token.expose_str().map_err(|_| PlatformError::NotText {
+            what: "token".to_owned(),
+        })?;
         let client = Client::builder()
             .user_agent(concat!("kayobe-automation/", env!("CARGO_PKG_VERSION")))
             // The whole attempt is timed in `retry.rs`; a second, equal
@@ -387,7 +391,10 @@ impl Platform for GitLab {
         name: &str,
         value: &Secret,
     ) -> Result<(), PlatformError> {
-        self.put_variable(scope, name, value.expose(), true).await
+        let value = value.expose_str().map_err(|_| PlatformError::NotText {
+            what: format!("value of `{name}`"),
+        })?;
+        self.put_variable(scope, name, value, true).await
     }
 
     async fn set_variable(

@@ -11,7 +11,10 @@
 //! backoff, waiting what `Retry-After` asks when it says so; every attempt
 //! has a timeout; a timed-out POST is not repeated, since it may have done
 //! its work. Tokens are held as [`Secret`], whose `Debug` is redacted, and
-//! sent only in headers, so they appear in no URL, log line or error.
+//! sent only in headers, so they appear in no URL, log line or error. The
+//! platforms take tokens and variables as text: a token that is not UTF-8 is
+//! refused when the client is made, a value when it is sent
+//! ([`PlatformError::NotText`]); GitHub's sealed secrets take any bytes.
 //!
 //! Review feedback ([`Comment`], [`CommitStatus`]) goes on the change and
 //! the commit under review: one comment per purpose, updated in place on
@@ -36,7 +39,6 @@ mod gitlab;
 mod retry;
 mod review;
 mod seal;
-mod secret;
 mod sync;
 
 use std::collections::BTreeMap;
@@ -51,7 +53,8 @@ pub use gitlab::GitLab;
 pub use retry::RetryPolicy;
 pub use review::{Comment, CommentOutcome, CommitStatus, STATUS_DESCRIPTION_LIMIT, StatusState};
 pub use seal::seal;
-pub use secret::Secret;
+// Tokens and values are passed as it, so callers name it here.
+pub use kayobe_stdx::Secret;
 pub use sync::{ItemKind, SyncError, SyncItem, sync};
 
 /// Which platform a backend talks to.

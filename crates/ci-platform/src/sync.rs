@@ -49,11 +49,12 @@ pub async fn sync(
     for item in items {
         let result = match item.kind {
             ItemKind::Secret => platform.set_secret(scope, &item.name, &item.value).await,
-            ItemKind::Variable => {
-                platform
-                    .set_variable(scope, &item.name, item.value.expose())
-                    .await
-            }
+            ItemKind::Variable => match item.value.expose_str() {
+                Ok(value) => platform.set_variable(scope, &item.name, value).await,
+                Err(_) => Err(PlatformError::NotText {
+                    what: format!("value of `{}`", item.name),
+                }),
+            },
         };
         if let Err(source) = result {
             return Err(SyncError {

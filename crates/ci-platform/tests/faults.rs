@@ -3,7 +3,9 @@
 
 use std::time::{Duration, Instant};
 
-use ci_platform::{GitHub, GitLab, Platform, PlatformError, RetryPolicy, Secret};
+use ci_platform::{
+    GitHub, GitLab, ItemKind, Platform, PlatformError, RetryPolicy, Scope, Secret, SyncItem, sync,
+};
 use serde_json::json;
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
@@ -261,4 +263,36 @@ async fn connection_refused_is_a_transport_error() {
         "{error:?}"
     );
     assert!(!error.to_string().contains(TOKEN));
+}
+
+/// The platforms take text: a token that is not UTF-8 is refused when the
+/// client is made, a value when it is sent, before any request.
+#[tokio::test]
+async fn text_that_is_not_utf8_is_refused_before_any_request() {
+    let server = MockServer::start().await;
+    let not_text = Secret::new(b"tok\xff".to_vec());
+    let timeout = Duration::from_secs(5);
+    let refused = |result: Result<_, PlatformError>| matches!(result, Err(PlatformError::NotText { what }) if what == "token");
+    assert!(refused(
+        GitHub::new(&server.uri(), &not_text, "o", "r", policy(timeout)).map(drop)
+    ));
+    assert!(refused(
+        GitLab::new(&server.uri(), &not_text, "5", policy(timeout)).map(drop)
+    ));
+    let gitlab = gitlab(&server, timeout);
+    for kind in [ItemKind::Secret, ItemKind::Variable] {
+        let item = SyncItem {
+            kind,
+            name: "NAME".to_owned(),
+            value: not_text.clone(),
+        };
+        let error = sync(&gitlab, &Scope::Repository, &[item])
+            .await
+            .unwrap_err();
+        assert_eq!(
+            error.source.to_string(),
+            "the value of `NAME` is not UTF-8 text; the platform takes only text"
+        );
+    }
+    assert!(server.received_requests().await.unwrap().is_empty());
 }

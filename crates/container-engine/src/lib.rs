@@ -18,7 +18,6 @@
 //!   BuildKit from a directory ([`context`]: `.dockerignore` honoured).
 //! - [`registry`]: pull and push with registry credentials.
 //! - [`service`]: long-running service containers (create, start, remove).
-//! - [`secret`]: the [`Secret`] value type.
 
 pub mod archive;
 pub mod build;
@@ -27,7 +26,6 @@ pub mod engine;
 pub mod mask;
 pub mod registry;
 pub mod run;
-pub mod secret;
 pub mod service;
 
 pub use archive::{ExtractError, FileEntry, extract, tar_of};
@@ -47,7 +45,8 @@ pub use run::{
     BindMount, Collect, ContainerOutcome, ContainerSpec, OutputDir, RunError, SECRETS_DIR,
     SecretFile, copy_out, remove_container, run_container,
 };
-pub use secret::Secret;
+// Secret files carry it, so callers name it here.
+pub use kayobe_stdx::Secret;
 pub use service::{
     ServiceSpec, create_service, remove_service, remove_volume, service_state, start_service,
 };

@@ -4,8 +4,9 @@
 //! only, is redacted from `Debug` and is cut out of any message the engine
 //! sends back.
 
+use std::borrow::Cow;
 use std::fmt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use bollard::Docker;
 use bollard::auth::DockerCredentials;
@@ -13,20 +14,24 @@ use bollard::errors::Error as DockerError;
 use bollard::query_parameters::{CreateImageOptionsBuilder, PushImageOptionsBuilder};
 use futures_util::StreamExt;
 
+use kayobe_stdx::{Secret, SecretSourceError, read_secret};
+
 use crate::engine::{EngineError, call_failed, inspect_image};
 
 /// A registry user and password.
 #[derive(Clone, PartialEq, Eq)]
 pub struct RegistryCredentials {
     username: String,
-    password: String,
+    /// Always UTF-8: [`RegistryCredentials::new`] takes text and
+    /// [`RegistryCredentials::load`] checks it, as the engine's header is JSON.
+    password: Secret,
 }
 
 impl fmt::Debug for RegistryCredentials {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("RegistryCredentials")
             .field("username", &self.username)
-            .field("password", &"<redacted>")
+            .field("password", &self.password)
             .finish()
     }
 }
@@ -36,40 +41,41 @@ impl RegistryCredentials {
     pub fn new(username: &str, password: &str) -> Self {
         Self {
             username: username.to_owned(),
-            password: password.to_owned(),
+            password: Secret::new(password),
         }
     }
 
-    /// `username` with the password read from `password_file` when given
-    /// (surrounding newlines dropped), else from the environment variable
-    /// `variable`.
+    /// `username` with the password read by [`kayobe_stdx::read_secret`]:
+    /// from `password_file` when given, else from the environment variable
+    /// `variable`, surrounding newlines dropped.
     pub fn load(
         username: &str,
         password_file: Option<&Path>,
         variable: &'static str,
     ) -> Result<Self, CredentialsError> {
-        let password = match password_file {
-            Some(path) => std::fs::read_to_string(path)
-                .map_err(|source| CredentialsError::Read {
-                    path: path.to_path_buf(),
-                    source,
-                })?
-                .trim_matches(['\r', '\n'])
-                .to_owned(),
-            None => std::env::var(variable).map_err(|_| CredentialsError::Missing { variable })?,
-        };
-        if password.is_empty() {
-            return Err(CredentialsError::Empty {
+        let password =
+            read_secret(password_file, variable)?.ok_or(CredentialsError::Missing { variable })?;
+        if password.expose_str().is_err() {
+            return Err(CredentialsError::NotUtf8 {
                 origin: password_file
                     .map_or_else(|| variable.to_owned(), |path| path.display().to_string()),
             });
         }
-        Ok(Self::new(username, &password))
+        Ok(Self {
+            username: username.to_owned(),
+            password,
+        })
     }
 
     /// The user name.
     pub fn username(&self) -> &str {
         &self.username
+    }
+
+    /// The password as text; nothing is replaced, as it was checked when
+    /// made (see the field).
+    fn password(&self) -> Cow<'_, str> {
+        String::from_utf8_lossy(self.password.expose())
     }
 }
 
@@ -82,18 +88,12 @@ pub enum CredentialsError {
         /// The environment variable looked at.
         variable: &'static str,
     },
-    /// The password file could not be read.
-    #[error("cannot read the registry password file {path}: {source}")]
-    Read {
-        /// The file.
-        path: PathBuf,
-        /// Why.
-        #[source]
-        source: std::io::Error,
-    },
-    /// The password is empty.
-    #[error("the registry password from {origin} is empty; put the password there")]
-    Empty {
+    /// The password file could not be read, or is empty.
+    #[error("registry password: {0}")]
+    Source(#[from] SecretSourceError),
+    /// The password is not text.
+    #[error("the registry password from {origin} is not UTF-8 text")]
+    NotUtf8 {
         /// The file or variable it came from.
         origin: String,
     },
@@ -180,7 +180,7 @@ impl RegistryCredentials {
     fn for_engine(&self, registry: &str) -> DockerCredentials {
         DockerCredentials {
             username: Some(self.username.clone()),
-            password: Some(self.password.clone()),
+            password: Some(self.password().into_owned()),
             serveraddress: Some(registry.to_owned()),
             ..DockerCredentials::default()
         }
@@ -189,7 +189,7 @@ impl RegistryCredentials {
     /// `message` with the password cut out: engine messages should never
     /// hold it; make sure.
     fn redact(&self, message: String) -> String {
-        message.replace(&self.password, "<redacted>")
+        message.replace(&*self.password(), "<redacted>")
     }
 }
 
@@ -401,6 +401,24 @@ mod tests {
         assert_eq!(
             split_tag("127.0.0.1:5000/kayobe"),
             ("127.0.0.1:5000/kayobe", "latest")
+        );
+    }
+
+    #[test]
+    fn a_password_file_is_trimmed_and_must_be_text() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("password");
+        let load = || RegistryCredentials::load("ci", Some(&file), "UNUSED");
+        std::fs::write(&file, "pass word\r\n").unwrap();
+        assert_eq!(load().unwrap(), RegistryCredentials::new("ci", "pass word"));
+        std::fs::write(&file, b"pass\xff\n").unwrap();
+        assert!(
+            matches!(load(), Err(CredentialsError::NotUtf8 { origin }) if origin == file.display().to_string())
+        );
+        std::fs::write(&file, "\n").unwrap();
+        assert_eq!(
+            load().unwrap_err().to_string(),
+            format!("registry password: {} is empty", file.display())
         );
     }
 

@@ -48,7 +48,7 @@ use tokio::io::AsyncWriteExt;
 use crate::archive::{ExtractError, FileEntry, extract, tar_of};
 use crate::engine::{EngineError, call_failed};
 use crate::mask::Masker;
-use crate::secret::Secret;
+use kayobe_stdx::Secret;
 
 /// The tmpfs mount holding the secret files.
 pub const SECRETS_DIR: &str = "/run/kayobe-automation";
@@ -360,13 +360,23 @@ fn secrets_archive(secrets: &[SecretFile]) -> std::io::Result<Vec<u8>> {
     tar_of(&entries)
 }
 
+/// A secret's non-empty lines, surrounding white space trimmed: what the
+/// masker looks for, as a multi-line secret is printed line by line.
+fn secret_lines(secret: &[u8]) -> impl Iterator<Item = Vec<u8>> + '_ {
+    secret
+        .split(|&b| b == b'\n')
+        .map(<[u8]>::trim_ascii)
+        .filter(|line| !line.is_empty())
+        .map(<[u8]>::to_vec)
+}
+
 impl ContainerSpec {
     /// The values masked in the output: each line of each secret (but a
     /// PEM key's `-----BEGIN/END …-----` armour) and [`ContainerSpec::masked`].
     fn masked_values(&self) -> Vec<Vec<u8>> {
         self.secrets
             .iter()
-            .flat_map(|secret| secret.value.lines())
+            .flat_map(|secret| secret_lines(secret.value.expose()))
             .filter(|line| !line.starts_with(b"-----"))
             .chain(self.masked.iter().cloned())
             .collect()

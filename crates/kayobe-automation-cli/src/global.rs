@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use kayobe_automation::config::repo::{ConfigRepo, RepoError};
 use kayobe_automation::config::vault::VaultSecret;
+use kayobe_stdx::secret_from_env;
 use miette::IntoDiagnostic;
 
 /// Where the Kayobe configuration is, which environment, and how to open the vault.
@@ -28,18 +29,13 @@ pub struct Global {
 /// Why no vault password could be had.
 #[derive(Debug, thiserror::Error, miette::Diagnostic)]
 pub enum VaultPasswordError {
-    /// Neither a password file nor `KAYOBE_VAULT_PASSWORD` was given.
+    /// Neither a password file nor `KAYOBE_VAULT_PASSWORD` was given (an
+    /// empty variable counts as not given).
     #[error("no vault password was given")]
     #[diagnostic(help(
         "pass `--vault-password-file FILE`, set KAYOBE_VAULT_PASSWORD_FILE to a file holding the password, or set KAYOBE_VAULT_PASSWORD"
     ))]
     Missing,
-    /// `KAYOBE_VAULT_PASSWORD` is set but empty.
-    #[error("KAYOBE_VAULT_PASSWORD is empty")]
-    #[diagnostic(help(
-        "set KAYOBE_VAULT_PASSWORD to the vault password, or unset it and pass `--vault-password-file FILE`"
-    ))]
-    EmptyEnvironment,
     /// The password file could not be used.
     #[error("{error}")]
     #[diagnostic(help(
@@ -54,29 +50,17 @@ pub enum VaultPasswordError {
 impl Global {
     /// The vault password: from `--vault-password-file` (or
     /// `$KAYOBE_VAULT_PASSWORD_FILE`), read as Ansible reads password files,
-    /// else from `$KAYOBE_VAULT_PASSWORD`, with surrounding newlines dropped as
-    /// Kayobe's password helper and Ansible do.
+    /// else from `$KAYOBE_VAULT_PASSWORD` as [`secret_from_env`] reads it
+    /// (surrounding newlines dropped, as Kayobe's password helper and Ansible
+    /// do).
     pub fn vault_secret(&self) -> Result<VaultSecret, VaultPasswordError> {
         if let Some(path) = &self.vault_password_file {
             return VaultSecret::from_file(path)
                 .map_err(|error| VaultPasswordError::File { error });
         }
-        let Some(password) = std::env::var_os("KAYOBE_VAULT_PASSWORD") else {
-            return Err(VaultPasswordError::Missing);
-        };
-        let password = password.into_encoded_bytes();
-        let is_newline = |b: &&u8| matches!(b, b'\r' | b'\n');
-        let front = password.iter().take_while(is_newline).count();
-        let back = password[front..]
-            .iter()
-            .rev()
-            .take_while(is_newline)
-            .count();
-        let password = &password[front..password.len() - back];
-        if password.is_empty() {
-            return Err(VaultPasswordError::EmptyEnvironment);
-        }
-        Ok(VaultSecret::new(password))
+        secret_from_env("KAYOBE_VAULT_PASSWORD")
+            .map(VaultSecret::from)
+            .ok_or(VaultPasswordError::Missing)
     }
 }
 

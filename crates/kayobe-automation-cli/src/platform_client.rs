@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use kayobe_automation::platform::{GitHub, GitLab, Platform, PlatformKind, RetryPolicy, Secret};
 use kayobe_automation::runners::{Fleet, HostRunners};
+use kayobe_stdx::secret_from_env;
 
 /// A CI platform.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -68,6 +69,10 @@ pub enum ConnectError {
         platform: &'static str,
         variable: &'static str,
     },
+    /// The token is not text.
+    #[error("{variable} is not UTF-8 text")]
+    #[diagnostic(help("set {variable} to the token itself, as the platform gave it"))]
+    TokenNotText { variable: &'static str },
     /// No GitLab project.
     #[error("no GitLab project was given")]
     #[diagnostic(help("pass `--project GROUP/NAME` or set CI_PROJECT_PATH"))]
@@ -89,11 +94,17 @@ pub enum ConnectError {
     Platform(#[from] kayobe_automation::platform::PlatformError),
 }
 
-fn token_from_env(variable: &str) -> Option<Secret> {
-    std::env::var(variable)
-        .ok()
-        .filter(|t| !t.is_empty())
-        .map(Secret::new)
+/// The token in `variable` (read as [`secret_from_env`] reads it), which
+/// must be text: the platforms take nothing else.
+fn token_from_env(variable: &'static str) -> Result<Option<Secret>, ConnectError> {
+    let token = secret_from_env(variable);
+    if token
+        .as_ref()
+        .is_some_and(|token| token.expose_str().is_err())
+    {
+        return Err(ConnectError::TokenNotText { variable });
+    }
+    Ok(token)
 }
 
 /// The platform client from flags and environment, with defaults from the
@@ -114,7 +125,7 @@ pub fn connect(
                 HostRunners::GitHub(github) => Some(github),
                 HostRunners::GitLab(_) => None,
             });
-            let token = token_from_env("GITHUB_TOKEN")
+            let token = token_from_env("GITHUB_TOKEN")?
                 .or_else(|| first.and_then(|g| g.access_token.clone()))
                 .ok_or(ConnectError::NoToken {
                     platform: "GitHub",
@@ -136,7 +147,7 @@ pub fn connect(
             Ok(Box::new(GitHub::new(&api, &token, &owner, &name, policy)?))
         }
         PlatformKind::GitLab => {
-            let token = token_from_env("GITLAB_TOKEN").ok_or(ConnectError::NoToken {
+            let token = token_from_env("GITLAB_TOKEN")?.ok_or(ConnectError::NoToken {
                 platform: "GitLab",
                 variable: "GITLAB_TOKEN",
             })?;

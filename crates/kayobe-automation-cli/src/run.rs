@@ -5,7 +5,8 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use kayobe_automation::runtime::Secret;
+use kayobe_automation::config::vault::VaultSecret;
+use kayobe_stdx::{SecretSourceError, read_secret};
 
 use crate::interrupt::{INTERRUPTED, on_interrupt};
 use kayobe_automation::runtime::run::{Limits, RunError, RunOptions, RunSecrets};
@@ -78,16 +79,12 @@ enum RunCommandError {
     #[error(transparent)]
     #[diagnostic(transparent)]
     VaultPassword(#[from] VaultPasswordError),
-    /// The SSH key file could not be read.
-    #[error("cannot read the SSH private key {}: {source}", path.display())]
+    /// The SSH key file could not be read, or is empty.
+    #[error("SSH private key: {0}")]
     #[diagnostic(help(
         "check the path given to `--ssh-key`, or unset it and pass the key's content in KAYOBE_AUTOMATION_SSH_PRIVATE_KEY"
     ))]
-    SshKey {
-        path: PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
+    SshKey(#[from] SecretSourceError),
     /// The engine could not be reached.
     #[error(transparent)]
     #[diagnostic(help("is the Docker engine running, and may this user use its socket?"))]
@@ -107,22 +104,13 @@ pub fn run(global: &Global, args: Args) -> miette::Result<ExitCode> {
     let repo = global.repo()?;
     let operation =
         Invocation::new(repo.root(), &args.operation, args.args).map_err(RunCommandError::from)?;
-    let ssh_private_key = match &args.ssh_key {
-        Some(path) => Some(Secret::new(std::fs::read(path).map_err(|source| {
-            RunCommandError::SshKey {
-                path: path.clone(),
-                source,
-            }
-        })?)),
-        None => std::env::var_os("KAYOBE_AUTOMATION_SSH_PRIVATE_KEY")
-            .filter(|key| !key.is_empty())
-            .map(|key| Secret::new(key.into_encoded_bytes())),
-    };
+    let ssh_private_key = read_secret(args.ssh_key.as_deref(), "KAYOBE_AUTOMATION_SSH_PRIVATE_KEY")
+        .map_err(RunCommandError::from)?;
     let secrets = RunSecrets {
         vault_password: global
             .optional_vault_secret()
             .map_err(RunCommandError::from)?
-            .map(|password| Secret::new(password.bytes())),
+            .map(VaultSecret::into_secret),
         ssh_private_key,
     };
     let mut options = RunOptions::new(&args.image, repo.root(), operation, &args.artifacts);

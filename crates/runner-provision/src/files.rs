@@ -1,6 +1,7 @@
 //! The files a runner host needs: GitHub runner directories and systemd
 //! units, gitlab-runner's `config.toml`, the Docker registry auth file.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::fmt;
 
@@ -134,7 +135,7 @@ pub fn github_registration(
         github.repo_url,
         github_runner_name(host, &runner.key),
         runner.labels.join(","),
-        token.expose()
+        text(token)
     );
     HostFile::new(
         github_registration_path(github, runner),
@@ -144,12 +145,18 @@ pub fn github_registration(
     )
 }
 
+/// A token or password as text. Every one here was made from text (the
+/// runner definitions' YAML, the platform's JSON), so nothing is replaced.
+fn text(secret: &Secret) -> Cow<'_, str> {
+    String::from_utf8_lossy(secret.expose())
+}
+
 /// The Docker auth file: `{"auths": {"<registry>": {"auth": base64("user:pass")}}}`.
 pub fn docker_auth(registry: &RegistryAuth) -> HostFile {
     let auth = STANDARD.encode(format!(
         "{}:{}",
         registry.username,
-        registry.password.expose()
+        text(&registry.password)
     ));
     let json = serde_json::json!({"auths": {registry.registry.as_str(): {"auth": auth}}});
     let mut contents = serde_json::to_string_pretty(&json).unwrap_or_default();
@@ -183,7 +190,10 @@ pub fn gitlab_config(gitlab: &GitLabHost, tokens: &BTreeMap<String, GitLabToken>
         if let Some(id) = credential.id {
             table.insert("id".into(), toml::Value::Integer(id as i64));
         }
-        table.insert("token".into(), credential.token.expose().into());
+        table.insert(
+            "token".into(),
+            toml::Value::String(text(&credential.token).into_owned()),
+        );
         table.insert("executor".into(), runner.executor.clone().into());
         if !runner.env_vars.is_empty() {
             table.insert("environment".into(), strings(&runner.env_vars));
@@ -301,6 +311,6 @@ mod tests {
         assert!(read_gitlab_config("concurrent = 1").is_empty());
         let tokens = read_gitlab_config("[[runners]]\nname = \"a\"\ntoken = \"t\"\nid = -1\n");
         assert_eq!(tokens["a"].id, None);
-        assert_eq!(tokens["a"].token.expose(), "t");
+        assert_eq!(tokens["a"].token.expose(), b"t");
     }
 }

@@ -99,7 +99,9 @@ fn github_definitions_of_the_example() {
         ]
     );
     assert!(github.access_token.is_some());
-    assert!(!format!("{fleet:?}").contains(github.access_token.as_ref().unwrap().expose()));
+    assert!(
+        !format!("{fleet:?}").contains(github.access_token.as_ref().unwrap().expose_str().unwrap())
+    );
 }
 
 #[tokio::test]

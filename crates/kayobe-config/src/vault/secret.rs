@@ -4,21 +4,24 @@ use std::fmt;
 use std::path::Path;
 use std::process::{Command, Stdio};
 
+use kayobe_stdx::Secret;
+
 use super::envelope::strip;
 use super::error::{PasswordFileProblem, VaultError};
 use super::is_vaulted;
 
-/// A vault password. Its `Debug` output never shows the password.
+/// A vault password. Its `Debug` output never shows the password, and the
+/// password is overwritten when dropped (it is a [`Secret`]).
 #[derive(Clone)]
 pub struct VaultSecret {
-    password: Vec<u8>,
+    password: Secret,
 }
 
 impl VaultSecret {
     /// A secret holding exactly these password bytes (nothing is stripped).
     pub fn new(password: impl Into<Vec<u8>>) -> Self {
         Self {
-            password: password.into(),
+            password: Secret::new(password),
         }
     }
 
@@ -64,40 +67,49 @@ impl VaultSecret {
                     status: output.status,
                 }));
             }
-            trim_newlines(&output.stdout).to_vec()
+            // Held as a secret so the untrimmed output is wiped too.
+            let stdout = Secret::new(output.stdout);
+            Secret::new(trim_newlines(stdout.expose()))
         } else {
-            let contents =
-                std::fs::read(path).map_err(|error| problem(PasswordFileProblem::Read(error)))?;
+            let contents = Secret::new(
+                std::fs::read(path).map_err(|error| problem(PasswordFileProblem::Read(error)))?,
+            );
             // Python's `bytes.strip()`, which also strips `\x0b` unlike `trim_ascii`.
-            let stripped = strip(&contents).1;
+            let stripped = strip(contents.expose()).1;
             if is_vaulted(stripped) {
                 return Err(problem(PasswordFileProblem::Vaulted));
             }
-            stripped.to_vec()
+            Secret::new(stripped)
         };
-        if password.is_empty() {
+        if password.expose().is_empty() {
             return Err(problem(PasswordFileProblem::Empty));
         }
-        Ok(Self::new(password))
+        Ok(Self { password })
     }
 
-    /// The password bytes, for handing the password on (e.g. to OpenBao as
-    /// a pipeline secret). Never log or print them.
+    /// The password bytes, for the vault's cipher. Never log or print them.
     pub fn bytes(&self) -> &[u8] {
-        &self.password
+        self.password.expose()
+    }
+
+    /// The password as a [`Secret`], for handing it on (to a container, to
+    /// OpenBao as a pipeline secret) without copying it.
+    pub fn into_secret(self) -> Secret {
+        self.password
+    }
+}
+
+/// A password read elsewhere (e.g. from an environment variable), used as
+/// it is.
+impl From<Secret> for VaultSecret {
+    fn from(password: Secret) -> Self {
+        Self { password }
     }
 }
 
 impl fmt::Debug for VaultSecret {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("VaultSecret(<redacted>)")
-    }
-}
-
-impl Drop for VaultSecret {
-    fn drop(&mut self) {
-        // Best effort: do not leave the password in freed memory.
-        self.password.fill(0);
     }
 }
 
@@ -136,6 +148,13 @@ mod tests {
     fn debug_hides_the_password() {
         let shown = format!("{:?}", VaultSecret::new("hunter2"));
         assert!(!shown.contains("hunter2"));
+    }
+
+    #[test]
+    fn the_password_is_handed_on_as_a_secret() {
+        let secret = VaultSecret::from(Secret::new("hunter2"));
+        assert_eq!(secret.bytes(), b"hunter2");
+        assert_eq!(secret.into_secret().expose(), b"hunter2");
     }
 
     #[test]
