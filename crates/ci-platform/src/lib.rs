@@ -55,7 +55,9 @@ pub use review::{Comment, CommentOutcome, CommitStatus, STATUS_DESCRIPTION_LIMIT
 pub use seal::seal;
 // Tokens and values are passed as it, so callers name it here.
 pub use kayobe_stdx::Secret;
-pub use sync::{ItemKind, SyncError, SyncItem, sync};
+pub use sync::{
+    ItemKind, SyncError, SyncItem, SyncListEntry, SyncListError, parse_sync_list, sync,
+};
 
 /// Which platform a backend talks to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

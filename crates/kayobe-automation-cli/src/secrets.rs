@@ -2,12 +2,14 @@
 //! variables from the (vaulted) configuration. Values are never printed.
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
+use kayobe_automation::config::locate::{VariableFiles, VariablePath};
 use kayobe_automation::config::template::Templar;
-use kayobe_automation::config::{Location, Value};
-use kayobe_automation::platform::{ItemKind, Scope, Secret, SyncItem};
+use kayobe_automation::config::vault;
+use kayobe_automation::config::{Location, Value, VariableReader};
+use kayobe_automation::platform::{Scope, Secret, SyncItem, parse_sync_list};
 use miette::IntoDiagnostic;
 
 use crate::global::Global;
@@ -49,64 +51,22 @@ enum ListError {
     #[error("{location}: {problem}")]
     #[diagnostic(help("write each item as `secret NAME VARIABLE` or `variable NAME VARIABLE`"))]
     Line { location: Location, problem: String },
-    /// The variable has no usable value.
-    #[error("{location}: variable `{variable}` {problem}")]
+    /// The variable is not defined.
+    #[error("{location}: variable `{variable}` is not defined")]
     #[diagnostic(help(
-        "define it in the configuration's extra vars (a vaulted secrets.yml for secrets), as a string"
+        "define it in the configuration's extra vars (a vaulted secrets.yml for secrets)"
     ))]
-    Value {
+    Undefined {
+        location: Location,
+        variable: String,
+    },
+    /// An inline `!vault` value could not be decrypted, or is not text.
+    #[error("{location}: variable `{variable}`: {problem}")]
+    Vaulted {
         location: Location,
         variable: String,
         problem: String,
     },
-}
-
-/// One parsed list line.
-struct Entry {
-    kind: ItemKind,
-    name: String,
-    variable: String,
-    location: Location,
-}
-
-fn parse_list(path: &Path, text: &str) -> Result<Vec<Entry>, ListError> {
-    let mut entries = Vec::new();
-    for (index, line) in text.lines().enumerate() {
-        let content = line.split('#').next().unwrap_or("");
-        let column = content.len() - content.trim_start().len() + 1;
-        let location = Location {
-            path: path.to_owned(),
-            line: index + 1,
-            column,
-        };
-        let words: Vec<&str> = content.split_whitespace().collect();
-        if words.is_empty() {
-            continue;
-        }
-        let [kind, name, variable] = words[..] else {
-            return Err(ListError::Line {
-                location,
-                problem: format!("expected 3 words, found {}", words.len()),
-            });
-        };
-        let kind = match kind {
-            "secret" => ItemKind::Secret,
-            "variable" => ItemKind::Variable,
-            other => {
-                return Err(ListError::Line {
-                    location,
-                    problem: format!("`{other}` is neither `secret` nor `variable`"),
-                });
-            }
-        };
-        entries.push(Entry {
-            kind,
-            name: name.to_owned(),
-            variable: variable.to_owned(),
-            location,
-        });
-    }
-    Ok(entries)
 }
 
 /// Runs a secrets subcommand.
@@ -120,7 +80,14 @@ pub fn run(global: &Global, command: Command) -> miette::Result<ExitCode> {
         path: list.clone(),
         source,
     })?;
-    let entries = parse_list(&list, &text)?;
+    let entries = parse_sync_list(&text).map_err(|error| ListError::Line {
+        location: Location {
+            path: list.clone(),
+            line: error.line,
+            column: error.column,
+        },
+        problem: error.problem,
+    })?;
     let secret = global.vault_secret()?;
     let repo = global.repo()?;
     let mut vars = repo.extra_vars(Some(&secret)).into_diagnostic()?;
@@ -128,23 +95,38 @@ pub fn run(global: &Global, command: Command) -> miette::Result<ExitCode> {
         vars.entry("kayobe_environment".into())
             .or_insert_with(|| Value::from(environment));
     }
-    let templar = Templar::new(&vars);
+    // Highest precedence first, so a wrong value is found where it wins.
+    let mut files = repo.extra_vars_files().into_diagnostic()?;
+    files.reverse();
+    let reader = VariableReader::new(Templar::new(&vars), VariableFiles::new(files, ""));
     let mut items = Vec::new();
     for entry in entries {
-        let problem = |problem: String| ListError::Value {
-            location: entry.location.clone(),
-            variable: entry.variable.clone(),
-            problem,
+        let location = Location {
+            path: list.clone(),
+            line: entry.line,
+            column: entry.column,
         };
-        if !templar.contains(&entry.variable) {
-            return Err(problem("is not defined".into()).into());
-        }
-        let value = match templar.variable(&entry.variable) {
-            Ok(Some(Value::String(text))) | Ok(Some(Value::Unsafe(text))) => text,
-            Ok(Some(Value::Int(number))) => number.to_string(),
-            Ok(Some(Value::Bool(flag))) => flag.to_string(),
-            Ok(_) => return Err(problem("is not a string".into()).into()),
-            Err(error) => return Err(problem(format!("cannot be evaluated: {error}")).into()),
+        let path = VariablePath::new(&entry.variable);
+        let value = match reader.get(&path).into_diagnostic()? {
+            None => {
+                return Err(ListError::Undefined {
+                    location,
+                    variable: entry.variable,
+                }
+                .into());
+            }
+            Some(value @ Value::Vault(_)) => {
+                let vaulted = |problem: String| ListError::Vaulted {
+                    location: location.clone(),
+                    variable: entry.variable.clone(),
+                    problem,
+                };
+                let decrypted = vault::decrypt_value(&value, &secret, &location)
+                    .map_err(|error| vaulted(error.to_string()))?;
+                String::from_utf8(decrypted.plaintext)
+                    .map_err(|_| vaulted("its decrypted value is not text".into()))?
+            }
+            Some(value) => reader.text(&path, &value).into_diagnostic()?,
         };
         items.push(SyncItem {
             kind: entry.kind,
