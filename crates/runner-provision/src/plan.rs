@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use ci_platform::{Platform, PlatformError, RunnerCredential, RunnerSpec, Secret};
 use kayobe_stdx::{OutputOptions, write_output};
 
-use crate::definitions::{Fleet, GitHubHost, GitLabHost, HostRunners, RunnerHost};
+use crate::definitions::{Fleet, GitHubHost, GitLabHost, HostRunners, RegistryAuth, RunnerHost};
 use crate::files::{self, GitLabToken, HostFile};
 
 /// One change.
@@ -323,16 +323,7 @@ impl State {
                 }
             }
         }
-        if let Some(registry) = &github.registry {
-            let auth = files::docker_auth(registry);
-            if differs(out, &host.name, &auth)? {
-                files.push(Step::Write {
-                    host: host.name.clone(),
-                    path: auth.path,
-                });
-            }
-        }
-        Ok(())
+        registry_auth_step(out, &host.name, github.registry.as_ref(), files)
     }
 
     fn gitlab_steps(
@@ -383,16 +374,7 @@ impl State {
                 path: config.path,
             });
         }
-        if let Some(registry) = &gitlab.registry {
-            let auth = files::docker_auth(registry);
-            if differs(out, &host.name, &auth)? {
-                files.push(Step::Write {
-                    host: host.name.clone(),
-                    path: auth.path,
-                });
-            }
-        }
-        Ok(())
+        registry_auth_step(out, &host.name, gitlab.registry.as_ref(), files)
     }
 
     async fn register(
@@ -512,6 +494,25 @@ fn read_optional(path: &Path) -> Result<Option<String>, ProvisionError> {
             source,
         }),
     }
+}
+
+/// Writes the registry login file when the host has a registry and the file differs.
+fn registry_auth_step(
+    out: &Path,
+    host: &str,
+    registry: Option<&RegistryAuth>,
+    files: &mut Vec<Step>,
+) -> Result<(), ProvisionError> {
+    if let Some(registry) = registry {
+        let auth = files::docker_auth(registry);
+        if differs(out, host, &auth)? {
+            files.push(Step::Write {
+                host: host.to_owned(),
+                path: auth.path,
+            });
+        }
+    }
+    Ok(())
 }
 
 fn differs(out: &Path, host: &str, file: &HostFile) -> Result<bool, ProvisionError> {
