@@ -3,8 +3,7 @@
 //! most one error with an offset inside the input, never panic; and the
 //! summary and JUnit/HTML rendering of whatever was read must not panic.
 
-use tempest_runner::report::Summary;
-use tempest_runner::results::ResultReader;
+use tempest_runner::{ResultReader, Summary};
 
 libfuzzer_sys::fuzz_target!(|data: &[u8]| {
     let mut summary = Summary::default();

@@ -7,13 +7,11 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use kayobe_automation::platform::StatusState;
-use kayobe_automation::tempest::image::{ImageSettingsError, RallyImage};
-use kayobe_automation::tempest::report::Summary;
-use kayobe_automation::tempest::run::{self, Openrc, RunError, RunOptions};
-use kayobe_automation::tempest::subunit::SubunitError;
-use kayobe_automation::tempest::subunit::looks_like_v1;
+use kayobe_automation::tempest::subunit::{SubunitError, looks_like_v1};
 use kayobe_automation::tempest::{
-    ReportError, ReportPaths, SettingsError, TempestPlan, report_stream_from,
+    ImageSettingsError, Openrc, RallyImage, ReportError, ReportPaths, SettingsError, Summary,
+    TempestError, TempestOptions, TempestPlan, failed_tests, report_stream_from, run_tempest,
+    summary_markdown,
 };
 use kayobe_stdx::{OutputOptions, escape_text, write_output};
 use miette::IntoDiagnostic;
@@ -143,7 +141,7 @@ enum TempestCommandError {
     /// The run failed.
     #[error(transparent)]
     #[diagnostic(help("the container's output above says what it did"))]
-    Run(#[from] RunError),
+    Run(#[from] TempestError),
     /// The engine could not be reached.
     #[error(transparent)]
     #[diagnostic(help("is the Docker engine running, and may this user use its socket?"))]
@@ -177,7 +175,7 @@ pub fn run(global: &Global, command: Command) -> miette::Result<ExitCode> {
             publish,
         } => {
             let previous = previous
-                .map(|dir| run::failed_tests(&dir))
+                .map(|dir| failed_tests(&dir))
                 .transpose()
                 .map_err(TempestCommandError::from)?;
             let feedback = Feedback {
@@ -217,11 +215,11 @@ pub fn run(global: &Global, command: Command) -> miette::Result<ExitCode> {
                 },
             };
             let mut options =
-                RunOptions::new(image, output_dir.unwrap_or_else(|| plan.output_dir.clone()));
+                TempestOptions::new(image, output_dir.unwrap_or_else(|| plan.output_dir.clone()));
             options.command = command;
             options.pattern = pattern.filter(|pattern| !pattern.is_empty());
             options.load_list = rerun_failed
-                .map(|dir| run::failed_tests(&dir))
+                .map(|dir| failed_tests(&dir))
                 .transpose()
                 .map_err(TempestCommandError::from)?;
             let feedback = Feedback {
@@ -236,7 +234,8 @@ pub fn run(global: &Global, command: Command) -> miette::Result<ExitCode> {
                 openrc: Some(openrc.clone()),
             };
             options.ca_certificate = ca_certificate;
-            options.environment = RunOptions::passed_environment(|name| std::env::var(name).ok());
+            options.environment =
+                TempestOptions::passed_environment(|name| std::env::var(name).ok());
             Ok(run_container(&plan, &openrc, &options, &feedback)?)
         }
     }
@@ -245,18 +244,18 @@ pub fn run(global: &Global, command: Command) -> miette::Result<ExitCode> {
 fn run_container(
     plan: &TempestPlan,
     openrc: &Openrc,
-    options: &RunOptions,
+    options: &TempestOptions,
     feedback: &Feedback,
 ) -> Result<ExitCode, TempestCommandError> {
     let outcome = crate::async_runtime::block_on(async {
         let cancel = on_interrupt()?;
-        let docker = run::connect_docker()
+        let docker = kayobe_automation::engine::connect()
             .await
             .map_err(TempestCommandError::Engine)?;
         // The container's output goes to standard error, line by line, so
         // standard output holds only the summary.
         Ok::<_, TempestCommandError>(
-            run::run_tempest(
+            run_tempest(
                 &docker,
                 plan,
                 openrc,
@@ -268,7 +267,7 @@ fn run_container(
         )
     })??;
     let outcome = match outcome {
-        Err(RunError::Cancelled) => {
+        Err(TempestError::Cancelled) => {
             eprintln!("tempest run cancelled; its container was stopped and removed");
             return Ok(ExitCode::from(INTERRUPTED));
         }
@@ -388,8 +387,7 @@ impl Feedback {
     /// went to standard output. `complete`: the whole stream was read (and
     /// the run ended well), else the status says the run is in error.
     fn give(&self, summary: &Summary, complete: bool) -> Result<bool, TempestCommandError> {
-        let markdown =
-            kayobe_automation::tempest::report::markdown(summary, self.previous.as_ref());
+        let markdown = summary_markdown(summary, self.previous.as_ref());
         // A traceback may quote a credential of the run's openrc.
         let markdown = match &self.openrc {
             Some(openrc) => openrc.masked(&markdown),

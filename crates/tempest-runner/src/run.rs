@@ -10,7 +10,7 @@
 //! | tempest.conf overrides | `~/tempest-overrides.conf` (or `TEMPEST_CONF_OVERRIDES`'s content) | the file `/home/rally/tempest-overrides.conf` |
 //! | accounts | (the overrides name it) | a tmpfs file, linked at `/home/rally/tempest-accounts` |
 //! | pattern, concurrency | `TEMPEST_PATTERN`, `TEMPEST_CONCURRENCY` | set when given |
-//! | Tempest version, proxies | `TEMPEST_VERSION`; `HTTP_PROXY`, `HTTPS_PROXY`, `NO_PROXY`, `TEMPEST_NO_PROXY_EXTRA`, `RALLY_CONF_ENABLE_CREATE_TEMPEST_RESOURCES` | [`RunOptions::environment`]: what kayobe-automation passes (`TEMPEST_HTTP_PROXY` → `HTTP_PROXY`, …) |
+//! | Tempest version, proxies | `TEMPEST_VERSION`; `HTTP_PROXY`, `HTTPS_PROXY`, `NO_PROXY`, `TEMPEST_NO_PROXY_EXTRA`, `RALLY_CONF_ENABLE_CREATE_TEMPEST_RESOURCES` | [`TempestOptions::environment`]: what kayobe-automation passes (`TEMPEST_HTTP_PROXY` → `HTTP_PROXY`, …) |
 //! | CA certificate | any file in `/usr/local/share/ca-certificates` (`update-ca-certificates`) | the bundle copied there |
 //! | outputs | written to `/home/rally/artifacts`: `rally-verify-report.{html,json}`, `rally-junit.xml`, `failed-tests`, `stdout.log`, `stderr.log`, `tempest.log` | the directory (world-writable) copied in, then out into the output directory |
 //!
@@ -101,7 +101,7 @@ impl fmt::Debug for Openrc {
 
 /// How to run the container.
 #[derive(Debug, Clone)]
-pub struct RunOptions {
+pub struct TempestOptions {
     /// The image, pulled first if it is missing or always pulled.
     pub image: RallyImage,
     /// The command run in the container (the wrapper).
@@ -121,7 +121,7 @@ pub struct RunOptions {
     pub stop_grace: Duration,
 }
 
-impl RunOptions {
+impl TempestOptions {
     /// Options to run the wrapper of `image` into `output_dir`, nothing else set.
     pub fn new(image: RallyImage, output_dir: PathBuf) -> Self {
         Self {
@@ -165,7 +165,7 @@ impl RunOptions {
 
 /// Running Tempest failed.
 #[derive(Debug, thiserror::Error)]
-pub enum RunError {
+pub enum TempestError {
     /// The rally container could not be run.
     #[error("{source}; check that Docker runs and the image {image} is present")]
     Container {
@@ -216,7 +216,7 @@ pub enum RunError {
 
 /// What a run gave.
 #[derive(Debug)]
-pub struct RunOutcome {
+pub struct TempestOutcome {
     /// The container's exit code.
     pub exit_code: i64,
     /// The stream made from rally's report.
@@ -225,7 +225,7 @@ pub struct RunOutcome {
     pub report: ReportOutcome,
 }
 
-impl RunOutcome {
+impl TempestOutcome {
     /// Whether the run passed: the container exited 0, the whole stream was
     /// read and no test failed.
     pub fn is_success(&self) -> bool {
@@ -235,14 +235,8 @@ impl RunOutcome {
     }
 }
 
-/// Connects to the local Docker engine (`DOCKER_HOST`, else the default
-/// socket) at the API version both sides speak.
-pub async fn connect_docker() -> Result<Docker, container_engine::EngineError> {
-    container_engine::connect().await
-}
-
-fn read(path: &PathBuf) -> Result<Vec<u8>, RunError> {
-    std::fs::read(path).map_err(|source| RunError::File {
+fn read(path: &PathBuf) -> Result<Vec<u8>, TempestError> {
+    std::fs::read(path).map_err(|source| TempestError::File {
         action: "read",
         path: path.clone(),
         source,
@@ -253,8 +247,8 @@ fn read(path: &PathBuf) -> Result<Vec<u8>, RunError> {
 fn container_spec(
     plan: &TempestPlan,
     openrc: &Openrc,
-    options: &RunOptions,
-) -> Result<ContainerSpec, RunError> {
+    options: &TempestOptions,
+) -> Result<ContainerSpec, TempestError> {
     let mut env = vec![format!("HOME={HOME}")];
     if let Some(concurrency) = plan.concurrency {
         env.push(format!("TEMPEST_CONCURRENCY={concurrency}"));
@@ -357,13 +351,13 @@ pub async fn run_tempest(
     docker: &Docker,
     plan: &TempestPlan,
     openrc: &Openrc,
-    options: &RunOptions,
+    options: &TempestOptions,
     mut log: impl FnMut(&str),
     cancel: impl Future<Output = ()>,
-) -> Result<RunOutcome, RunError> {
+) -> Result<TempestOutcome, TempestError> {
     let spec = container_spec(plan, openrc, options)?;
     options.image.ensure(docker, &mut log).await?;
-    std::fs::create_dir_all(&options.output_dir).map_err(|source| RunError::File {
+    std::fs::create_dir_all(&options.output_dir).map_err(|source| TempestError::File {
         action: "create the output directory",
         path: options.output_dir.clone(),
         source,
@@ -372,8 +366,8 @@ pub async fn run_tempest(
         run_container(docker, &spec, log, cancel)
             .await
             .map_err(|source| match source {
-                container_engine::RunError::Cancelled => RunError::Cancelled,
-                source => RunError::Container {
+                container_engine::RunError::Cancelled => TempestError::Cancelled,
+                source => TempestError::Container {
                     image: options.image.reference.clone(),
                     source,
                 },
@@ -383,10 +377,10 @@ pub async fn run_tempest(
     let report = match std::fs::read(&report_path) {
         Ok(report) => report,
         Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
-            return Err(RunError::NoReport { exit_code });
+            return Err(TempestError::NoReport { exit_code });
         }
         Err(source) => {
-            return Err(RunError::File {
+            return Err(TempestError::File {
                 action: "read",
                 path: report_path,
                 source,
@@ -394,19 +388,19 @@ pub async fn run_tempest(
         }
     };
     let stream = options.output_dir.join(STREAM_FILE);
-    let write_error = |source| RunError::File {
+    let write_error = |source| TempestError::File {
         action: "write",
         path: stream.clone(),
         source,
     };
     let mut out = std::io::BufWriter::new(std::fs::File::create(&stream).map_err(write_error)?);
-    rally_report_to_subunit(&report, &mut out).map_err(|source| RunError::RallyReport {
+    rally_report_to_subunit(&report, &mut out).map_err(|source| TempestError::RallyReport {
         path: report_path.clone(),
         source,
     })?;
     std::io::Write::flush(&mut out).map_err(write_error)?;
     drop(out);
-    let file = std::fs::File::open(&stream).map_err(|source| RunError::File {
+    let file = std::fs::File::open(&stream).map_err(|source| TempestError::File {
         action: "open",
         path: stream.clone(),
         source,
@@ -418,7 +412,7 @@ pub async fn run_tempest(
             html: Some(options.output_dir.join("report.html")),
         },
     )?;
-    Ok(RunOutcome {
+    Ok(TempestOutcome {
         exit_code,
         stream,
         report,
@@ -427,9 +421,9 @@ pub async fn run_tempest(
 
 /// The test ids of an earlier run's `failed-tests` (one per line, blank
 /// lines skipped): the load list of a re-run.
-pub fn failed_tests(dir: &std::path::Path) -> Result<Vec<String>, RunError> {
+pub fn failed_tests(dir: &std::path::Path) -> Result<Vec<String>, TempestError> {
     let path = dir.join(FAILED_TESTS);
-    let text = std::fs::read_to_string(&path).map_err(|source| RunError::File {
+    let text = std::fs::read_to_string(&path).map_err(|source| TempestError::File {
         action: "read the failed tests of the earlier run,",
         path: path.clone(),
         source,
@@ -468,7 +462,7 @@ mod tests {
             _ => None,
         };
         assert_eq!(
-            RunOptions::passed_environment(lookup),
+            TempestOptions::passed_environment(lookup),
             ["TEMPEST_VERSION=41.0.0", "HTTPS_PROXY=http://proxy:3128"]
         );
     }

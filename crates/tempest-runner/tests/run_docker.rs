@@ -18,9 +18,10 @@ use kayobe_automation_tests::docker::{RemoveImages, build_test_image, engine, un
 use kayobe_automation_tests::registry::{PASSWORD as REGISTRY_PASSWORD, Registry, USER};
 use kayobe_automation_tests::{conformance, tool};
 use kayobe_config::automation_conf::{RallySettings, TempestSettings};
-use tempest_runner::TempestPlan;
-use tempest_runner::image::{Pull, RallyImage};
-use tempest_runner::run::{Openrc, RunError, RunOptions, STREAM_FILE, failed_tests, run_tempest};
+use tempest_runner::{
+    Openrc, Pull, RallyImage, STREAM_FILE, TempestError, TempestOptions, TempestPlan, failed_tests,
+    run_tempest,
+};
 
 const PASSWORD: &str = "pa55-w0rd-not-for-logs";
 const ACCOUNTS_PASSWORD: &str = "acc0unts-pa55-not-for-layers";
@@ -230,9 +231,9 @@ async fn runs_the_real_wrapper_collects_its_outputs_and_reports() {
         "-----BEGIN CERTIFICATE-----\nQ0EK\n",
     )
     .unwrap();
-    let mut options = RunOptions::new(RallyImage::local(&image), dir.path().join("artifacts"));
+    let mut options = TempestOptions::new(RallyImage::local(&image), dir.path().join("artifacts"));
     options.ca_certificate = Some(dir.path().join("cloud-ca.crt"));
-    options.environment = RunOptions::passed_environment(|name| match name {
+    options.environment = TempestOptions::passed_environment(|name| match name {
         "TEMPEST_VERSION" => Some("41.0.0".to_owned()),
         "TEMPEST_HTTPS_PROXY" => Some("http://proxy.example:3128".to_owned()),
         _ => None,
@@ -404,7 +405,7 @@ async fn pulls_the_image_with_the_registry_login() {
         docker_registry_password: Some(REGISTRY_PASSWORD.to_owned()),
         ..RallySettings::default()
     };
-    let mut options = RunOptions::new(
+    let mut options = TempestOptions::new(
         RallyImage::from_settings(&settings, None).unwrap(),
         dir.path().join("pulled"),
     );
@@ -473,7 +474,7 @@ async fn pulls_the_image_with_the_registry_login() {
     )
     .await
     .unwrap_err();
-    assert!(matches!(error, RunError::Image(_)), "{error}");
+    assert!(matches!(error, TempestError::Image(_)), "{error}");
     let text = format!("{error} {error:?} {options:?}");
     assert!(!text.contains("not-the-registry-password"), "{text}");
     assert!(text.contains(&reference), "{text}");

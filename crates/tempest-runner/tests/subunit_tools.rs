@@ -8,8 +8,7 @@ use std::process::{Command, Stdio};
 
 use kayobe_automation_tests::tool;
 use pretty_assertions::assert_eq;
-use tempest_runner::results::{Outcome, ResultReader};
-use tempest_runner::{ReportPaths, report_stream};
+use tempest_runner::{Outcome, ReportPaths, ResultReader, report_stream};
 
 /// A Python test suite with every outcome unittest has.
 const SUITE: &str = r#"

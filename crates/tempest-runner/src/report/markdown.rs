@@ -17,7 +17,7 @@ const SLOWEST_LISTED: usize = 10;
 /// The Markdown of `summary`. With `previous_failures` (the ids that failed
 /// in the run before, e.g. its `failed-tests`), the failures are split into
 /// new ones and those that failed before too.
-pub fn markdown(summary: &Summary, previous_failures: Option<&BTreeSet<String>>) -> String {
+pub fn summary_markdown(summary: &Summary, previous_failures: Option<&BTreeSet<String>>) -> String {
     let verdict = if summary.is_success() {
         "passed"
     } else {

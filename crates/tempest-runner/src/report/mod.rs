@@ -20,7 +20,7 @@ use std::path::{Path, PathBuf};
 
 use kayobe_stdx::{OutputFile, OutputOptions};
 
-pub use markdown::markdown;
+pub use markdown::summary_markdown;
 pub use summary::{Counts, FailureDetail, MAX_LISTED_FAILURES, SLOWEST, Summary};
 
 use crate::results::ResultReader;

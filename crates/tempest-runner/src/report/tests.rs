@@ -234,7 +234,7 @@ fn markdown_puts_the_verdict_first_and_new_failures_apart() {
         .unwrap()
         .summary;
     let previous = std::collections::BTreeSet::from(["pkg.Case.test_`old`".to_owned()]);
-    let text = markdown(&summary, Some(&previous));
+    let text = summary_markdown(&summary, Some(&previous));
     assert_eq!(
         text.lines().take(3).collect::<Vec<_>>(),
         [
@@ -260,5 +260,5 @@ fn markdown_puts_the_verdict_first_and_new_failures_apart() {
     assert!(text.contains("- 3.0 s ` pkg.Case.test_ok `"), "{text}");
 
     // Without the previous run, all are failures.
-    assert!(markdown(&summary, None).contains("**Failures (2)**"));
+    assert!(summary_markdown(&summary, None).contains("**Failures (2)**"));
 }
