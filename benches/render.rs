@@ -6,7 +6,7 @@ use std::hint::black_box;
 
 use criterion::Criterion;
 use kayobe_automation::config::{Map, Value};
-use kayobe_automation::workflows::{Operation, Platform, Templates, WriterConfig, render};
+use kayobe_automation::workflows::{Platform, Templates, Workflow, WriterConfig, render};
 
 fn strings(items: &[&str]) -> Value {
     Value::List(items.iter().map(|item| Value::from(*item)).collect())
@@ -42,7 +42,7 @@ fn writer_vars(platform: Platform) -> Map {
     }
     vars.insert(format!("{prefix}_image_tag"), Value::from("2025.1"));
     let mut operations = Map::new();
-    for operation in Operation::all() {
+    for operation in Workflow::all() {
         let mut input = Map::new();
         input.insert("description".into(), Value::from("An extra setting"));
         let mut inputs = Map::new();

@@ -9,7 +9,7 @@
 use kayobe_config::{Map, Value};
 
 use crate::config::{PULL_REQUEST_VARIABLES, Platform};
-use crate::workflow::{Kind, Operation};
+use crate::workflow::{Kind, Workflow};
 
 /// Variables of both roles (without the prefix) that we read.
 const READ: &[&str] = &[
@@ -215,7 +215,7 @@ pub(crate) fn classify(platform: Platform, name: &str) -> Known {
 
 /// The collection's variable of `operation`'s GitHub workflow
 /// (`github_run_<name>`, the bespoke ones' own names).
-pub(crate) fn github_part_name(operation: Operation) -> String {
+pub(crate) fn github_part_name(operation: Workflow) -> String {
     match operation.kind() {
         Kind::BuildImage => "github_build_kayobe_image".to_owned(),
         Kind::ConfigDiff => "github_run_kolla_config_diff".to_owned(),
@@ -247,7 +247,7 @@ pub(crate) fn github_parts() -> Map {
     prepare.insert("file_name".into(), Value::from("prepare-runner.yml"));
     prepare.insert("use_bespoke".into(), Value::Bool(true));
     parts.insert("github_prepare_runner".into(), Value::Map(prepare));
-    for operation in Operation::all() {
+    for operation in Workflow::all() {
         let mut part = Map::new();
         part.insert("file_name".into(), Value::from(operation.github_file()));
         match operation.kind() {
@@ -282,27 +282,27 @@ const PULL_REQUESTS: &[&str] = &[
 
 /// The operation of a workflow file name of the collection's
 /// `github_workflows` (its `overcloud-database-recover.yml` included).
-pub(crate) fn github_file_operation(file_name: &str) -> Option<Operation> {
+pub(crate) fn github_file_operation(file_name: &str) -> Option<Workflow> {
     if file_name == "overcloud-database-recover.yml" {
-        return Operation::from_name("overcloud-database-recover");
+        return Workflow::from_name("overcloud-database-recover");
     }
     if file_name == "run-config-diff.yml" {
-        return Operation::from_name("config-diff");
+        return Workflow::from_name("config-diff");
     }
-    Operation::all().find(|operation| operation.github_file() == file_name)
+    Workflow::all().find(|operation| operation.github_file() == file_name)
 }
 
 /// The operation whose GitLab job the role defines as `gitlab_<rest>`.
-pub(crate) fn gitlab_job_operation(rest: &str) -> Option<Operation> {
+pub(crate) fn gitlab_job_operation(rest: &str) -> Option<Workflow> {
     let name = match rest {
         "build_kayobe_image" => "build-kayobe-docker-image",
         "merge_request_kolla_diff" => "config-diff",
         "network_connectivity_check" => "network-connectivity-check",
         "network_physical_network_configure" => "physical-network-configure",
         "tempest_run" => "tempest",
-        other => return Operation::from_name(&other.replace('_', "-")),
+        other => return Workflow::from_name(&other.replace('_', "-")),
     };
-    Operation::from_name(name)
+    Workflow::from_name(name)
 }
 
 /// The GitLab role's structure variables (stages, runbooks, their parts).

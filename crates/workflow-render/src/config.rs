@@ -9,7 +9,7 @@ use kayobe_config::vault::VaultSecret;
 use kayobe_config::{Map, Value, VariableError, VariableReader};
 
 use crate::collection::{self, Known};
-use crate::workflow::{self, Kind, Operation};
+use crate::workflow::{self, Kind, Workflow};
 use kayobe_config::locate::{Place, VariableFiles, VariablePath};
 
 /// The CI platform to render for.
@@ -142,7 +142,7 @@ pub enum ConfigError {
         /// Where it is.
         place: Place,
         /// The operation.
-        operation: Operation,
+        operation: Workflow,
         /// The input.
         name: String,
     },
@@ -292,7 +292,7 @@ pub struct Hooks {
 #[derive(Debug, Clone, PartialEq)]
 pub struct OperationSettings {
     /// The operation.
-    pub operation: Operation,
+    pub operation: Workflow,
     /// Whether it is rendered at all.
     pub enabled: bool,
     /// Extra dispatch inputs.
@@ -468,7 +468,7 @@ impl WriterConfig {
     }
 
     /// The settings of `operation`.
-    pub fn operation(&self, operation: Operation) -> &OperationSettings {
+    pub fn operation(&self, operation: Workflow) -> &OperationSettings {
         self.operations
             .iter()
             .find(|settings| settings.operation == operation)
@@ -1151,7 +1151,7 @@ impl Reader {
 
     /// Every operation, enabled as the collection renders it by default.
     fn operations(&self, platform: Platform) -> Result<Vec<OperationSettings>, ConfigError> {
-        Ok(Operation::all()
+        Ok(Workflow::all()
             .map(|operation| OperationSettings {
                 operation,
                 enabled: operation.default_enabled(platform == Platform::Github),
@@ -1281,7 +1281,7 @@ impl Reader {
         for (name, value) in &map {
             let op_path = path.key(name);
             let operation =
-                Operation::from_name(name).ok_or_else(|| ConfigError::UnknownOperation {
+                Workflow::from_name(name).ok_or_else(|| ConfigError::UnknownOperation {
                     place: self.place(&op_path),
                     key: path.to_string(),
                     name: name.clone(),
@@ -1367,7 +1367,7 @@ impl Reader {
         &self,
         path: &VariablePath,
         value: &Value,
-        operation: Operation,
+        operation: Workflow,
     ) -> Result<Vec<ExtraInput>, ConfigError> {
         let Value::Map(map) = value else {
             return Err(self.wrong(path, "a mapping of input name to settings"));

@@ -40,5 +40,5 @@ pub use config::{
 pub use kayobe_config::locate::Place;
 pub use render::{Reference, ReferenceKind, RenderError, Rendered, RenderedFile, render};
 pub use templates::Templates;
-pub use workflow::{Kind, Operation};
+pub use workflow::{Kind, Workflow};
 pub use write::{Mode, WriteError, WriteReport, write};

@@ -11,7 +11,7 @@ use crate::config::{
     deployment_environment, env_var_name, secret_reference,
 };
 use crate::templates::Templates;
-use crate::workflow::{Kind, Operation};
+use crate::workflow::{Kind, Workflow};
 
 /// Whether a reference is a secret or a plain variable.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -377,7 +377,7 @@ fn argument_default(arguments: Arguments) -> Option<&'static str> {
 /// never globbed), so no expression is ever expanded inside a script. The
 /// script runs through bash, not its executable bit: kayobe-automation ships
 /// `overcloud-database-recover.sh` without one.
-fn run_line(operation: Operation, script_dir: &str) -> String {
+fn run_line(operation: Workflow, script_dir: &str) -> String {
     let script = format!("bash {script_dir}/{}.sh", operation.name());
     match operation.script().map(|s| s.arguments()) {
         Some(Arguments::Revision) => format!("{script} \"$KAYOBE_AUTOMATION_REVISION\""),
@@ -824,7 +824,7 @@ fn image_args(config: &WriterConfig) -> ImageArgs {
     }
 }
 
-fn workflow_name(operation: Operation) -> String {
+fn workflow_name(operation: Workflow) -> String {
     let words: Vec<String> = operation
         .name()
         .split('-')
@@ -1224,13 +1224,13 @@ fn runbook(
     let mut jobs = Vec::new();
     // A runbook is as reviewed as its steps that change the cloud.
     let reviewed = steps.iter().any(|(_, operation, _)| {
-        let operation = Operation::from_name(operation).expect("a catalogued operation");
+        let operation = Workflow::from_name(operation).expect("a catalogued operation");
         operation.changes_cloud() && config.operation(operation).reviewed_only
     });
     for environment in job_environments(config) {
         let mut previous: Option<String> = None;
         for (step, operation, args) in steps {
-            let operation = Operation::from_name(operation).expect("a catalogued operation");
+            let operation = Workflow::from_name(operation).expect("a catalogued operation");
             let settings = OperationSettings {
                 operation,
                 enabled: true,

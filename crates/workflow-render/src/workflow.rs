@@ -28,18 +28,18 @@ const BUILD_IMAGE: &str = "build-kayobe-docker-image";
 
 /// One operation: a workflow on GitHub, a job per environment on GitLab.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct Operation(usize);
+pub struct Workflow(usize);
 
-impl Operation {
+impl Workflow {
     /// Every operation, in rendering order: the image build, then the
     /// catalogue's scripts.
-    pub fn all() -> impl Iterator<Item = Operation> {
-        (0..=Script::all().len()).map(Operation)
+    pub fn all() -> impl Iterator<Item = Workflow> {
+        (0..=Script::all().len()).map(Workflow)
     }
 
     /// The operation called `name` (e.g. `overcloud-service-deploy`).
-    pub fn from_name(name: &str) -> Option<Operation> {
-        Operation::all().find(|operation| operation.name() == name)
+    pub fn from_name(name: &str) -> Option<Workflow> {
+        Workflow::all().find(|operation| operation.name() == name)
     }
 
     /// The catalogue entry of its pipeline script (none for the image
@@ -100,7 +100,7 @@ impl Operation {
     }
 }
 
-impl fmt::Display for Operation {
+impl fmt::Display for Workflow {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.name())
     }
@@ -108,8 +108,8 @@ impl fmt::Display for Operation {
 
 /// The names of every operation, for error messages.
 pub(crate) fn names() -> String {
-    Operation::all()
-        .map(Operation::name)
+    Workflow::all()
+        .map(Workflow::name)
         .collect::<Vec<_>>()
         .join(", ")
 }

@@ -212,7 +212,7 @@ fn an_unreviewed_deploy_is_said_where_it_is_set_but_is_no_error() {
     );
     let reviewed = |name: &str| {
         config
-            .operation(workflow_render::Operation::from_name(name).unwrap())
+            .operation(workflow_render::Workflow::from_name(name).unwrap())
             .reviewed_only
     };
     assert!(!reviewed("overcloud-service-deploy"));

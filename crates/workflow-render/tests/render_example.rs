@@ -4,7 +4,7 @@
 mod support;
 
 use kayobe_config::Value;
-use workflow_render::{Operation, Platform, Reference, ReferenceKind, Templates, render};
+use workflow_render::{Platform, Reference, ReferenceKind, Templates, Workflow, render};
 
 use support::{concatenated, example_config, example_single_config, validate, write_all};
 
@@ -291,8 +291,8 @@ fn github_deploys_run_only_from_the_default_branch_in_their_environment() {
         let operation = name
             .strip_prefix("run-")
             .and_then(|rest| rest.strip_suffix(".yml"))
-            .and_then(Operation::from_name);
-        let changes_cloud = operation.is_some_and(Operation::changes_cloud);
+            .and_then(Workflow::from_name);
+        let changes_cloud = operation.is_some_and(Workflow::changes_cloud);
         let workflow = kayobe_config::yaml::parse(&file.contents, &file.path).unwrap();
         let jobs = map(map(&workflow).get("jobs").unwrap());
         let refuse = jobs.get("default-branch-only");
@@ -338,7 +338,7 @@ fn github_deploys_run_only_from_the_default_branch_in_their_environment() {
 
     // Turned off for one operation: from any branch, in no environment.
     let mut off = config.clone();
-    let deploy = Operation::from_name("overcloud-service-deploy").unwrap();
+    let deploy = Workflow::from_name("overcloud-service-deploy").unwrap();
     off.operations
         .iter_mut()
         .find(|settings| settings.operation == deploy)
@@ -382,12 +382,12 @@ fn gitlab_deploys_run_only_from_the_default_branch_in_their_environment() {
         let operation = if runbook {
             // The step's operation is the script it runs.
             let script = format!("{:?}", job.get("script"));
-            Operation::all()
+            Workflow::all()
                 .filter(|operation| script.contains(&format!("pipeline/{}.sh", operation.name())))
                 .max_by_key(|operation| operation.name().len())
                 .unwrap()
         } else {
-            let Some(operation) = Operation::from_name(parts[0]) else {
+            let Some(operation) = Workflow::from_name(parts[0]) else {
                 continue;
             };
             operation

@@ -74,9 +74,7 @@ fn hooks(platform: Platform) -> impl Strategy<Value = Value> {
 }
 
 fn operations(platform: Platform) -> impl Strategy<Value = Value> {
-    let names: Vec<&'static str> = workflow_render::Operation::all()
-        .map(|o| o.name())
-        .collect();
+    let names: Vec<&'static str> = workflow_render::Workflow::all().map(|o| o.name()).collect();
     proptest::collection::vec(
         (
             proptest::sample::select(names),
