@@ -13,7 +13,7 @@ use serde_json::json;
 
 use crate::environment::Environments;
 use crate::retry::{Answer, Api, Method, error_chain, expect_permitted};
-use crate::review::{self, CommentApi, Edit, ListedComment};
+use crate::review::{self, CommentApi, ListedComment};
 use crate::{
     Comment, CommentOutcome, CommitStatus, EnvironmentProtection, EnvironmentState, Platform,
     PlatformError, PlatformKind, ProjectSetting, RetryPolicy, RunStatus, Runner, RunnerCredential,
@@ -204,6 +204,8 @@ struct BranchCommitJson {
 
 impl CommentApi for GitHub {
     const COMMENT_LIMIT: usize = 65_536;
+    const CHANGE_MARK: char = '#';
+    const NEEDS_COMMENTS: &'static str = NEEDS_PULL_REQUESTS;
 
     async fn comments(&self, number: u64) -> Result<Vec<ListedComment>, PlatformError> {
         let mut comments = Vec::new();
@@ -232,25 +234,15 @@ impl CommentApi for GitHub {
         Ok(comments)
     }
 
-    async fn create_comment(&self, number: u64, text: &str) -> Result<u64, PlatformError> {
-        let path = self.repo_path(&format!("/issues/{number}/comments"));
-        let (call, answer) = expect_permitted(
-            self,
-            (Method::Post, &path, Some(&json!({"body": text}))),
-            &[201],
-            || format!("comment on #{number}"),
-            NEEDS_PULL_REQUESTS,
-        )
-        .await?;
-        Ok(answer.json::<CommentJson>(&call)?.id)
+    fn comments_path(&self, number: u64) -> String {
+        self.repo_path(&format!("/issues/{number}/comments"))
     }
 
-    async fn edit_comment(&self, _number: u64, id: u64, text: &str) -> Result<Edit, PlatformError> {
-        let path = self.repo_path(&format!("/issues/comments/{id}"));
-        let (call, answer) = self
-            .send(Method::Patch, &path, Some(&json!({"body": text})))
-            .await?;
-        review::edit_outcome(&call, &answer)
+    fn comment_edit(&self, _number: u64, id: u64) -> (Method, String) {
+        (
+            Method::Patch,
+            self.repo_path(&format!("/issues/comments/{id}")),
+        )
     }
 }
 

@@ -17,7 +17,7 @@ use tokio::sync::OnceCell;
 
 use crate::environment::Environments;
 use crate::retry::{Answer, Api, Method, error_chain, expect_permitted};
-use crate::review::{self, CommentApi, Edit, ListedComment};
+use crate::review::{self, CommentApi, ListedComment};
 use crate::{
     Comment, CommentOutcome, CommitStatus, EnvironmentProtection, EnvironmentState, Platform,
     PlatformError, PlatformKind, ProjectSetting, RetryPolicy, RunStatus, Runner, RunnerCredential,
@@ -268,6 +268,8 @@ struct BranchCommitJson {
 
 impl CommentApi for GitLab {
     const COMMENT_LIMIT: usize = 1_000_000;
+    const CHANGE_MARK: char = '!';
+    const NEEDS_COMMENTS: &'static str = NEEDS_NOTES;
 
     async fn comments(&self, number: u64) -> Result<Vec<ListedComment>, PlatformError> {
         let mut notes = Vec::new();
@@ -299,25 +301,15 @@ impl CommentApi for GitLab {
         Ok(notes)
     }
 
-    async fn create_comment(&self, number: u64, text: &str) -> Result<u64, PlatformError> {
-        let path = self.project_path(&format!("/merge_requests/{number}/notes"));
-        let (call, answer) = expect_permitted(
-            self,
-            (Method::Post, &path, Some(&json!({"body": text}))),
-            &[201],
-            || format!("comment on !{number}"),
-            NEEDS_NOTES,
-        )
-        .await?;
-        Ok(answer.json::<NoteJson>(&call)?.id)
+    fn comments_path(&self, number: u64) -> String {
+        self.project_path(&format!("/merge_requests/{number}/notes"))
     }
 
-    async fn edit_comment(&self, number: u64, id: u64, text: &str) -> Result<Edit, PlatformError> {
-        let path = self.project_path(&format!("/merge_requests/{number}/notes/{id}"));
-        let (call, answer) = self
-            .send(Method::Put, &path, Some(&json!({"body": text})))
-            .await?;
-        review::edit_outcome(&call, &answer)
+    fn comment_edit(&self, number: u64, id: u64) -> (Method, String) {
+        (
+            Method::Put,
+            self.project_path(&format!("/merge_requests/{number}/notes/{id}")),
+        )
     }
 }
 

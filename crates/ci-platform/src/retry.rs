@@ -209,6 +209,12 @@ pub(crate) trait Api: Sync {
     }
 }
 
+/// The id of what a call created or read, which is all most answers are read for.
+#[derive(serde::Deserialize)]
+pub(crate) struct IdJson {
+    pub(crate) id: u64,
+}
+
 /// [`Api::expect`] for calls whose 403 means the token lacks a permission:
 /// the error then says which (`needed`) rather than only the status.
 pub(crate) async fn expect_permitted<A: Api + ?Sized>(

@@ -15,7 +15,9 @@
 use std::future::Future;
 
 use crate::PlatformError;
-use crate::retry::{Answer, Call};
+use serde_json::json;
+
+use crate::retry::{Answer, Api, Call, IdJson, Method, expect_permitted};
 
 /// A comment to keep on a pull or merge request.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -104,9 +106,20 @@ pub(crate) fn edit_outcome(call: &Call, answer: &Answer) -> Result<Edit, Platfor
 }
 
 /// The comment calls a backend provides; [`upsert`] is the same for both.
-pub(crate) trait CommentApi: Sync {
+pub(crate) trait CommentApi: Api {
     /// The longest comment text the platform takes, in characters.
     const COMMENT_LIMIT: usize;
+    /// How messages write a change: `#` before a pull request's number,
+    /// `!` before a merge request's.
+    const CHANGE_MARK: char;
+    /// The permission commenting needs, for a 403's message.
+    const NEEDS_COMMENTS: &'static str;
+
+    /// The path that creates a comment on change `number`.
+    fn comments_path(&self, number: u64) -> String;
+
+    /// The method and path that replace comment `id` of change `number`.
+    fn comment_edit(&self, number: u64, id: u64) -> (Method, String);
 
     /// Every comment on change `number`, oldest first.
     fn comments(
@@ -119,7 +132,20 @@ pub(crate) trait CommentApi: Sync {
         &self,
         number: u64,
         text: &str,
-    ) -> impl Future<Output = Result<u64, PlatformError>> + Send;
+    ) -> impl Future<Output = Result<u64, PlatformError>> + Send {
+        async move {
+            let path = self.comments_path(number);
+            let (call, answer) = expect_permitted(
+                self,
+                (Method::Post, &path, Some(&json!({"body": text}))),
+                &[201],
+                || format!("comment on {}{number}", Self::CHANGE_MARK),
+                Self::NEEDS_COMMENTS,
+            )
+            .await?;
+            Ok(answer.json::<IdJson>(&call)?.id)
+        }
+    }
 
     /// Replaces comment `id`'s text.
     fn edit_comment(
@@ -127,7 +153,15 @@ pub(crate) trait CommentApi: Sync {
         number: u64,
         id: u64,
         text: &str,
-    ) -> impl Future<Output = Result<Edit, PlatformError>> + Send;
+    ) -> impl Future<Output = Result<Edit, PlatformError>> + Send {
+        async move {
+            let (method, path) = self.comment_edit(number, id);
+            let (call, answer) = self
+                .send(method, &path, Some(&json!({"body": text})))
+                .await?;
+            edit_outcome(&call, &answer)
+        }
+    }
 }
 
 /// Updates the newest editable comment carrying `comment`'s marker, or adds one.

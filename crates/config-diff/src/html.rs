@@ -10,7 +10,7 @@
 
 use std::fmt::Write as _;
 
-use kayobe_stdx::push_html;
+use kayobe_stdx::{push_html, push_html_head};
 
 use crate::diff::ConfigDiff;
 use crate::group::{ChangeGroup, GroupedDiff, thousands};
@@ -65,11 +65,8 @@ const SCRIPT: &str = r#"
 /// The diff as a complete HTML document.
 pub fn page(diff: &ConfigDiff) -> String {
     let mut out = String::new();
-    out.push_str("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">");
-    out.push_str("<meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">");
-    out.push_str("<title>Configuration diff</title><style>");
-    out.push_str(STYLE);
-    out.push_str("</style></head><body>\n<h1>Configuration diff: ");
+    push_html_head(&mut out, "Configuration diff", STYLE);
+    out.push_str("<h1>Configuration diff: ");
     out.push_str(if diff.has_changes() {
         "changes"
     } else {

@@ -48,6 +48,19 @@ fn escape(text: &str, keep: impl Fn(char) -> bool) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// Appends the start of a self-contained HTML page: doctype, UTF-8, a
+/// viewport for phones, `title` (escaped), `style` inline (ours, not
+/// escaped), up to and including `<body>` and a newline.
+pub fn push_html_head(out: &mut String, title: &str, style: &str) {
+    out.push_str("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">");
+    out.push_str("<meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">");
+    out.push_str("<title>");
+    push_html(out, title);
+    out.push_str("</title><style>");
+    out.push_str(style);
+    out.push_str("</style></head><body>\n");
+}
+
 /// Appends `text` to `out` escaped for HTML element content and quoted
 /// attributes alike; NUL becomes U+FFFD (HTML parsers do the same).
 pub fn push_html(out: &mut String, text: &str) {
@@ -84,6 +97,21 @@ mod tests {
         );
         assert_eq!(escape_text("a\nb\x1b[2J\r\t"), "a\nb\\x1b[2J\\r\t");
         assert!(matches!(escape_line("plain é"), Cow::Borrowed(_)));
+    }
+
+    #[test]
+    fn an_html_head_escapes_its_title_and_opens_the_body() {
+        let mut out = String::new();
+        push_html_head(&mut out, "a <b>", "p{}");
+        assert!(
+            out.starts_with("<!DOCTYPE html>\n<html lang=\"en\">"),
+            "{out}"
+        );
+        assert!(
+            out.contains("<title>a &lt;b&gt;</title><style>p{}</style>"),
+            "{out}"
+        );
+        assert!(out.ends_with("</head><body>\n"), "{out}");
     }
 
     #[test]

@@ -11,6 +11,6 @@ pub mod markdown;
 mod output;
 mod secret;
 
-pub use escape::{escape_line, escape_text, push_html};
+pub use escape::{escape_line, escape_text, push_html, push_html_head};
 pub use output::{OutputError, OutputFile, OutputOptions, write_output, write_set};
 pub use secret::{Secret, SecretNotUtf8, SecretSourceError, read_secret, secret_from_env};

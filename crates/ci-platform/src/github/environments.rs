@@ -10,7 +10,7 @@ use serde_json::json;
 
 use super::GitHub;
 use crate::environment::{Environments, Surveyed, describe};
-use crate::retry::{Api, Method, expect_permitted};
+use crate::retry::{Api, IdJson, Method, expect_permitted};
 use crate::{
     EnvironmentDifference, EnvironmentProtection, EnvironmentState, PlatformError, Principal,
     encode_segment,
@@ -87,11 +87,6 @@ struct RuleReviewerJson {
     #[serde(rename = "type")]
     kind: String,
     reviewer: IdJson,
-}
-
-#[derive(Deserialize)]
-struct IdJson {
-    id: u64,
 }
 
 #[derive(Deserialize, PartialEq, Eq)]

@@ -12,7 +12,7 @@ use serde_json::json;
 
 use super::{GitLab, NEEDS_READ, PAGE_SIZE};
 use crate::environment::{Environments, Surveyed, describe};
-use crate::retry::{Api, Method, expect_permitted};
+use crate::retry::{Api, IdJson, Method, expect_permitted};
 use crate::{
     EnvironmentDifference, EnvironmentProtection, EnvironmentState, PlatformError, Principal, Role,
     encode_segment,
@@ -435,9 +435,4 @@ impl Environments for GitLab {
         }
         Ok(())
     }
-}
-
-#[derive(Deserialize)]
-struct IdJson {
-    id: u64,
 }

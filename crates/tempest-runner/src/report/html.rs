@@ -5,7 +5,7 @@
 use std::fmt::Write as _;
 use std::io::{BufWriter, Write};
 
-use kayobe_stdx::{OutputFile, push_html};
+use kayobe_stdx::{OutputFile, push_html, push_html_head};
 
 use super::summary::Summary;
 use crate::results::{Outcome, TestResult};
@@ -119,11 +119,8 @@ impl HtmlWriter {
         stream_error: Option<&SubunitError>,
     ) -> std::io::Result<()> {
         let mut head = String::new();
-        head.push_str("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">");
-        head.push_str("<meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">");
-        head.push_str("<title>Tempest results</title><style>");
-        head.push_str(STYLE);
-        head.push_str("</style></head><body>\n<h1>Tempest results: ");
+        push_html_head(&mut head, "Tempest results", STYLE);
+        head.push_str("<h1>Tempest results: ");
         head.push_str(if summary.is_success() {
             "passed"
         } else {
