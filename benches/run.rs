@@ -58,6 +58,7 @@ fn run(c: &mut Criterion) {
                 .args(["run", "--rm", "--init", "--network", "host", "-v"])
                 .arg(format!("{}:/src", dir.path().display()))
                 .arg(&image)
+                .arg("bash")
                 .arg(format!("/src/.automation/pipeline/{OPERATION}.sh"))
                 .stdout(Stdio::null())
                 .status()
