@@ -121,8 +121,11 @@ pub fn run(global: &Global, command: Command) -> miette::Result<ExitCode> {
                     variable: entry.variable.clone(),
                     problem,
                 };
-                let decrypted = vault::decrypt_value(&value, &secret, &location)
-                    .map_err(|error| vaulted(error.to_string()))?;
+                // A decryption error points at where the value is written.
+                let written = reader.place(&path).location().cloned();
+                let decrypted =
+                    vault::decrypt_value(&value, &secret, written.as_ref().unwrap_or(&location))
+                        .map_err(|error| vaulted(error.to_string()))?;
                 String::from_utf8(decrypted.plaintext)
                     .map_err(|_| vaulted("its decrypted value is not text".into()))?
             }

@@ -18,6 +18,11 @@ use wiremock::matchers::{body_json, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 async fn sync(list: &std::path::Path, server: &MockServer) -> Output {
+    sync_in("production", list, server).await
+}
+
+async fn sync_in(environment: &str, list: &std::path::Path, server: &MockServer) -> Output {
+    let environment = environment.to_owned();
     let args = vec![
         "secrets".to_owned(),
         "sync".into(),
@@ -36,7 +41,7 @@ async fn sync(list: &std::path::Path, server: &MockServer) -> Output {
             .env_remove("KAYOBE_CONFIG_PATH")
             .env_remove("KAYOBE_VAULT_PASSWORD")
             .env_remove("KAYOBE_AUTOMATION_API_URL")
-            .env("KAYOBE_ENVIRONMENT", "production")
+            .env("KAYOBE_ENVIRONMENT", environment)
             .env(
                 "KAYOBE_VAULT_PASSWORD_FILE",
                 example_repo().join(".vault-password"),
@@ -64,6 +69,45 @@ fn registry_password() -> String {
 }
 
 const REPO: &str = "/repos/example-org/kayobe-config/actions";
+
+/// An inline `!vault` value (staging's registry password) is decrypted
+/// with the vault password and set like any other.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_inline_vault_value_is_decrypted_and_set() {
+    let server = MockServer::start().await;
+    let key = SecretKey::generate(&mut OsRng);
+    Mock::given(method("GET"))
+        .and(path(format!("{REPO}/secrets/public-key")))
+        .respond_with(ResponseTemplate::new(200).set_body_json(
+            json!({"key_id": "k1", "key": STANDARD.encode(key.public_key().as_bytes())}),
+        ))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("PUT"))
+        .and(path(format!("{REPO}/secrets/STAGING_REGISTRY_PASSWORD")))
+        .respond_with(ResponseTemplate::new(201))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let dir = tempfile::tempdir().unwrap();
+    let list = dir.path().join("secrets.list");
+    std::fs::write(
+        &list,
+        "secret STAGING_REGISTRY_PASSWORD kolla_docker_registry_password\n",
+    )
+    .unwrap();
+    let output = sync_in("staging", &list, &server).await;
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert_eq!(
+        String::from_utf8(output.stdout).unwrap(),
+        "set STAGING_REGISTRY_PASSWORD\n"
+    );
+}
 
 #[tokio::test(flavor = "multi_thread")]
 async fn secrets_and_variables_are_set_from_the_vaulted_config() {
